@@ -1,0 +1,69 @@
+"""llmcost_magic: see and cut the cost of OpenAI / Anthropic calls inside Jupyter cells.
+
+    %load_ext llmcost_magic
+    %%llmcost --tag demo
+    client.chat.completions.create(...)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import BudgetExceeded, LLMCostError, MissingDependency
+from .metering import Meter, meter
+from .pricing import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
+from .records import CallRecord, Cost, Usage
+from .tokens import count_tokens
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BudgetExceeded",
+    "CallRecord",
+    "Cost",
+    "LLMCostError",
+    "Meter",
+    "MissingDependency",
+    "PriceFileError",
+    "UnknownModelError",
+    "Usage",
+    "count_tokens",
+    "estimate_cost",
+    "ledger",
+    "load_ipython_extension",
+    "load_price_overrides",
+    "meter",
+    "unload_ipython_extension",
+    "use_ledger",
+]
+
+
+def ledger(**filters: Any) -> pd.DataFrame:
+    """Every recorded call as a pandas DataFrame; filter with ``cell=``, ``tag=``, ``session=``, ``since=``."""
+    from .session import current_ledger
+
+    return current_ledger().dataframe(**filters)
+
+
+def use_ledger(path: str) -> None:
+    """Record to the SQLite ledger at ``path`` from now on (``":memory:"`` for a throwaway one)."""
+    from .session import use_ledger as _use
+
+    _use(path)
+
+
+def load_ipython_extension(ip: InteractiveShell) -> None:
+    """``%load_ext llmcost_magic``: registers ``%%llmcost`` / ``%llmcost`` and installs the seam."""
+    from .magics import load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip: InteractiveShell) -> None:
+    from .magics import unload
+
+    unload(ip)

@@ -1,0 +1,70 @@
+"""Anthropic wire format: the Messages API (plain JSON and SSE events)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..records import Usage
+from ..tokens import count_text_tokens, count_tokens
+from .call import Call, Parsed
+
+PROVIDER = "anthropic"
+ENDPOINTS = {"/messages": "messages"}
+
+
+def _usage(raw: dict[str, Any] | None) -> Usage | None:
+    if not raw:
+        return None
+    # Anthropic's input_tokens EXCLUDES cache reads and writes; ours counts all input.
+    read = raw.get("cache_read_input_tokens") or 0
+    write = raw.get("cache_creation_input_tokens") or 0
+    write_1h = (raw.get("cache_creation") or {}).get("ephemeral_1h_input_tokens") or 0
+    return Usage(
+        input_tokens=(raw.get("input_tokens") or 0) + read + write,
+        cached_input_tokens=read,
+        cache_write_tokens=write,
+        cache_write_1h_tokens=write_1h,
+        output_tokens=raw.get("output_tokens") or 0,
+    )
+
+
+def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
+    return Parsed(body.get("model"), _usage(body.get("usage")), body.get("stop_reason"))
+
+
+def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
+    """message_start carries the input side of usage, message_delta the (cumulative) output side."""
+    start: dict[str, Any] = {}
+    delta: dict[str, Any] = {}
+    finish = None
+    for raw in payloads:
+        if b'"message_start"' in raw[:40]:
+            start = json.loads(raw).get("message") or {}
+        elif b'"message_delta"' in raw[:40]:
+            event = json.loads(raw)
+            delta.update(event.get("usage") or {})
+            finish = (event.get("delta") or {}).get("stop_reason") or finish
+    if not start:
+        return Parsed()
+    raw_usage = {**(start.get("usage") or {}), **{k: v for k, v in delta.items() if v is not None}}
+    parsed = Parsed(start.get("model"), _usage(raw_usage), finish)
+    if not delta:  # the stream was cut before its final usage: count the text that did arrive
+        parsed.text = "".join(_streamed_text(payloads))
+        parsed.usage.output_tokens = count_text_tokens(parsed.text, parsed.model or "claude")
+        parsed.estimated = True
+    return parsed
+
+
+def _streamed_text(payloads: list[bytes]) -> list[str]:
+    texts = []
+    for raw in payloads:
+        if b'"content_block_delta"' in raw[:40]:
+            d = json.loads(raw).get("delta") or {}
+            texts.append(d.get("text") or d.get("partial_json") or d.get("thinking") or "")
+    return texts
+
+
+def estimate_input(call: Call) -> int:
+    body = call.body
+    return count_tokens(body.get("messages") or [], model=call.model, tools=body.get("tools"), system=body.get("system"))

@@ -1,0 +1,53 @@
+"""What the seam knows about one intercepted call, before and after it is sent."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Call:
+    """One LLM request as the protocol adapter parsed it from the wire."""
+
+    provider: str
+    endpoint: str
+    model: str
+    body: dict[str, Any]
+    stream: bool
+    started: float = field(default_factory=time.perf_counter)
+    ts: float = field(default_factory=time.time)
+    reserved_usd: float = 0.0
+
+    @property
+    def max_output_tokens(self) -> int | None:
+        """The output cap the request set, under whichever name its endpoint uses."""
+        for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+            value = self.body.get(key)
+            if isinstance(value, int):
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What an adapter read from a response: the model that answered, usage, and how it ended."""
+
+    model: str | None = None
+    usage: Any = None  # records.Usage, or None when the response carried none
+    finish: str | None = None
+    text: str = ""
+    estimated: bool = False
+
+
+def json_body(content: bytes) -> dict[str, Any] | None:
+    """The request's JSON object, or None for anything else (multipart uploads, empty bodies)."""
+    if not content or content[:1] != b"{":
+        return None
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

@@ -1,0 +1,121 @@
+"""The flow of one intercepted call: parse the request, run the policies, meter the response.
+
+Transport wrappers (sync and async, httpx and httpx2) only call these three functions, so the
+logic exists once. Nothing here may break the user's call: failures are reported and passed over.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from types import ModuleType
+from typing import Any
+
+from ..errors import LLMCostError, as_sdk_error
+from ..metering import Meter
+from ..pricing import price_usage
+from ..records import CallRecord, Usage
+from ..tokens import count_text_tokens
+from . import anthropic_protocol, openai_protocol
+from .body import BodyCollector
+from .call import Call, Parsed, json_body
+
+_ROUTES: list[tuple[str, str, ModuleType]] = [
+    (suffix, endpoint, adapter)
+    for adapter in (anthropic_protocol, openai_protocol)
+    for suffix, endpoint in adapter.ENDPOINTS.items()
+]
+ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PROVIDER: openai_protocol}
+LLM_PATH_SUFFIXES = tuple(suffix for suffix, _, _ in _ROUTES)
+
+
+def prepare(request: Any, meter: Meter) -> Call | None:
+    """The call a request makes, after the policies that act before sending; None to pass it by."""
+    if request.method != "POST":
+        return None
+    try:
+        path = request.url.path
+        route = next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
+        if route is None:
+            return None
+        body = json_body(request.content)
+        if body is None or not isinstance(body.get("model"), str):
+            return None
+        endpoint, adapter = route
+        call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
+    except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
+        meter.report_failure(exc)
+        return None
+    try:
+        meter.before_send(call, adapter.estimate_input)
+    except LLMCostError as refusal:
+        meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
+        raise as_sdk_error(refusal, call.provider) from None
+    return call
+
+
+def collector_for(response: Any) -> BodyCollector:
+    headers = response.headers
+    return BodyCollector(headers.get("content-type", ""), headers.get("content-encoding", ""))
+
+
+def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector, outcome: str) -> None:
+    """Meter a response whose body has been read (``outcome``: ok, cut or closed)."""
+    try:
+        collector.finish()
+        adapter = ADAPTERS[call.provider]
+        if status_code >= 400:
+            record = _record(call, Usage(), 0.0, status=f"http_{status_code}")
+        else:
+            parsed = _parse(adapter, call, collector)
+            record = _priced(adapter, call, parsed, "ok" if outcome == "ok" else outcome)
+        meter.record(record, call)
+    except Exception as exc:  # noqa: BLE001
+        meter.report_failure(exc)
+
+
+def failed(meter: Meter, call: Call, exc: BaseException) -> None:
+    """Meter a call whose request raised before any response (connection error, interrupt)."""
+    try:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"error:{type(exc).__name__}"
+        meter.record(_record(call, Usage(), 0.0, status=status), call)
+    except Exception as inner:  # noqa: BLE001
+        meter.report_failure(inner)
+
+
+def _parse(adapter: ModuleType, call: Call, collector: BodyCollector) -> Parsed:
+    if collector.undecodable:
+        return Parsed()
+    if collector.sse:
+        return adapter.from_events(call.endpoint, collector.payloads)
+    body = json.loads(collector.body) if collector.parts else {}
+    return adapter.from_body(call.endpoint, body)
+
+
+def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> CallRecord:
+    model = parsed.model or call.model
+    usage, estimated = parsed.usage, parsed.estimated
+    if usage is None:  # the response reported no usage: count what was sent and what came back
+        usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
+        estimated = True
+    cost = price_usage(model, usage, estimated=estimated)
+    return _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
+
+
+def _record(call: Call, usage: Usage, cost: float | None, *, status: str, model: str | None = None,
+            estimated: bool = False, finish: str | None = None, note: str = "") -> CallRecord:
+    return CallRecord(
+        ts=call.ts,
+        provider=call.provider,
+        endpoint=call.endpoint,
+        model=model or call.model,
+        requested_model=call.model,
+        usage=usage,
+        cost_usd=cost,
+        baseline_cost_usd=cost,
+        latency_ms=(time.perf_counter() - call.started) * 1000.0,
+        status=status,
+        stream=call.stream,
+        estimated=estimated,
+        note=note or (f"finish={finish}" if finish not in (None, "stop", "end_turn", "completed") else ""),
+    )

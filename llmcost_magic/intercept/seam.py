@@ -1,0 +1,87 @@
+"""The seam: every httpx / httpx2 client picks its transport through ``_transport_for_url``.
+
+Wrapping that method on the client classes covers clients created before the extension loaded,
+clients with custom transports or base URLs, and any library built on either module. The wrap is
+a no-op (one function call and a context-variable read) when no meter is active.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from ..metering import active_meter
+from .pipeline import LLM_PATH_SUFFIXES
+from .transports import wrappers_for
+
+MODULES = ("httpx2", "httpx")
+_originals: dict[tuple[str, str], Any] = {}
+
+
+def _patch(module: ModuleType) -> None:
+    sync_wrapper, async_wrapper = wrappers_for(module)
+    for cls_name, wrapper in (("Client", sync_wrapper), ("AsyncClient", async_wrapper)):
+        cls = getattr(module, cls_name)
+        key = (module.__name__, cls_name)
+        if key in _originals:
+            continue
+        original = cls._transport_for_url
+
+        def _transport_for_url(self: Any, url: Any, _original: Any = original, _wrapper: type = wrapper) -> Any:
+            transport = _original(self, url)
+            meter = active_meter()
+            if meter is None or not url.path.endswith(LLM_PATH_SUFFIXES):
+                return transport
+            return _wrapper(transport, meter)
+
+        _originals[key] = original
+        cls._transport_for_url = _transport_for_url
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Patches httpx / httpx2 the moment they are imported, so ``%load_ext`` need not import them."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
+        if fullname not in MODULES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        loader = spec.loader
+        original_exec = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            original_exec(module)
+            _patch(module)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+_finder = _PatchOnImport()
+
+
+def install() -> None:
+    """Patch the httpx-style modules already imported, and any imported later. Idempotent."""
+    for name in MODULES:
+        if name in sys.modules:
+            _patch(sys.modules[name])
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
+
+
+def uninstall() -> None:
+    """Restore every patched method and stop patching on import."""
+    if _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
+    for (module_name, cls_name), original in list(_originals.items()):
+        setattr(getattr(sys.modules[module_name], cls_name), "_transport_for_url", original)
+        del _originals[(module_name, cls_name)]
+
+
+def is_installed() -> bool:
+    return bool(_originals) or _finder in sys.meta_path

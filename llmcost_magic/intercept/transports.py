@@ -1,0 +1,134 @@
+"""Transport and byte-stream wrappers, built once for each httpx-style module (httpx, httpx2).
+
+They subclass that module's own base classes, because its client checks the stream types. The
+user's response object is the client's own; only its byte stream is wrapped, and every chunk is
+passed on unchanged while a copy is collected for metering.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+from typing import Any
+
+from ..metering import Meter
+from . import pipeline
+from .body import BodyCollector
+from .call import Call
+
+
+class _Finisher:
+    """Meters the call exactly once, however the stream ends (done, cut, closed early)."""
+
+    __slots__ = ("meter", "call", "status_code", "collector", "done")
+
+    def __init__(self, meter: Meter, call: Call, status_code: int, collector: BodyCollector) -> None:
+        self.meter, self.call, self.status_code, self.collector = meter, call, status_code, collector
+        self.done = False
+
+    def __call__(self, outcome: str) -> None:
+        if not self.done:
+            self.done = True
+            pipeline.finish(self.meter, self.call, self.status_code, self.collector, outcome)
+
+
+@functools.cache
+def wrappers_for(module: ModuleType) -> tuple[type, type]:
+    """(sync transport wrapper, async transport wrapper) for ``module`` (httpx or httpx2)."""
+
+    class MeteredStream(module.SyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, finisher: _Finisher) -> None:
+            self._inner, self._finisher = inner, finisher
+
+        def __iter__(self) -> Iterator[bytes]:
+            feed = self._finisher.collector.feed
+            try:
+                for chunk in self._inner:
+                    feed(chunk)
+                    yield chunk
+            except GeneratorExit:
+                self._finisher("closed")
+                raise
+            except BaseException:
+                self._finisher("cut")
+                raise
+            self._finisher("ok")
+
+        def close(self) -> None:
+            try:
+                self._inner.close()
+            finally:
+                self._finisher("closed")
+
+    class AsyncMeteredStream(module.AsyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, finisher: _Finisher) -> None:
+            self._inner, self._finisher = inner, finisher
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            feed = self._finisher.collector.feed
+            try:
+                async for chunk in self._inner:
+                    feed(chunk)
+                    yield chunk
+            except GeneratorExit:
+                self._finisher("closed")
+                raise
+            except BaseException:
+                self._finisher("cut")
+                raise
+            self._finisher("ok")
+
+        async def aclose(self) -> None:
+            try:
+                await self._inner.aclose()
+            finally:
+                self._finisher("closed")
+
+    def attach(meter: Meter, call: Call, response: Any, stream_cls: type) -> Any:
+        finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response))
+        preread = getattr(response, "_content", None)
+        if preread is not None:  # a transport that built its response from bytes (mocks, some proxies)
+            finisher.collector.feed(preread)
+            finisher("ok")
+        else:
+            response.stream = stream_cls(response.stream, finisher)
+        return response
+
+    class MeteredTransport(module.BaseTransport):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, meter: Meter) -> None:
+            self._inner, self._meter = inner, meter
+
+        def handle_request(self, request: Any) -> Any:
+            call = pipeline.prepare(request, self._meter)
+            if call is None:
+                return self._inner.handle_request(request)
+            try:
+                response = self._inner.handle_request(request)
+            except BaseException as exc:
+                pipeline.failed(self._meter, call, exc)
+                raise
+            return attach(self._meter, call, response, MeteredStream)
+
+        def close(self) -> None:
+            self._inner.close()
+
+    class AsyncMeteredTransport(module.AsyncBaseTransport):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, meter: Meter) -> None:
+            self._inner, self._meter = inner, meter
+
+        async def handle_async_request(self, request: Any) -> Any:
+            call = pipeline.prepare(request, self._meter)
+            if call is None:
+                return await self._inner.handle_async_request(request)
+            try:
+                response = await self._inner.handle_async_request(request)
+            except BaseException as exc:
+                pipeline.failed(self._meter, call, exc)
+                raise
+            return attach(self._meter, call, response, AsyncMeteredStream)
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+    return MeteredTransport, AsyncMeteredTransport

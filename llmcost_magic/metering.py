@@ -1,0 +1,172 @@
+"""The meter: the scope (a cell, a ``with meter():`` block) that intercepted calls are counted in.
+
+The seam asks :func:`active_meter` once per request. A ``with meter()`` block is found through a
+context variable (so asyncio tasks inherit it); a metered cell is a process-wide scope, so calls
+made from threads the cell started count for the cell too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from .intercept.call import Call
+from .policies.budget import Budget
+from .records import CallRecord
+
+__all__ = ["Meter", "Totals", "active_meter", "meter"]
+
+_scoped: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_meter", default=None)
+_cell_meter: Meter | None = None
+
+
+def active_meter() -> Meter | None:
+    """The meter a request starting now belongs to, or None (then the seam does nothing)."""
+    return _scoped.get() or _cell_meter
+
+
+def set_cell_meter(m: Meter | None) -> None:
+    global _cell_meter
+    _cell_meter = m
+
+
+@dataclass
+class Totals:
+    """Running sums of a meter, as the live widget shows them."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    saved_usd: float = 0.0
+    cache_hits: int = 0
+    estimated: int = 0
+    unpriced: int = 0
+    errors: int = 0
+    refused: int = 0
+    saved_by: dict[str, float] = field(default_factory=dict)
+
+    def add(self, rec: CallRecord) -> None:
+        if rec.status == "refused":
+            self.refused += 1
+            return
+        u = rec.usage
+        self.calls += 1
+        self.input_tokens += u.input_tokens
+        self.cached_input_tokens += u.cached_input_tokens
+        self.cache_write_tokens += u.cache_write_tokens
+        self.output_tokens += u.output_tokens
+        self.cost_usd += rec.cost_usd or 0.0
+        self.unpriced += rec.cost_usd is None
+        self.estimated += rec.estimated
+        self.errors += rec.status not in ("ok", "cache_hit")
+        self.cache_hits += bool(rec.cache)
+        if rec.saved_usd:
+            self.saved_usd += rec.saved_usd
+            key = rec.saved_by or "other"
+            self.saved_by[key] = self.saved_by.get(key, 0.0) + rec.saved_usd
+
+
+class Meter:
+    """Counts, prices and records the calls of one scope.
+
+    >>> with meter(tag="demo") as m:   # doctest: +SKIP
+    ...     client.chat.completions.create(model="gpt-4o-mini", messages=[...])
+    >>> m.totals.cost_usd              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        tag: str = "",
+        budget: Budget | None = None,
+        ledger: object | None = None,
+        cell: str = "",
+        cell_run: int = 0,
+        cell_hash: str = "",
+        dry_run: bool = False,
+    ) -> None:
+        self.tag = tag
+        self.budget = budget
+        self.cell, self.cell_run, self.cell_hash = cell, cell_run, cell_hash
+        self.dry_run = dry_run
+        self.totals = Totals()
+        self.records: list[CallRecord] = []
+        self._ledger = ledger
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Meter], None]] = []
+        self._reported_failure = False
+
+    @property
+    def ledger(self):  # noqa: ANN201 - a Ledger; imported lazily to keep start-up light
+        if self._ledger is None:
+            from .session import current_ledger
+
+            self._ledger = current_ledger()
+        return self._ledger
+
+    def subscribe(self, listener: Callable[[Meter], None]) -> None:
+        """Call ``listener(meter)`` after each recorded call (on the recording thread)."""
+        self._listeners.append(listener)
+
+    def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
+        """Policies that act before a call leaves: for now the budget pre-check."""
+        if self.budget is not None:
+            self.budget.reserve(call, estimate_input(call))
+
+    def record(self, rec: CallRecord, call: Call | None = None) -> None:
+        """Attribute, persist and count one call. Never raises into the user's code."""
+        rec.cell, rec.cell_run, rec.cell_hash = self.cell, self.cell_run, self.cell_hash
+        rec.tag = rec.tag or self.tag
+        if call is not None and self.budget is not None:
+            self.budget.settle(call, rec.cost_usd)
+        try:
+            self.ledger.record(rec)
+        except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
+            self.report_failure(exc)
+        with self._lock:
+            self.records.append(rec)
+            self.totals.add(rec)
+        for listener in self._listeners:
+            try:
+                listener(self)
+            except Exception as exc:  # noqa: BLE001
+                self.report_failure(exc)
+
+    def report_failure(self, exc: BaseException) -> None:
+        """Say once that metering failed; the user's call goes on regardless."""
+        if not self._reported_failure:
+            self._reported_failure = True
+            print(f"llmcost_magic: metering failed ({type(exc).__name__}: {exc}); your calls go on unmetered.",
+                  file=sys.stderr)
+
+    def summary(self, currency: str = "USD", fx: float = 1.0) -> str:
+        """One line: calls, tokens, dollars, cache hits, savings."""
+        from .display import summary_line
+
+        return summary_line(self.totals, currency=currency, fx=fx)
+
+
+@contextlib.contextmanager
+def meter(*, tag: str = "", budget: float | None = None, ledger: object | None = None) -> Iterator[Meter]:
+    """Meter every OpenAI / Anthropic call made inside the block (scripts, tests, any thread-free code).
+
+    >>> with meter(tag="nightly", budget=1.0) as m:  # doctest: +SKIP
+    ...     run_my_pipeline()
+    >>> print(m.summary())                           # doctest: +SKIP
+    """
+    from .intercept import install
+
+    install()
+    m = Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger)
+    token = _scoped.set(m)
+    try:
+        yield m
+    finally:
+        _scoped.reset(token)

@@ -1,0 +1,1 @@
+"""Policies a cell or a session can switch on; each acts on calls at the seam."""

@@ -1,0 +1,168 @@
+"""The ledger: one SQLite row per call that was sent or answered by a policy.
+
+WAL mode with ``synchronous=NORMAL``: a row is committed as soon as its call ends (~12 µs), so a
+cell that raises, a cut stream or an interrupted kernel loses nothing already recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import platformdirs
+
+from .records import CallRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Ledger", "LedgerError", "default_ledger_path", "COLUMNS"]
+
+COLUMNS = (
+    "ts", "session", "cell", "cell_run", "cell_hash", "tag", "provider", "endpoint", "model", "requested_model",
+    "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
+    "cost_usd", "baseline_cost_usd", "saved_usd", "saved_by", "cache", "estimated", "stream", "latency_ms",
+    "status", "note",
+)
+
+_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
+
+
+def _migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    """Register a schema step. Steps are append-only: never edit one that has shipped."""
+    _MIGRATIONS.append(fn)
+    return fn
+
+
+@_migration
+def _m001_calls(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE calls (
+            id INTEGER PRIMARY KEY, ts REAL NOT NULL, session TEXT, cell TEXT, cell_run INTEGER,
+            cell_hash TEXT, tag TEXT, provider TEXT, endpoint TEXT, model TEXT, requested_model TEXT,
+            input_tokens INTEGER, cached_input_tokens INTEGER, cache_write_tokens INTEGER,
+            output_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL, baseline_cost_usd REAL,
+            saved_usd REAL, saved_by TEXT, cache TEXT, estimated INTEGER, stream INTEGER,
+            latency_ms REAL, status TEXT, note TEXT)"""
+    )
+    db.execute("CREATE INDEX calls_ts ON calls(ts)")
+    db.execute("CREATE INDEX calls_cell ON calls(cell_hash, cell)")
+
+
+class LedgerError(RuntimeError):
+    """The ledger cannot be opened or written; the message names the path and the fix."""
+
+
+def default_ledger_path() -> Path:
+    """``$LLMCOST_LEDGER`` or ``ledger.sqlite3`` in the per-user data folder."""
+    env = os.environ.get("LLMCOST_LEDGER")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("llmcost_magic", appauthor=False)) / "ledger.sqlite3"
+
+
+class Ledger:
+    """Append-only call log in SQLite. ``Ledger(":memory:")`` keeps it in memory (tests)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = str(path) if path is not None else str(default_ledger_path())
+        self.session = uuid.uuid4().hex[:12]
+        self._lock = threading.Lock()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(
+                f"Cannot open the ledger at {self.path}: {exc}. Point it at a writable file with "
+                f"%config LLMCost.ledger_path = '/some/writable/ledger.sqlite3' (or $LLMCOST_LEDGER), "
+                f"or use ':memory:'."
+            ) from None
+        self._insert = f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("CREATE TABLE IF NOT EXISTS _migrations (step INTEGER PRIMARY KEY, name TEXT)")
+        done = {row[0] for row in db.execute("SELECT step FROM _migrations")}
+        for step, fn in enumerate(_MIGRATIONS, start=1):
+            if step not in done:
+                with db:
+                    db.execute("BEGIN")
+                    fn(db)
+                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (step, fn.__name__))
+
+    def record(self, rec: CallRecord) -> None:
+        """Commit one call. Never stores headers, keys or message content."""
+        u = rec.usage
+        row = (
+            rec.ts, self.session, rec.cell, rec.cell_run, rec.cell_hash, rec.tag, rec.provider, rec.endpoint,
+            rec.model, rec.requested_model or rec.model, u.input_tokens, u.cached_input_tokens,
+            u.cache_write_tokens, u.output_tokens, u.reasoning_tokens, rec.cost_usd, rec.baseline_cost_usd,
+            rec.saved_usd, rec.saved_by, rec.cache, int(rec.estimated), int(rec.stream), rec.latency_ms,
+            rec.status, rec.note,
+        )
+        with self._lock:
+            try:
+                self._db.execute(self._insert, row)
+            except sqlite3.Error as exc:
+                raise LedgerError(f"Cannot write to the ledger at {self.path}: {exc}") from None
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def dataframe(
+        self,
+        *,
+        cell: str | None = None,
+        tag: str | None = None,
+        session: str | None = None,
+        since: float | None = None,
+    ) -> pd.DataFrame:
+        """The calls as a pandas DataFrame (``ts`` as local datetimes), optionally filtered."""
+        import pandas as pd
+
+        where, params = [], []
+        for column, value in (("cell_hash", cell), ("tag", tag), ("session", session)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("ts >= ?")
+            params.append(since)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM calls"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            df = pd.read_sql_query(sql + " ORDER BY id", self._db, params=params)
+        df["ts"] = pd.to_datetime(df["ts"], unit="s", utc=True).dt.tz_convert(None)
+        df["estimated"] = df["estimated"].astype(bool)
+        df["stream"] = df["stream"].astype(bool)
+        return df
+
+    def last_cell_run(self, cell_hash: str, before_session_run: tuple[str, int] | None = None) -> tuple[float, int] | None:
+        """(cost, calls) of the most recent earlier run of the cell with this source hash."""
+        rows = self.query(
+            "SELECT session, cell_run, SUM(cost_usd), COUNT(*) FROM calls WHERE cell_hash = ? "
+            "GROUP BY session, cell_run ORDER BY MAX(id) DESC LIMIT 2",
+            (cell_hash,),
+        )
+        for session, run, cost, calls in rows:
+            if before_session_run is None or (session, run) != before_session_run:
+                return float(cost or 0.0), int(calls)
+        return None
+
+    def __len__(self) -> int:
+        return int(self.query("SELECT COUNT(*) FROM calls")[0][0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
