@@ -1,0 +1,267 @@
+"""``%%llmcost`` and ``%llmcost``: option handling, cell events and display, nothing else.
+
+A ``%%llmcost`` cell is rewritten by an input transformer: its first line becomes a single call that
+opens the cell's meter, and the body stays top-level code, so ``await``, the display of the last
+expression and traceback line numbers behave exactly as without the magic. ``post_run_cell``
+closes the meter, also when the cell raises or is interrupted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from traitlets import Bool, Float, Unicode, observe, validate
+
+from . import intercept
+from .metering import Meter, set_cell_meter
+from .options import parse_cell_options, parse_line_command
+from .policies.budget import Budget
+from .session import current_ledger, use_ledger
+
+_MARK = "%%llmcost"
+_BEGIN = "__begin__"
+
+
+def transform_cell(lines: list[str]) -> list[str]:
+    """Input transformer: ``%%llmcost ARGS`` -> one line that opens the cell's meter."""
+    if not lines or not lines[0].startswith(_MARK) or lines[0][len(_MARK):len(_MARK) + 1] not in ("", " ", "\n", "\t"):
+        return lines
+    args = lines[0][len(_MARK):].strip()
+    return [f"get_ipython().run_line_magic('llmcost', {_BEGIN + ' ' + args!r})\n", *lines[1:]]
+
+
+@dataclass
+class _OpenCell:
+    meter: Meter
+    view: Any
+    depth: int
+    quiet: bool
+
+
+@magics_class
+class LLMCost(Magics):
+    """Meter the OpenAI / Anthropic calls of a cell. Every option is also a ``%config LLMCost.*`` default."""
+
+    tag = Unicode("", help="Tag recorded on every metered call unless a cell sets --tag.").tag(config=True)
+    quiet = Bool(False, help="Hide the live meter and the summary.").tag(config=True)
+    currency = Unicode("USD", help="Currency to show dollars in (the ledger stays in USD).").tag(config=True)
+    fx = Float(1.0, help="Units of `currency` per US dollar.").tag(config=True)
+    budget = Float(None, allow_none=True, help="Default hard cap in USD for every metered cell.").tag(config=True)
+    ledger_path = Unicode(None, allow_none=True, help="SQLite ledger file (':memory:' for none).").tag(config=True)
+    price_file = Unicode(None, allow_none=True, help="TOML/YAML file of model prices to add or override.").tag(config=True)
+    min_interval = Float(0.1, help="Seconds between live meter updates.").tag(config=True)
+
+    def __init__(self, shell: Any, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self._open: _OpenCell | None = None
+        self._depth = 0
+        self._cell_info: dict[int, tuple[str, int, str]] = {}
+        self._auto_tag: str | None = None
+        self.last: Meter | None = None
+
+    @validate("fx")
+    def _check_fx(self, proposal: Any) -> float:
+        if not proposal["value"] > 0:
+            raise ValueError(f"LLMCost.fx must be > 0 (units of {self.currency} per USD), got {proposal['value']}")
+        return proposal["value"]
+
+    @validate("budget")
+    def _check_budget(self, proposal: Any) -> float | None:
+        value = proposal["value"]
+        if value is not None and not value > 0:
+            raise ValueError(f"LLMCost.budget must be > 0 dollars (or None for no cap), got {value}")
+        return value
+
+    @observe("ledger_path")
+    def _ledger_changed(self, change: Any) -> None:
+        use_ledger(change["new"])
+
+    @observe("price_file")
+    def _prices_changed(self, change: Any) -> None:
+        if change["new"]:
+            from .pricing import load_price_overrides
+
+            load_price_overrides(change["new"])
+
+    # -- cell events -------------------------------------------------------------------------
+
+    def pre_run_cell(self, info: Any) -> None:
+        self._depth += 1
+        raw = getattr(info, "raw_cell", "") or ""
+        cell_id = getattr(info, "cell_id", None) or ""
+        run = int(getattr(self.shell, "execution_count", 0) or 0)
+        self._cell_info[self._depth] = (cell_id or f"In[{run}]", run, hashlib.sha1(raw.encode()).hexdigest()[:12])
+        if self._auto_tag is not None and self._open is None and not raw.lstrip().startswith("%llmcost") \
+                and not raw.startswith(_MARK):
+            self._begin(parse_cell_options(""), tag=self._auto_tag, lazy_view=True)
+
+    def post_run_cell(self, result: Any) -> None:
+        if self._open is not None and self._open.depth == self._depth:
+            self._end()
+        self._cell_info.pop(self._depth, None)
+        self._depth = max(self._depth - 1, 0)
+
+    # -- opening and closing a cell's meter ----------------------------------------------------
+
+    def _begin(self, options: Any, *, tag: str | None = None, lazy_view: bool = False) -> Meter:
+        if self._open is not None:
+            self._end()
+        intercept.install()
+        cell, run, cell_hash = self._cell_info.get(self._depth, ("", 0, ""))
+        limit = options.budget if options.budget is not None else self.budget
+        m = Meter(
+            tag=tag if tag is not None else (options.tag or self.tag),
+            budget=Budget(limit) if limit is not None else None,
+            ledger=current_ledger(),
+            cell=cell,
+            cell_run=run,
+            cell_hash=cell_hash,
+            dry_run=options.dry_run,
+        )
+        quiet = options.quiet or self.quiet
+        view = None
+        if not quiet and getattr(self.shell, "kernel", None) is not None:
+            from .widgets.live_meter import LiveMeterView
+
+            view = LiveMeterView(m, label=self._label(m, options), currency=options.currency or self.currency,
+                                 fx=options.fx or self.fx, note=self._previous_run_note(m),
+                                 min_interval=self.min_interval, show_now=not lazy_view)
+        set_cell_meter(m)
+        self._open = _OpenCell(m, view, self._depth, quiet)
+        return m
+
+    def _end(self) -> None:
+        opened, self._open = self._open, None
+        if opened is None:
+            return
+        set_cell_meter(None)
+        self.last = opened.meter
+        if opened.view is not None:
+            opened.view.close()
+        elif not opened.quiet and (opened.meter.totals.calls or opened.meter.totals.refused):
+            print("llmcost:", opened.meter.summary(self.currency, self.fx))
+
+    def _label(self, m: Meter, options: Any) -> str:
+        parts = [f"[{m.tag}]" if m.tag else ""]
+        if m.budget is not None:
+            parts.append(f"budget ${m.budget.limit_usd:g}")
+        if options.dry_run:
+            parts.append("dry run on the sandbox (simulated)")
+        return " ".join(p for p in parts if p)
+
+    def _previous_run_note(self, m: Meter) -> str:
+        if not m.cell_hash:
+            return ""
+        try:
+            previous = current_ledger().last_cell_run(m.cell_hash, (current_ledger().session, m.cell_run))
+        except Exception:  # noqa: BLE001 - a note is not worth failing a cell for
+            return ""
+        if previous is None:
+            return ""
+        cost, calls = previous
+        from .display import money
+
+        return f"previous run of this cell: {money(cost, self.currency, self.fx)} for {calls} call{'s' * (calls != 1)}"
+
+    # -- the magic -------------------------------------------------------------------------------
+
+    @line_cell_magic
+    def llmcost(self, line: str, cell: str | None = None) -> Any:
+        """Meter a cell (``%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE]``),
+        or run a command: ``%llmcost report|prices|on|off|export`` (see the README)."""
+        if cell is not None:  # reached only when the transformer did not run (run_cell_magic)
+            self._begin(parse_cell_options(line))
+            try:
+                return self.shell.run_cell(cell).result
+            finally:
+                self._end()
+        if line.startswith(_BEGIN):
+            self._begin(parse_cell_options(line[len(_BEGIN):]))
+            return None
+        return self._command(line)
+
+    def _command(self, line: str) -> Any:
+        import llmcost_magic
+
+        ns = parse_line_command(line)
+        ledger = current_ledger()
+        if ns.command == "report":
+            from .report import cost_report
+
+            return cost_report(ledger.dataframe(session=None if ns.all else ledger.session), by=ns.by)
+        if ns.command == "prices":
+            from .pricing import UnknownModelError
+            from .report import price_table
+
+            try:
+                return price_table(ns.models)
+            except UnknownModelError as exc:
+                raise UsageError(str(exc)) from None
+        if ns.command == "on":
+            self._auto_tag = ns.tag or self.tag
+            print("llmcost: metering every cell of this session (%llmcost off to stop).")
+            return None
+        if ns.command == "off":
+            self._auto_tag = None
+            if self._open is not None and self._open.depth == self._depth:
+                self._end()
+            print("llmcost: automatic metering is off.")
+            return None
+        if ns.command == "export":
+            return _export(llmcost_magic.ledger(session=None if ns.all else ledger.session), ns.path)
+        raise UsageError(f"llmcost: unknown command {line!r}")
+
+
+def _export(df: Any, path: str) -> str:
+    target = Path(path).expanduser()
+    if target.suffix == ".csv":
+        df.to_csv(target, index=False)
+    elif target.suffix == ".parquet":
+        try:
+            df.to_parquet(target, index=False)
+        except ImportError:
+            raise UsageError("llmcost: Parquet export needs pyarrow: pip install 'llmcost-magic[parquet]'") from None
+    else:
+        raise UsageError(f"llmcost: export to .csv or .parquet, got {target.name!r}")
+    print(f"llmcost: wrote {len(df)} calls to {target}")
+    return str(target)
+
+
+_loaded: dict[int, LLMCost] = {}
+
+
+def load(ip: Any) -> LLMCost:
+    """Register the magics, the transformer and the cell events (once per shell)."""
+    if id(ip) in _loaded:
+        return _loaded[id(ip)]
+    magics = LLMCost(ip)
+    ip.register_magics(magics)
+    ip.configurables.append(magics)
+    ip.input_transformers_cleanup.append(transform_cell)
+    ip.events.register("pre_run_cell", magics.pre_run_cell)
+    ip.events.register("post_run_cell", magics.post_run_cell)
+    intercept.install()
+    _loaded[id(ip)] = magics
+    return magics
+
+
+def unload(ip: Any) -> None:
+    """Undo :func:`load`: events, transformer, magics, and the seam."""
+    magics = _loaded.pop(id(ip), None)
+    if magics is None:
+        return
+    magics._end()
+    ip.events.unregister("pre_run_cell", magics.pre_run_cell)
+    ip.events.unregister("post_run_cell", magics.post_run_cell)
+    if transform_cell in ip.input_transformers_cleanup:
+        ip.input_transformers_cleanup.remove(transform_cell)
+    ip.magics_manager.magics["line"].pop("llmcost", None)
+    ip.magics_manager.magics["cell"].pop("llmcost", None)
+    if magics in ip.configurables:
+        ip.configurables.remove(magics)
+    intercept.uninstall()

@@ -1,0 +1,95 @@
+"""Parsing of ``%%llmcost`` options and ``%llmcost`` sub-commands, with errors that say the fix."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from dataclasses import dataclass
+
+from IPython.core.error import UsageError
+
+CELL_USAGE = "%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run]"
+LINE_USAGE = (
+    "%llmcost report [--by cell|model|tag|endpoint] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
+    "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: object, usage_hint: str, **kwargs: object) -> None:
+        super().__init__(*args, add_help=False, allow_abbrev=False, **kwargs)  # type: ignore[arg-type]
+        self.usage_hint = usage_hint
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"llmcost: {message}. Usage: {self.usage_hint}")
+
+
+@dataclass
+class CellOptions:
+    tag: str = ""
+    budget: float | None = None
+    quiet: bool = False
+    currency: str | None = None
+    fx: float | None = None
+    dry_run: bool = False
+
+
+def _positive_float(name: str):  # noqa: ANN202
+    def parse(text: str) -> float:
+        try:
+            value = float(text.lstrip("$"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r} (e.g. {name} 0.50)") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{name} must be greater than 0, got {text!r} (e.g. {name} 0.50)")
+        return value
+
+    return parse
+
+
+def _cell_parser() -> _Parser:
+    p = _Parser(prog="%%llmcost", usage_hint=CELL_USAGE)
+    p.add_argument("--tag", default="")
+    p.add_argument("--budget", type=_positive_float("--budget"))
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--currency", type=str.upper)
+    p.add_argument("--fx", type=_positive_float("--fx"))
+    p.add_argument("--dry-run", action="store_true")
+    return p
+
+
+def parse_cell_options(line: str) -> CellOptions:
+    """``--tag demo --budget 0.5`` -> CellOptions; malformed options raise UsageError with usage."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"llmcost: cannot parse options {line!r}: {exc}. Usage: {CELL_USAGE}") from None
+    ns = _cell_parser().parse_args(words)
+    if ns.currency and ns.currency != "USD" and ns.fx is None:
+        raise UsageError(f"llmcost: --currency {ns.currency} needs an exchange rate: add --fx UNITS_PER_USD "
+                         f"(e.g. --currency KRW --fx 1350).")
+    return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run)
+
+
+def parse_line_command(line: str) -> argparse.Namespace:
+    """``report --by model`` / ``prices gpt-4o`` / ``on`` / ``off`` / ``export x.csv``."""
+    p = _Parser(prog="%llmcost", usage_hint=LINE_USAGE)
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    r = sub.add_parser("report", usage_hint=LINE_USAGE)
+    r.add_argument("--by", default="cell", choices=["cell", "model", "tag", "endpoint"])
+    r.add_argument("--all", action="store_true")
+    pr = sub.add_parser("prices", usage_hint=LINE_USAGE)
+    pr.add_argument("models", nargs="+")
+    on = sub.add_parser("on", usage_hint=LINE_USAGE)
+    on.add_argument("--tag", default="")
+    sub.add_parser("off", usage_hint=LINE_USAGE)
+    ex = sub.add_parser("export", usage_hint=LINE_USAGE)
+    ex.add_argument("path")
+    ex.add_argument("--all", action="store_true")
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"llmcost: cannot parse {line!r}: {exc}. Usage: {LINE_USAGE}") from None
+    if not words:
+        raise UsageError(f"llmcost: say what to do. Usage: {LINE_USAGE}")
+    return p.parse_args(words)

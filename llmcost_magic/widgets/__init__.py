@@ -1,0 +1,1 @@
+"""Notebook views: the live meter (and, later, the compression playground and dashboard)."""

@@ -1,0 +1,65 @@
+import sqlite3
+import time
+
+import pytest
+
+from llmcost_magic.records import CallRecord, Usage
+from llmcost_magic.sqlite_ledger import COLUMNS, Ledger, LedgerError
+
+
+def _rec(**kw):
+    base = dict(ts=time.time(), provider="openai", endpoint="chat.completions", model="gpt-4o",
+                usage=Usage(input_tokens=100, cached_input_tokens=10, output_tokens=5), cost_usd=0.001,
+                baseline_cost_usd=0.002, latency_ms=1.0)
+    base.update(kw)
+    return CallRecord(**base)
+
+
+def test_rows_are_committed_and_visible_to_another_connection(tmp_path):
+    path = tmp_path / "l.sqlite3"
+    ledger = Ledger(path)
+    ledger.record(_rec(tag="a"))
+    other = sqlite3.connect(path)
+    assert other.execute("SELECT tag, input_tokens, saved_usd FROM calls").fetchall() == [("a", 100, 0.001)]
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_dataframe_has_the_documented_columns(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    ledger.record(_rec())
+    df = ledger.dataframe()
+    for column in ("ts", "cell", "tag", "provider", "endpoint", "model", "input_tokens", "cached_input_tokens",
+                   "cache_write_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "baseline_cost_usd",
+                   "saved_usd", "cache", "estimated", "latency_ms", "status"):
+        assert column in df.columns
+    assert list(df.columns) == list(COLUMNS)
+
+
+def test_reopening_keeps_rows_and_does_not_rerun_migrations(tmp_path):
+    path = tmp_path / "l.sqlite3"
+    Ledger(path).record(_rec())
+    again = Ledger(path)
+    assert len(again) == 1
+    assert again.query("SELECT COUNT(*) FROM _migrations")[0][0] == 1
+
+
+def test_unknown_cost_is_null_not_zero(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    ledger.record(_rec(cost_usd=None, baseline_cost_usd=None))
+    assert ledger.dataframe()["cost_usd"].isna().all()
+
+
+def test_unwritable_path_names_the_fix(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(LedgerError, match="writable"):
+        Ledger(blocker / "sub" / "ledger.sqlite3")
+
+
+def test_filters_and_previous_run(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    ledger.record(_rec(cell_hash="h1", cell_run=1, cost_usd=0.5))
+    ledger.record(_rec(cell_hash="h1", cell_run=2, cost_usd=0.25))
+    ledger.record(_rec(cell_hash="h2", tag="x"))
+    assert len(ledger.dataframe(cell="h1")) == 2 and len(ledger.dataframe(tag="x")) == 1
+    assert ledger.last_cell_run("h1", (ledger.session, 2)) == (0.5, 1)
