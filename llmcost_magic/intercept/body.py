@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Callable
 
@@ -36,9 +37,15 @@ class BodyCollector:
         self.undecodable = self._decode is None
 
     def feed(self, chunk: bytes) -> None:
-        if self._decode is None:
-            return
-        chunk = self._decode(chunk)
+        if self._decode is not None:
+            self.add(self._decode(chunk))
+
+    def decode(self, chunk: bytes) -> bytes:
+        """The chunk without its Content-Encoding (only used when the seam re-cuts a stream)."""
+        return self._decode(chunk) if self._decode is not None else chunk
+
+    def add(self, chunk: bytes) -> None:
+        """Collect already-decoded bytes."""
         if not self.sse:
             self.parts.append(chunk)
             return
@@ -56,3 +63,35 @@ class BodyCollector:
     @property
     def body(self) -> bytes:
         return b"".join(self.parts)
+
+
+def _is_usage_only(event: bytes) -> bool:
+    if b'"usage"' not in event or not event.startswith(b"data:"):
+        return False
+    try:
+        data = json.loads(event[5:])
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("choices") == [] and data.get("usage") is not None
+
+
+class UsageChunkFilter:
+    """Drops the usage-only chunk the seam asked an OpenAI stream for, which the user did not.
+
+    The stream is re-cut at event boundaries (a no-op for any SSE parser); every other event
+    reaches the user byte for byte.
+    """
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def __call__(self, decoded: bytes) -> bytes:
+        self._buffer += decoded
+        *events, self._buffer = self._buffer.split(b"\n\n")
+        return b"".join(e + b"\n\n" for e in events if not _is_usage_only(e))
+
+    def flush(self) -> bytes:
+        rest, self._buffer = self._buffer, b""
+        return b"" if _is_usage_only(rest) else rest

@@ -20,6 +20,7 @@ class Call:
     started: float = field(default_factory=time.perf_counter)
     ts: float = field(default_factory=time.time)
     reserved_usd: float = 0.0
+    strip_usage_chunk: bool = False
 
     @property
     def max_output_tokens(self) -> int | None:

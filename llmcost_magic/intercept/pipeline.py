@@ -29,29 +29,47 @@ ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PRO
 LLM_PATH_SUFFIXES = tuple(suffix for suffix, _, _ in _ROUTES)
 
 
-def prepare(request: Any, meter: Meter) -> Call | None:
-    """The call a request makes, after the policies that act before sending; None to pass it by."""
+def prepare(request: Any, meter: Meter) -> tuple[Call | None, Any]:
+    """The call a request makes and the request to send, after the policies that act before
+    sending; ``(None, request)`` to let it pass untouched."""
     if request.method != "POST":
-        return None
+        return None, request
     try:
         path = request.url.path
         route = next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
         if route is None:
-            return None
+            return None, request
         body = json_body(request.content)
         if body is None or not isinstance(body.get("model"), str):
-            return None
+            return None, request
         endpoint, adapter = route
         call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
+        request = _ask_stream_for_usage(call, request)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
-        return None
+        return None, request
     try:
         meter.before_send(call, adapter.estimate_input)
     except LLMCostError as refusal:
         meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
         raise as_sdk_error(refusal, call.provider) from None
-    return call
+    return call, request
+
+
+def _ask_stream_for_usage(call: Call, request: Any) -> Any:
+    """OpenAI chat streams report usage (and cached tokens) only when asked: ask, on a copy of
+    the request, and remember to drop the extra chunk before it reaches the user."""
+    if call.endpoint != "chat.completions" or not call.stream:
+        return request
+    options = call.body.get("stream_options") or {}
+    if options.get("include_usage"):
+        return request
+    body = {**call.body, "stream_options": {**options, "include_usage": True}}
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = request.headers.copy()
+    headers["content-length"] = str(len(content))
+    call.strip_usage_chunk = True
+    return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
 
 
 def collector_for(response: Any) -> BodyCollector:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..metering import Meter
 from . import pipeline
-from .body import BodyCollector
+from .body import BodyCollector, UsageChunkFilter
 from .call import Call
 
 
@@ -42,11 +42,20 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._finisher = inner, finisher
 
         def __iter__(self) -> Iterator[bytes]:
-            feed = self._finisher.collector.feed
+            collector = self._finisher.collector
+            strip = UsageChunkFilter() if self._finisher.call.strip_usage_chunk else None
             try:
                 for chunk in self._inner:
-                    feed(chunk)
-                    yield chunk
+                    if strip is None:
+                        collector.feed(chunk)
+                        yield chunk
+                    else:
+                        decoded = collector.decode(chunk)
+                        collector.add(decoded)
+                        if out := strip(decoded):
+                            yield out
+                if strip is not None and (rest := strip.flush()):
+                    yield rest
             except GeneratorExit:
                 self._finisher("closed")
                 raise
@@ -66,11 +75,20 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._finisher = inner, finisher
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
-            feed = self._finisher.collector.feed
+            collector = self._finisher.collector
+            strip = UsageChunkFilter() if self._finisher.call.strip_usage_chunk else None
             try:
                 async for chunk in self._inner:
-                    feed(chunk)
-                    yield chunk
+                    if strip is None:
+                        collector.feed(chunk)
+                        yield chunk
+                    else:
+                        decoded = collector.decode(chunk)
+                        collector.add(decoded)
+                        if out := strip(decoded):
+                            yield out
+                if strip is not None and (rest := strip.flush()):
+                    yield rest
             except GeneratorExit:
                 self._finisher("closed")
                 raise
@@ -87,9 +105,16 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
 
     def attach(meter: Meter, call: Call, response: Any, stream_cls: type) -> Any:
         finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response))
+        if call.strip_usage_chunk:  # the user gets decoded bytes, so the headers must say so
+            for header in ("content-encoding", "content-length"):
+                if header in response.headers:
+                    del response.headers[header]
         preread = getattr(response, "_content", None)
         if preread is not None:  # a transport that built its response from bytes (mocks, some proxies)
             finisher.collector.feed(preread)
+            if call.strip_usage_chunk:
+                strip = UsageChunkFilter()
+                response._content = strip(preread) + strip.flush()
             finisher("ok")
         else:
             response.stream = stream_cls(response.stream, finisher)
@@ -100,7 +125,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._meter = inner, meter
 
         def handle_request(self, request: Any) -> Any:
-            call = pipeline.prepare(request, self._meter)
+            call, request = pipeline.prepare(request, self._meter)
             if call is None:
                 return self._inner.handle_request(request)
             try:
@@ -118,7 +143,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._meter = inner, meter
 
         async def handle_async_request(self, request: Any) -> Any:
-            call = pipeline.prepare(request, self._meter)
+            call, request = pipeline.prepare(request, self._meter)
             if call is None:
                 return await self._inner.handle_async_request(request)
             try:
