@@ -15,7 +15,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from traitlets import Bool, Float, Unicode, observe, validate
+from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from . import intercept
 from .metering import Meter, set_cell_meter
@@ -62,19 +62,20 @@ class LLMCost(Magics):
         self._depth = 0
         self._cell_info: dict[int, tuple[str, int, str]] = {}
         self._auto_tag: str | None = None
+        self._runs = 0  # cell runs seen this session: a run's identity even where In[n] repeats
         self.last: Meter | None = None
 
     @validate("fx")
     def _check_fx(self, proposal: Any) -> float:
         if not proposal["value"] > 0:
-            raise ValueError(f"LLMCost.fx must be > 0 (units of {self.currency} per USD), got {proposal['value']}")
+            raise TraitError(f"LLMCost.fx must be > 0 (units of {self.currency} per USD), got {proposal['value']}")
         return proposal["value"]
 
     @validate("budget")
     def _check_budget(self, proposal: Any) -> float | None:
         value = proposal["value"]
         if value is not None and not value > 0:
-            raise ValueError(f"LLMCost.budget must be > 0 dollars (or None for no cap), got {value}")
+            raise TraitError(f"LLMCost.budget must be > 0 dollars (or None for no cap), got {value}")
         return value
 
     @observe("ledger_path")
@@ -93,9 +94,9 @@ class LLMCost(Magics):
     def pre_run_cell(self, info: Any) -> None:
         self._depth += 1
         raw = getattr(info, "raw_cell", "") or ""
-        cell_id = getattr(info, "cell_id", None) or ""
-        run = int(getattr(self.shell, "execution_count", 0) or 0)
-        self._cell_info[self._depth] = (cell_id or f"In[{run}]", run, hashlib.sha1(raw.encode()).hexdigest()[:12])
+        cell_id = getattr(info, "cell_id", None) or f"In[{getattr(self.shell, 'execution_count', 0)}]"
+        self._runs += 1
+        self._cell_info[self._depth] = (cell_id, self._runs, hashlib.sha1(raw.encode()).hexdigest()[:12])
         if self._auto_tag is not None and self._open is None and not raw.lstrip().startswith("%llmcost") \
                 and not raw.startswith(_MARK):
             self._begin(parse_cell_options(""), tag=self._auto_tag, lazy_view=True)

@@ -19,3 +19,28 @@ def fresh_ledger(tmp_path):
 @pytest.fixture
 def ledger_df():
     return llmcost_magic.ledger
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """The sandbox as a real HTTP service on a free loopback port."""
+    from llmcost_magic.sandbox import serve
+
+    server = serve(port=0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _ipython():
+    from IPython.testing.globalipapp import start_ipython
+
+    return start_ipython()
+
+
+@pytest.fixture
+def shell(_ipython):
+    """A real InteractiveShell with the extension loaded; unloaded afterwards."""
+    _ipython.run_line_magic("load_ext", "llmcost_magic")
+    yield _ipython
+    _ipython.run_line_magic("unload_ext", "llmcost_magic")

@@ -14,7 +14,7 @@ ASSUMED_MAX_OUTPUT_TOKENS = 4096
 # Cheaper models to suggest when a call does not fit, most capable first.
 CHEAPER_MODELS = {
     "openai": ("gpt-4.1-mini", "gpt-4o-mini", "gpt-5-mini", "gpt-4.1-nano", "gpt-5-nano"),
-    "anthropic": ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-3-5-haiku-latest", "claude-3-haiku"),
+    "anthropic": ("claude-sonnet-4-6", "claude-haiku-4-5", "claude-3-5-haiku-latest", "claude-3-haiku"),
 }
 
 

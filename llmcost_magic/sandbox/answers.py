@@ -1,0 +1,110 @@
+"""Deterministic answer text: the same request always gets the same answer.
+
+Lengths behave like a chat model's: verbose by default (about 150–400 tokens), short when the
+prompt asks for brevity, exactly N words when it says "in at most N words", and cut by
+``max_tokens`` / ``stop`` as the providers do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from dataclasses import dataclass
+
+from ..tokens import count_text_tokens, encoding_for_model, provider_for_model
+
+_WORDS = (
+    "the model tokens cost input output cache prompt request answer budget usage price call context system "
+    "message stream latency quality route batch compress summary detail example step result value limit "
+    "user data window rate plan review check test measure reduce keep send return choose reuse share"
+).split()
+_OPENERS = ("Sure.", "Here is an overview.", "Good question.", "In short:", "Let me explain.")
+_KO_WORDS = "모델 토큰 비용 입력 출력 캐시 요청 답변 예산 사용량 가격 호출 문맥 시스템 메시지 요약 결과 단계".split()
+
+_AT_MOST = re.compile(r"(?:at most|no more than|under|in)\s+(\d{1,4})\s+words", re.I)
+_KO_AT_MOST = re.compile(r"(\d{1,4})\s*(?:단어|자)\s*(?:이내|이하)")
+_BRIEF = re.compile(r"\b(be (?:concise|brief)|briefly|one sentence|short answer|tl;dr)\b|한 문장|간단히|짧게", re.I)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    output_tokens: int
+    finish: str  # "stop", "length" (max_tokens), or "stop_sequence"
+
+
+def _rng(*parts: object) -> random.Random:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def target_words(prompt: str, rng: random.Random) -> int:
+    """How many words the simulated model wants to say for this prompt."""
+    if m := _AT_MOST.search(prompt) or _KO_AT_MOST.search(prompt):
+        return max(1, int(m.group(1)))
+    if _BRIEF.search(prompt):
+        return rng.randint(15, 35)
+    return rng.randint(110, 300)
+
+
+def compose(prompt: str, model: str, seed: int, *, core: str = "") -> str:
+    """The full (uncut) answer: ``core`` (e.g. the reference answer) first, then filler paragraphs."""
+    rng = _rng(seed, model, prompt)
+    korean = bool(re.search(r"[\uac00-\ud7a3]", prompt))
+    bank = _KO_WORDS if korean else _WORDS
+    n = target_words(prompt, rng)
+    words = core.split()
+    if not words and n > 12:
+        words = [rng.choice(_OPENERS)]
+    sentence: list[str] = []
+    while len(words) < n:
+        sentence.append(rng.choice(bank))
+        if len(sentence) >= rng.randint(6, 14):
+            words.append(" ".join(sentence).capitalize() + ".")
+            sentence = []
+            if rng.random() < 0.25:
+                words[-1] += "\n\n"
+    if sentence:
+        words.append(" ".join(sentence) + ".")
+    text = " ".join(words)
+    return " ".join(text.split(" ")[: max(n, len(core.split()))]).replace(" \n\n", "\n\n").strip()
+
+
+def finalize(text: str, model: str, max_tokens: int | None, stop: list[str] | None) -> Answer:
+    """Apply ``stop`` sequences, then ``max_tokens``; count the output exactly as usage will report it."""
+    if stop:
+        cut = min((i for s in stop if s and (i := text.find(s)) >= 0), default=-1)
+        if cut >= 0:
+            text = text[:cut]
+            return Answer(text, count_text_tokens(text, model), "stop_sequence")
+    n = count_text_tokens(text, model)
+    if max_tokens is not None and n > max_tokens:
+        if provider_for_model(model) == "openai":
+            enc = encoding_for_model(model)
+            text = enc.decode(enc.encode_ordinary(text)[:max_tokens])
+        else:
+            words = text.split(" ")
+            while words and count_text_tokens(" ".join(words), model) > max_tokens:
+                words = words[: max(1, int(len(words) * 0.9)) - (len(words) == 1)]
+            text = " ".join(words)
+        return Answer(text, min(count_text_tokens(text, model), max_tokens), "length")
+    return Answer(text, n, "stop")
+
+
+def answer_for(model: str, prompt: str, question: str, seed: int, max_tokens: int | None, stop: list[str] | None,
+               choice: int = 0) -> Answer:
+    """The answer to ``question`` (the last user message) given the whole ``prompt``.
+
+    An evaluation-set question is answered right or wrong by the quality model; anything else gets
+    deterministic filler of a realistic length.
+    """
+    from .quality import answers_correctly, find_item
+
+    item = find_item(question)
+    core = ""
+    if item is not None:
+        core = item["answer"] if answers_correctly(model, item, prompt, seed + choice) else item["wrong"]
+        core = f"The answer is: {core}."
+    text = compose(question, model, seed + choice, core=core)
+    return finalize(text, model, max_tokens, stop)

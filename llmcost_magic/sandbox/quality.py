@@ -1,0 +1,61 @@
+"""The sandbox's quality model: simple, documented, reproducible.
+
+Each model has a capability in [0, 1] and each evaluation item a difficulty in [0, 1]. An answer is
+correct with probability ``sigmoid(K * (capability - difficulty)) * kept`` where ``kept`` is the
+fraction of the item's required keywords still present in the prompt (compression that drops needed
+context lowers accuracy). The draw is a hash of (seed, model, item id): the same run, the same result.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+from importlib import resources
+from typing import Any
+
+K = 10.0
+DEFAULT_CAPABILITY = 0.7
+# Most specific prefix first.
+CAPABILITIES: tuple[tuple[str, float], ...] = (
+    ("gpt-4.1-nano", 0.45), ("gpt-4.1-mini", 0.66), ("gpt-4.1", 0.84),
+    ("gpt-4o-mini", 0.56), ("gpt-4o", 0.80),
+    ("gpt-5-nano", 0.55), ("gpt-5-mini", 0.72), ("gpt-5", 0.92),
+    ("gpt-3.5", 0.40), ("gpt-4", 0.75),
+    ("claude-3-haiku", 0.45), ("claude-3-5-haiku", 0.58), ("claude-haiku", 0.62),
+    ("claude-3-5-sonnet", 0.82), ("claude-sonnet", 0.88), ("claude-opus", 0.93),
+)
+
+
+def capability(model: str) -> float:
+    name = model.lower()
+    return next((c for prefix, c in CAPABILITIES if name.startswith(prefix)), DEFAULT_CAPABILITY)
+
+
+@functools.cache
+def load_eval_set() -> tuple[dict[str, Any], ...]:
+    """The labelled evaluation set: id, question, answer, wrong, difficulty, category, lang, keywords."""
+    text = resources.files(__package__).joinpath("data", "eval_set.jsonl").read_text(encoding="utf-8")
+    return tuple(json.loads(line) for line in text.splitlines() if line.strip())
+
+
+def find_item(prompt: str) -> dict[str, Any] | None:
+    """The evaluation item whose question appears in the prompt, if any."""
+    return next((item for item in load_eval_set() if item["question"] in prompt), None)
+
+
+def p_correct(model: str, item: dict[str, Any], prompt: str) -> float:
+    keywords = item.get("keywords") or []
+    kept = sum(k.lower() in prompt.lower() for k in keywords) / len(keywords) if keywords else 1.0
+    return kept / (1.0 + math.exp(-K * (capability(model) - item["difficulty"])))
+
+
+def answers_correctly(model: str, item: dict[str, Any], prompt: str, seed: int) -> bool:
+    draw = int.from_bytes(hashlib.sha256(f"{seed}\x1f{model}\x1f{item['id']}".encode()).digest()[:8], "big") / 2**64
+    return draw < p_correct(model, item, prompt)
+
+
+def is_correct(item: dict[str, Any], answer_text: str) -> bool:
+    """Whether an answer (from the sandbox or a real model) contains the item's reference answer."""
+    return item["answer"].lower() in answer_text.lower()
