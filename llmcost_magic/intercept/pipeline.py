@@ -86,7 +86,10 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
             record = _record(call, Usage(), 0.0, status=f"http_{status_code}")
         else:
             parsed = _parse(adapter, call, collector)
-            record = _priced(adapter, call, parsed, "ok" if outcome == "ok" else outcome)
+            # A stream whose final usage arrived is complete, however the reader stopped (the SDKs
+            # close the response at [DONE] without reading on).
+            complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated)
+            record = _priced(adapter, call, parsed, "ok" if complete else outcome)
         meter.record(record, call)
     except Exception as exc:  # noqa: BLE001
         meter.report_failure(exc)
@@ -106,7 +109,10 @@ def _parse(adapter: ModuleType, call: Call, collector: BodyCollector) -> Parsed:
         return Parsed()
     if collector.sse:
         return adapter.from_events(call.endpoint, collector.payloads)
-    body = json.loads(collector.body) if collector.parts else {}
+    try:
+        body = json.loads(collector.body)
+    except ValueError:  # the body never arrived whole
+        return Parsed()
     return adapter.from_body(call.endpoint, body)
 
 

@@ -43,6 +43,19 @@ def render_html(t: Totals, *, label: str, currency: str = "USD", fx: float = 1.0
     return f"<div style='{_STYLE}'>{state} <b>llmcost</b> {html.escape(label)} &nbsp; {row}{extra}</div>"
 
 
+class MeterSummary:
+    """The static end-of-cell summary: rich HTML in notebooks, one plain line everywhere else."""
+
+    def __init__(self, html_text: str, text: str) -> None:
+        self._html, self._text = html_text, text
+
+    def _repr_html_(self) -> str:
+        return self._html
+
+    def __repr__(self) -> str:
+        return self._text
+
+
 class LiveMeterView:
     """Shows a Meter live in the notebook; ``close()`` leaves the compact summary."""
 
@@ -51,6 +64,7 @@ class LiveMeterView:
         self.meter, self.label, self.currency, self.fx, self.note = meter, label, currency, fx, note
         self.min_interval = min_interval
         self._widget: Any = None
+        self._handle: Any = None
         self._last = 0.0
         self._main = threading.main_thread()
         meter.subscribe(self._on_record)
@@ -62,7 +76,7 @@ class LiveMeterView:
         from IPython.display import display
 
         self._widget = ipywidgets.HTML(self._html(running=True))
-        display(self._widget)
+        self._handle = display(self._widget, display_id=True)
 
     def _html(self, running: bool) -> str:
         return render_html(self.meter.totals, label=self.label, currency=self.currency, fx=self.fx,
@@ -83,11 +97,17 @@ class LiveMeterView:
             self._widget.value = self._html(running=True)
 
     def close(self) -> None:
-        """Final update: the totals as they ended."""
-        if self._widget is None and self.meter.totals.calls + self.meter.totals.refused:
-            self._show()
-        if self._widget is not None:
-            self._widget.value = self._html(running=False)
+        """Replace the live widget by a static summary, which saved notebooks keep and any viewer shows."""
+        if self._widget is None and not self.meter.totals.calls + self.meter.totals.refused:
+            return
+        summary = MeterSummary(self._html(running=False), f"llmcost {self.label}: {self.text()}".replace("  ", " "))
+        if self._handle is not None:
+            self._handle.update(summary)
+            self._widget.close()
+        else:
+            from IPython.display import display
+
+            display(summary)
 
     def text(self) -> str:
         return summary_line(self.meter.totals, currency=self.currency, fx=self.fx)
