@@ -13,6 +13,7 @@ import numpy as np
 
 from ..pricing import UnknownModelError, price_for
 from . import anthropic_api, faults, openai_api
+from .batches import BatchStore
 from .prompt_cache import PromptCache
 from .wire import APIError, SandboxResponse, json_response
 
@@ -48,12 +49,13 @@ class Sandbox:
     """
 
     def __init__(self, *, seed: int = 0, clock: Callable[[], float] = time.time, latency_per_token_s: float = 0.0,
-                 fault_rates: Mapping[str, float] | None = None) -> None:
+                 fault_rates: Mapping[str, float] | None = None, batch_delay_s: float = 2.0) -> None:
         self.seed = seed
         self.clock = clock
         self.latency_per_token_s = latency_per_token_s
         self.fault_rates = dict(fault_rates or {})
         self.prompt_cache = PromptCache(clock)
+        self.batches = BatchStore(self, batch_delay_s)
         self.requests = 0
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -69,6 +71,10 @@ class Sandbox:
             if method == "GET" and path.rstrip("/") == "/v1/models":
                 return json_response({"object": "list", "data": [{"id": m, "object": "model", "owned_by": "sandbox"} for m in
                                                                  ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "claude-haiku-4-5")]})
+            if route is None and path.startswith(("/v1/files", "/v1/batches", "/v1/messages/batches")):
+                answer = self.batches.handle(method, path, dict(headers), body)
+                if answer is not None:
+                    return answer
             if route is None or method != "POST":
                 raise APIError(404, f"Unknown endpoint {method} {path} (the sandbox serves {', '.join(_ROUTES)}).",
                                "not_found_error" if provider == "anthropic" else "invalid_request_error", "unknown_url")
