@@ -124,6 +124,8 @@ class Meter:
         """Attribute, persist and count one call. Never raises into the user's code."""
         rec.cell, rec.cell_run, rec.cell_hash = self.cell, self.cell_run, self.cell_hash
         rec.tag = rec.tag or self.tag
+        if self.dry_run:
+            rec.note = ("dry-run (simulated) " + rec.note).strip()
         if call is not None and self.budget is not None:
             self.budget.settle(call, rec.cost_usd)
         try:
@@ -154,8 +156,12 @@ class Meter:
 
 
 @contextlib.contextmanager
-def meter(*, tag: str = "", budget: float | None = None, ledger: object | None = None) -> Iterator[Meter]:
-    """Meter every OpenAI / Anthropic call made inside the block (scripts, tests, any thread-free code).
+def meter(*, tag: str = "", budget: float | None = None, ledger: object | None = None,
+          dry_run: bool = False) -> Iterator[Meter]:
+    """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
+
+    ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
+    would this cost, sending nothing out.
 
     >>> with meter(tag="nightly", budget=1.0) as m:  # doctest: +SKIP
     ...     run_my_pipeline()
@@ -164,7 +170,8 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     from .intercept import install
 
     install()
-    m = Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger)
+    m = Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
+              dry_run=dry_run)
     token = _scoped.set(m)
     try:
         yield m

@@ -119,3 +119,14 @@ def test_unload_restores_the_clients(shell):
     shell.run_line_magic("unload_ext", "llmcost_magic")
     assert httpx2.Client._transport_for_url is not patched
     shell.run_line_magic("load_ext", "llmcost_magic")
+
+
+def test_dry_run_sends_nothing_out_and_prices_as_the_real_model(shell):
+    """A client for the real API (no network here) is answered by the sandbox in a --dry-run cell."""
+    shell.run_cell("import openai\nreal = openai.OpenAI(api_key='sk-not-used', max_retries=0)")
+    r = shell.run_cell("%%llmcost --dry-run\nr = real.chat.completions.create(model='gpt-4o', messages=[{'role':'user','content':'hi'}])\nr.usage.prompt_tokens")
+    assert r.error_in_exec is None and r.result > 0
+    row = llmcost_magic.ledger().iloc[0]
+    assert row.model == "gpt-4o" and row.cost_usd > 0 and row.note.startswith("dry-run")
+    r = shell.run_cell("real.chat.completions.create(model='gpt-4o', messages=[{'role':'user','content':'hi'}])")
+    assert isinstance(r.error_in_exec, Exception)  # outside the dry run it really tries the network

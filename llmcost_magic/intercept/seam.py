@@ -19,7 +19,15 @@ from .pipeline import LLM_PATH_SUFFIXES
 from .transports import wrappers_for
 
 MODULES = ("httpx2", "httpx")
+# Hosts a dry run keeps away from: everything sent there goes to the sandbox instead.
+PROVIDER_HOSTS = ("api.openai.com", "api.anthropic.com")
 _originals: dict[tuple[str, str], Any] = {}
+
+
+def _dry_run_transport(module_name: str, is_async: bool) -> Any:
+    from ..sandbox import sandbox_transport
+
+    return sandbox_transport(module_name, is_async)
 
 
 def _patch(module: ModuleType) -> None:
@@ -31,12 +39,16 @@ def _patch(module: ModuleType) -> None:
             continue
         original = cls._transport_for_url
 
-        def _transport_for_url(self: Any, url: Any, _original: Any = original, _wrapper: type = wrapper) -> Any:
+        def _transport_for_url(self: Any, url: Any, _original: Any = original, _wrapper: type = wrapper,
+                               _module: str = module.__name__, _async: bool = cls_name == "AsyncClient") -> Any:
             transport = _original(self, url)
             meter = active_meter()
-            if meter is None or not url.path.endswith(LLM_PATH_SUFFIXES):
+            if meter is None:
                 return transport
-            return _wrapper(transport, meter)
+            llm = url.path.endswith(LLM_PATH_SUFFIXES)
+            if meter.dry_run and (llm or url.host in PROVIDER_HOSTS):
+                transport = _dry_run_transport(_module, _async)
+            return _wrapper(transport, meter) if llm else transport
 
         _originals[key] = original
         cls._transport_for_url = _transport_for_url
