@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: lab test bench sandbox clean
+OLDEST  = .venv-oldest
+# The oldest SDK releases we support: they send through httpx (current ones through httpx2).
+OLDEST_SDKS = 'openai==1.40.0' 'anthropic==0.40.0' 'httpx==0.27.2'
+
+.PHONY: lab test test-newest test-oldest bench sandbox clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +19,21 @@ $(BIN)/.installed: pyproject.toml
 lab: $(BIN)/.installed
 	$(BIN)/jupyter lab notebooks/
 
-## Every test: unit, real SDK clients against the sandbox over HTTP, real kernels running the notebooks.
-test: $(BIN)/.installed
+$(OLDEST)/bin/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -e '.[semantic]' $(OLDEST_SDKS) pytest pytest-asyncio
+	touch $@
+
+## Every test: unit, real SDK clients against the sandbox over HTTP, real kernels running the notebooks,
+## then the seam's tests again against the oldest supported SDK releases.
+test: test-newest test-oldest
+
+test-newest: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+test-oldest: $(OLDEST)/bin/.installed
+	$(OLDEST)/bin/python -m pytest tests/test_seam.py -p no:cacheprovider
 
 ## Benchmarks: overhead ratios against a baseline measured in the same run.
 bench: $(BIN)/.installed
@@ -28,4 +44,4 @@ sandbox: $(BIN)/.installed
 	$(BIN)/python -m llmcost_magic.sandbox
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) build *.egg-info .pytest_cache

@@ -7,15 +7,24 @@ import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
+import importlib
+
 import httpx
-import httpx2
 import openai
 import pytest
 
 import llmcost_magic
 from llmcost_magic import estimate_cost, meter
 from llmcost_magic.intercept import install, uninstall
-from llmcost_magic.sandbox import client
+from llmcost_magic.sandbox import _http_module, client
+
+# The httpx-style module the installed SDKs send through: httpx2 for current releases, httpx for
+# the oldest supported ones (this file also runs against those, see `make test-oldest`).
+sdk_http = importlib.import_module(_http_module("openai"))
+try:
+    import httpx2
+except ImportError:  # the oldest SDKs' environment
+    httpx2 = None
 
 MSG = [{"role": "user", "content": "Explain what a token is in one paragraph."}]
 
@@ -130,33 +139,40 @@ def test_clients_created_before_the_seam_are_metered():
 def test_over_real_http_with_custom_base_urls(sandbox_server):
     oc = client("openai", base_url=sandbox_server.openai_base_url)
     ac = client("anthropic", base_url=sandbox_server.anthropic_base_url)
+    has_responses = hasattr(oc, "responses")  # the Responses API arrived in openai 1.66
     with meter():
         oc.chat.completions.create(model="gpt-4o", messages=MSG)
-        oc.responses.create(model="gpt-4o", input="Say hi")
+        if has_responses:
+            oc.responses.create(model="gpt-4o", input="Say hi")
         oc.embeddings.create(model="text-embedding-3-small", input=["a b c", "d e"])
         ac.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MSG)
     df = rows()
-    assert list(df.endpoint) == ["chat.completions", "responses", "embeddings", "messages"]
+    expected = ["chat.completions", "responses", "embeddings", "messages"] if has_responses else ["chat.completions", "embeddings", "messages"]
+    assert list(df.endpoint) == expected
     assert (df.input_tokens > 0).all() and (df.status == "ok").all()
-    assert df.iloc[2].output_tokens == 0 and df.iloc[2].cost_usd > 0
+    embedding = df[df.endpoint == "embeddings"].iloc[0]
+    assert embedding.output_tokens == 0 and embedding.cost_usd > 0
 
 
-def test_raw_httpx_and_httpx2_clients_are_metered_too(sandbox_server):
+@pytest.mark.parametrize("module", ["httpx", "httpx2"])
+def test_raw_httpx_and_httpx2_clients_are_metered_too(sandbox_server, module):
     """Any library built on httpx or httpx2 (LangChain, LiteLLM, a user's own class) goes through the seam."""
+    http = pytest.importorskip(module)
     body = {"model": "gpt-4o-mini", "messages": MSG}
     with meter():
-        with httpx.Client() as legacy:
-            legacy.post(sandbox_server.openai_base_url + "/chat/completions", json=body,
-                        headers={"authorization": "Bearer x"}).raise_for_status()
-        with httpx2.Client() as current:
-            current.post(sandbox_server.openai_base_url + "/chat/completions", json=body,
-                         headers={"authorization": "Bearer x"}).raise_for_status()
-    assert len(rows()) == 2
+        with http.Client() as c:
+            c.post(sandbox_server.openai_base_url + "/chat/completions", json=body,
+                   headers={"authorization": "Bearer x"}).raise_for_status()
+        with http.Client() as c:  # a stream read by hand, as a wrapper library would
+            with c.stream("POST", sandbox_server.openai_base_url + "/chat/completions", json={**body, "stream": True},
+                          headers={"authorization": "Bearer x"}) as r:
+                lines = list(r.iter_lines())
+    assert len(rows()) == 2 and not any('"choices":[]' in line for line in lines)
 
 
 def test_non_llm_traffic_passes_untouched(sandbox_server):
     with meter():
-        with httpx2.Client() as c:
+        with sdk_http.Client() as c:
             c.get(sandbox_server.openai_base_url + "/models", headers={"authorization": "Bearer x"})
             c.post(sandbox_server.url + "/not-an-llm", json={"model": "x"})
     assert rows().empty
@@ -208,7 +224,7 @@ def test_each_retry_attempt_is_its_own_row():
 def test_no_api_key_reaches_the_ledger(fresh_ledger):
     secret = "sk-test-SECRET-0123456789"
     oc = openai.OpenAI(api_key=secret, base_url="http://sandbox.local/v1",
-                       http_client=httpx2.Client(transport=llmcost_magic.sandbox.sandbox_transport()))
+                       http_client=sdk_http.Client(transport=llmcost_magic.sandbox.sandbox_transport(sdk_http.__name__)))
     with meter():
         oc.chat.completions.create(model="gpt-4o-mini", messages=MSG)
     fresh_ledger.close()
@@ -223,13 +239,20 @@ def test_no_api_key_reaches_the_ledger(fresh_ledger):
 
 
 def test_budget_refuses_before_sending_and_says_by_how_much():
-    oc = client("openai")
+    oc = client("openai", max_retries=0)
     with meter(budget=0.003) as m:
-        with pytest.raises(llmcost_magic.BudgetExceeded, match=r"over by \$") as err:
-            oc.chat.completions.create(model="gpt-4o", messages=MSG, max_tokens=4000)
-        assert isinstance(err.value, openai.OpenAIError)  # the SDK neither retried nor wrapped it
-        assert err.value.suggestion in ("gpt-4.1-mini", "gpt-4o-mini", "gpt-5-mini", "gpt-4.1-nano", "gpt-5-nano")
-        oc.chat.completions.create(model=err.value.suggestion, messages=MSG, max_tokens=4000)
+        if sdk_http.__name__ == "httpx2":
+            with pytest.raises(llmcost_magic.BudgetExceeded, match=r"over by \$") as err:
+                oc.chat.completions.create(model="gpt-4o", messages=MSG, max_tokens=4000)
+            assert isinstance(err.value, openai.OpenAIError)  # the SDK neither retried nor wrapped it
+            refusal = err.value
+        else:  # older SDK releases wrap every transport error; the refusal is its cause
+            with pytest.raises(openai.APIConnectionError) as err:
+                oc.chat.completions.create(model="gpt-4o", messages=MSG, max_tokens=4000)
+            refusal = err.value.__cause__
+            assert isinstance(refusal, llmcost_magic.BudgetExceeded) and "over by $" in str(refusal)
+        assert refusal.suggestion in ("gpt-4.1-mini", "gpt-4o-mini", "gpt-5-mini", "gpt-4.1-nano", "gpt-5-nano")
+        oc.chat.completions.create(model=refusal.suggestion, messages=MSG, max_tokens=4000)
     df = rows()
     assert list(df.status) == ["refused", "ok"] and m.totals.refused == 1
 
