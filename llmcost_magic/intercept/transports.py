@@ -19,13 +19,26 @@ from .call import Call
 
 
 class _Finisher:
-    """Meters the call exactly once, however the stream ends (done, cut, closed early)."""
+    """Collects what passes and meters the call exactly once, however the stream ends (done, cut, closed early)."""
 
-    __slots__ = ("meter", "call", "status_code", "collector", "done")
+    __slots__ = ("meter", "call", "status_code", "collector", "done", "strip")
 
     def __init__(self, meter: Meter, call: Call, status_code: int, collector: BodyCollector) -> None:
         self.meter, self.call, self.status_code, self.collector = meter, call, status_code, collector
         self.done = False
+        self.strip = UsageChunkFilter() if call.strip_usage_chunk else None
+
+    def pass_on(self, chunk: bytes) -> bytes:
+        """What of ``chunk`` reaches the user: all of it, unless the seam asked for a usage chunk."""
+        if self.strip is None:
+            self.collector.feed(chunk)
+            return chunk
+        decoded = self.collector.decode(chunk)
+        self.collector.add(decoded)
+        return self.strip(decoded)
+
+    def tail(self) -> bytes:
+        return self.strip.flush() if self.strip is not None else b""
 
     def __call__(self, outcome: str) -> None:
         if not self.done:
@@ -42,20 +55,13 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._finisher = inner, finisher
 
         def __iter__(self) -> Iterator[bytes]:
-            collector = self._finisher.collector
-            strip = UsageChunkFilter() if self._finisher.call.strip_usage_chunk else None
+            pass_on = self._finisher.pass_on
             try:
                 for chunk in self._inner:
-                    if strip is None:
-                        collector.feed(chunk)
-                        yield chunk
-                    else:
-                        decoded = collector.decode(chunk)
-                        collector.add(decoded)
-                        if out := strip(decoded):
-                            yield out
-                if strip is not None and (rest := strip.flush()):
-                    yield rest
+                    if out := pass_on(chunk):
+                        yield out
+                if tail := self._finisher.tail():
+                    yield tail
             except GeneratorExit:
                 self._finisher("closed")
                 raise
@@ -75,20 +81,13 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._finisher = inner, finisher
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
-            collector = self._finisher.collector
-            strip = UsageChunkFilter() if self._finisher.call.strip_usage_chunk else None
+            pass_on = self._finisher.pass_on
             try:
                 async for chunk in self._inner:
-                    if strip is None:
-                        collector.feed(chunk)
-                        yield chunk
-                    else:
-                        decoded = collector.decode(chunk)
-                        collector.add(decoded)
-                        if out := strip(decoded):
-                            yield out
-                if strip is not None and (rest := strip.flush()):
-                    yield rest
+                    if out := pass_on(chunk):
+                        yield out
+                if tail := self._finisher.tail():
+                    yield tail
             except GeneratorExit:
                 self._finisher("closed")
                 raise
@@ -111,10 +110,9 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                     del response.headers[header]
         preread = getattr(response, "_content", None)
         if preread is not None:  # a transport that built its response from bytes (mocks, some proxies)
-            finisher.collector.feed(preread)
+            passed = finisher.pass_on(preread) + finisher.tail()
             if call.strip_usage_chunk:
-                strip = UsageChunkFilter()
-                response._content = strip(preread) + strip.flush()
+                response._content = passed
             finisher("ok")
         else:
             response.stream = stream_cls(response.stream, finisher)
