@@ -78,6 +78,25 @@ def main() -> None:
         print(f"{label:20s} bare {res['bare']:8.1f} µs  metered {res['metered']:8.1f} µs  "
               f"added {added:+7.1f} µs  ratio {res['metered'] / res['bare']:.3f}  (target: added <= 10% and < 50 µs)")
 
+    # The seam alone, without the SDK's own ~1 ms of noise around it: the transport a client would
+    # use, bare and wrapped, reading the same canned response.
+    from llmcost_magic.intercept import pipeline
+    from llmcost_magic.intercept.transports import wrappers_for
+
+    inner = Canned()
+    wrapper = wrappers_for(httpx2)[0]
+    route = pipeline.route_for("/v1/chat/completions")
+    scope = Meter(ledger=current_ledger())
+    request = httpx2.Request("POST", "http://bench.local/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": msgs})
+
+    def read(transport) -> None:  # noqa: ANN001
+        response = transport.handle_request(request)
+        b"".join(response.stream)
+        response.close()
+
+    res = interleaved({"bare": lambda: read(inner), "metered": lambda: read(wrapper(inner, scope, route))}, 3000, rounds=9)
+    print(f"{'seam alone':20s} bare {res['bare']:8.1f} µs  metered {res['metered']:8.1f} µs  added {res['metered'] - res['bare']:+7.1f} µs")
+
     # count_tokens vs bare tiktoken on the same text
     text = open(__file__, encoding="utf-8").read() * 20
     enc = tiktoken.get_encoding("o200k_base")

@@ -141,6 +141,7 @@ class LLMCost(Magics):
         if opened is None:
             return
         set_cell_meter(None)
+        opened.meter.close()
         self.last = opened.meter
         if opened.view is not None:
             opened.view.close()

@@ -148,6 +148,15 @@ class Meter:
             print(f"llmcost_magic: metering failed ({type(exc).__name__}: {exc}); your calls go on unmetered.",
                   file=sys.stderr)
 
+    def close(self) -> None:
+        """Commit this meter's rows to the ledger now (the end of a cell or a ``with`` block)."""
+        try:
+            flush = getattr(self.ledger, "flush", None)
+            if flush is not None:
+                flush()
+        except Exception as exc:  # noqa: BLE001
+            self.report_failure(exc)
+
     def summary(self, currency: str = "USD", fx: float = 1.0) -> str:
         """One line: calls, tokens, dollars, cache hits, savings."""
         from .display import summary_line
@@ -177,3 +186,4 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
         yield m
     finally:
         _scoped.reset(token)
+        m.close()

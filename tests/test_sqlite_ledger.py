@@ -19,6 +19,7 @@ def test_rows_are_committed_and_visible_to_another_connection(tmp_path):
     path = tmp_path / "l.sqlite3"
     ledger = Ledger(path)
     ledger.record(_rec(tag="a"))
+    ledger.flush()
     other = sqlite3.connect(path)
     assert other.execute("SELECT tag, input_tokens, saved_usd FROM calls").fetchall() == [("a", 100, 0.001)]
     assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -63,3 +64,32 @@ def test_filters_and_previous_run(tmp_path):
     ledger.record(_rec(cell_hash="h2", tag="x"))
     assert len(ledger.dataframe(cell="h1")) == 2 and len(ledger.dataframe(tag="x")) == 1
     assert ledger.last_cell_run("h1", (ledger.session, 2)) == (0.5, 1)
+
+
+def test_pending_rows_are_committed_within_the_flush_interval_and_on_close(tmp_path, monkeypatch):
+    from llmcost_magic import sqlite_ledger
+
+    path = tmp_path / "l.sqlite3"
+    ledger = Ledger(path)
+    other = sqlite3.connect(path)
+    ledger.record(_rec())
+    count = lambda: other.execute("SELECT COUNT(*) FROM calls").fetchone()[0]  # noqa: E731
+    assert count() == 0  # buffered
+    monkeypatch.setattr(sqlite_ledger, "FLUSH_SECONDS", 0.0)
+    ledger.record(_rec())
+    assert count() == 2  # the interval passed: both committed together
+    monkeypatch.setattr(sqlite_ledger, "FLUSH_SECONDS", 60.0)
+    ledger.record(_rec())
+    ledger.close()
+    assert count() == 3
+
+
+def test_rows_reach_disk_when_a_meter_closes(tmp_path):
+    from llmcost_magic import meter
+    from llmcost_magic.sandbox import client
+
+    path = tmp_path / "l.sqlite3"
+    ledger = Ledger(path)
+    with meter(ledger=ledger):
+        client("openai").chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 1

@@ -26,17 +26,19 @@ _ROUTES: list[tuple[str, str, ModuleType]] = [
     for suffix, endpoint in adapter.ENDPOINTS.items()
 ]
 ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PROVIDER: openai_protocol}
-LLM_PATH_SUFFIXES = tuple(suffix for suffix, _, _ in _ROUTES)
 
 
-def prepare(request: Any, meter: Meter) -> tuple[Call | None, Any]:
+def route_for(path: str) -> tuple[str, ModuleType] | None:
+    """(endpoint, adapter) for an LLM endpoint path, else None."""
+    return next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
+
+
+def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) -> tuple[Call | None, Any]:
     """The call a request makes and the request to send, after the policies that act before
     sending; ``(None, request)`` to let it pass untouched."""
     if request.method != "POST":
         return None, request
     try:
-        path = request.url.path
-        route = next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
         if route is None:
             return None, request
         body = json_body(request.content)
@@ -73,8 +75,14 @@ def _ask_stream_for_usage(call: Call, request: Any) -> Any:
 
 
 def collector_for(response: Any) -> BodyCollector:
-    headers = response.headers
-    return BodyCollector(headers.get("content-type", ""), headers.get("content-encoding", ""))
+    content_type = content_encoding = b""
+    for name, value in response.headers.raw:  # one pass over the raw list: cheaper than two lookups
+        name = name.lower()
+        if name == b"content-type":
+            content_type = value
+        elif name == b"content-encoding":
+            content_encoding = value
+    return BodyCollector(content_type.decode("latin-1"), content_encoding.decode("latin-1"))
 
 
 def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector, outcome: str) -> None:

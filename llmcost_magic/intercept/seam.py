@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ..metering import active_meter
-from .pipeline import LLM_PATH_SUFFIXES
+from .pipeline import route_for
 from .transports import wrappers_for
 
 MODULES = ("httpx2", "httpx")
@@ -45,10 +45,10 @@ def _patch(module: ModuleType) -> None:
             meter = active_meter()
             if meter is None:
                 return transport
-            llm = url.path.endswith(LLM_PATH_SUFFIXES)
-            if meter.dry_run and (llm or url.host in PROVIDER_HOSTS):
+            route = route_for(url.path)
+            if meter.dry_run and (route is not None or url.host in PROVIDER_HOSTS):
                 transport = _dry_run_transport(_module, _async)
-            return _wrapper(transport, meter) if llm else transport
+            return _wrapper(transport, meter, route) if route is not None else transport
 
         _originals[key] = original
         cls._transport_for_url = _transport_for_url

@@ -119,11 +119,11 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
         return response
 
     class MeteredTransport(module.BaseTransport):  # type: ignore[name-defined,misc]
-        def __init__(self, inner: Any, meter: Meter) -> None:
-            self._inner, self._meter = inner, meter
+        def __init__(self, inner: Any, meter: Meter, route: Any) -> None:
+            self._inner, self._meter, self._route = inner, meter, route
 
         def handle_request(self, request: Any) -> Any:
-            call, request = pipeline.prepare(request, self._meter)
+            call, request = pipeline.prepare(request, self._meter, self._route)
             if call is None:
                 return self._inner.handle_request(request)
             try:
@@ -137,11 +137,11 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner.close()
 
     class AsyncMeteredTransport(module.AsyncBaseTransport):  # type: ignore[name-defined,misc]
-        def __init__(self, inner: Any, meter: Meter) -> None:
-            self._inner, self._meter = inner, meter
+        def __init__(self, inner: Any, meter: Meter, route: Any) -> None:
+            self._inner, self._meter, self._route = inner, meter, route
 
         async def handle_async_request(self, request: Any) -> Any:
-            call, request = pipeline.prepare(request, self._meter)
+            call, request = pipeline.prepare(request, self._meter, self._route)
             if call is None:
                 return await self._inner.handle_async_request(request)
             try:
