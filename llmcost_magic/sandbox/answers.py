@@ -51,24 +51,15 @@ def target_words(prompt: str, rng: random.Random) -> int:
 def compose(prompt: str, model: str, seed: int, *, core: str = "") -> str:
     """The full (uncut) answer: ``core`` (e.g. the reference answer) first, then filler paragraphs."""
     rng = _rng(seed, model, prompt)
-    korean = bool(re.search(r"[\uac00-\ud7a3]", prompt))
-    bank = _KO_WORDS if korean else _WORDS
+    bank = _KO_WORDS if re.search(r"[\uac00-\ud7a3]", prompt) else _WORDS
     n = target_words(prompt, rng)
-    words = core.split()
-    if not words and n > 12:
-        words = [rng.choice(_OPENERS)]
-    sentence: list[str] = []
+    words = core.split() or ([rng.choice(_OPENERS)] if n > 12 else [])
     while len(words) < n:
-        sentence.append(rng.choice(bank))
-        if len(sentence) >= rng.randint(6, 14):
-            words.append(" ".join(sentence).capitalize() + ".")
-            sentence = []
-            if rng.random() < 0.25:
-                words[-1] += "\n\n"
-    if sentence:
-        words.append(" ".join(sentence) + ".")
-    text = " ".join(words)
-    return " ".join(text.split(" ")[: max(n, len(core.split()))]).replace(" \n\n", "\n\n").strip()
+        sentence = [rng.choice(bank) for _ in range(min(rng.randint(6, 14), n - len(words)))]
+        sentence[0] = sentence[0].capitalize()
+        sentence[-1] += "." + ("\n\n" if rng.random() < 0.25 else "")
+        words.extend(sentence)
+    return " ".join(words[: max(n, len(core.split()))]).replace("\n\n ", "\n\n").strip()
 
 
 def finalize(text: str, model: str, max_tokens: int | None, stop: list[str] | None) -> Answer:
