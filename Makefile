@@ -7,7 +7,7 @@ OLDEST  = .venv-oldest
 # The oldest SDK releases we support: they send through httpx (current ones through httpx2).
 OLDEST_SDKS = 'openai==1.40.0' 'anthropic==0.40.0' 'httpx==0.27.2'
 
-.PHONY: lab test test-newest test-oldest bench sandbox clean
+.PHONY: lab test test-newest test-oldest bench notebooks sandbox clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test-oldest: $(OLDEST)/bin/.installed
 ## Benchmarks: overhead ratios against a baseline measured in the same run.
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks
+
+## Re-execute the cookbook in place on the sandbox (committed outputs).
+notebooks: $(BIN)/.installed
+	$(BIN)/python tools/execute_notebooks.py
 
 ## The sandbox provider as an HTTP service (prints its base URLs).
 sandbox: $(BIN)/.installed
