@@ -64,7 +64,7 @@ def main() -> None:
     def metered(fn):  # noqa: ANN001, ANN202 - the same call inside an active meter scope
         scope = Meter(ledger=current_ledger())
 
-        def run() -> None:
+        def run() -> None:  # the scope without Meter.__exit__'s ledger flush, which a real cell does once
             token = _scoped.set(scope)
             try:
                 fn()

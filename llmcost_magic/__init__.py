@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .cache_commands import cache_stats, clear_cache, reject_answer, semantic_audit
 from .errors import BudgetExceeded, LLMCostError, MissingDependency
 from .metering import Meter, meter
 from .pricing import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
@@ -31,13 +32,19 @@ __all__ = [
     "PriceFileError",
     "UnknownModelError",
     "Usage",
+    "cache_stats",
+    "calibrate_threshold",
+    "clear_cache",
     "count_tokens",
     "estimate_cost",
     "ledger",
     "load_ipython_extension",
     "load_price_overrides",
     "meter",
+    "reject_answer",
+    "semantic_audit",
     "unload_ipython_extension",
+    "use_cache_store",
     "use_ledger",
 ]
 
@@ -54,6 +61,20 @@ def use_ledger(path: str) -> None:
     from .session import use_ledger as _use
 
     _use(path)
+
+
+def use_cache_store(url: str) -> None:
+    """Cache answers in SQLite at ``url`` (a path or ``":memory:"``) or in Redis (``redis://host:port/db``)."""
+    from .session import use_cache_store as _use
+
+    _use(url)
+
+
+def calibrate_threshold(pairs: list[tuple[str, str, bool]], max_false_hit_rate: float = 0.01) -> dict[str, float]:
+    """Recommend a semantic-cache threshold from labelled ``(question, cached question, same_meaning)`` pairs."""
+    from .policies.semantic_cache import calibrate_threshold as _calibrate
+
+    return _calibrate(pairs, max_false_hit_rate=max_false_hit_rate)
 
 
 def load_ipython_extension(ip: InteractiveShell) -> None:

@@ -55,6 +55,9 @@ class LLMCost(Magics):
     ledger_path = Unicode(None, allow_none=True, help="SQLite ledger file (':memory:' for none).").tag(config=True)
     price_file = Unicode(None, allow_none=True, help="TOML/YAML file of model prices to add or override.").tag(config=True)
     min_interval = Float(0.1, help="Seconds between live meter updates.").tag(config=True)
+    cache = Unicode(None, allow_none=True, help="Cache every metered cell: 'exact' or 'semantic'.").tag(config=True)
+    cache_store = Unicode(None, allow_none=True, help="Cache store: a SQLite path, ':memory:', or redis://host:port/db.").tag(config=True)
+    cache_ttl_file = Unicode(None, allow_none=True, help="YAML/TOML table of tag: TTL (e.g. small_talk: 0).").tag(config=True)
 
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -81,6 +84,12 @@ class LLMCost(Magics):
     @observe("ledger_path")
     def _ledger_changed(self, change: Any) -> None:
         use_ledger(change["new"])
+
+    @observe("cache_store")
+    def _cache_store_changed(self, change: Any) -> None:
+        from .session import use_cache_store
+
+        use_cache_store(change["new"])
 
     @observe("price_file")
     def _prices_changed(self, change: Any) -> None:
@@ -115,9 +124,11 @@ class LLMCost(Magics):
         intercept.install()
         cell, run, cell_hash = self._cell_info.get(self._depth, ("", 0, ""))
         limit = options.budget if options.budget is not None else self.budget
+        tag = tag if tag is not None else (options.tag or self.tag)
         m = Meter(
-            tag=tag if tag is not None else (options.tag or self.tag),
+            tag=tag,
             budget=Budget(limit) if limit is not None else None,
+            cache=self._cache_for(options, tag),
             ledger=current_ledger(),
             cell=cell,
             cell_run=run,
@@ -135,6 +146,23 @@ class LLMCost(Magics):
         set_cell_meter(m)
         self._open = _OpenCell(m, view, self._depth, quiet)
         return m
+
+    def _cache_for(self, options: Any, tag: str) -> Any:
+        mode = options.cache or self.cache
+        if not mode:
+            return None
+        from .cache_commands import remember_cache
+        from .policies.response_cache import build_cache, load_ttl_table
+        from .session import current_cache_store, current_semantic_index
+
+        cache = build_cache(
+            mode, store=current_cache_store(), semantic_index=current_semantic_index() if mode == "semantic" else None,
+            ttl=options.ttl, ttl_by_tag=load_ttl_table(self.cache_ttl_file) if self.cache_ttl_file else None,
+            threshold=options.threshold, any_temperature=options.cache_any_temperature,
+            cache_tool_calls=options.cache_tool_calls, context_key=options.context, tag=tag,
+        )
+        remember_cache(cache)
+        return cache
 
     def _end(self) -> None:
         opened, self._open = self._open, None
@@ -154,6 +182,8 @@ class LLMCost(Magics):
             parts.append(f"budget ${m.budget.limit_usd:g}")
         if options.dry_run:
             parts.append("dry run on the sandbox (simulated)")
+        if m.cache is not None:
+            parts.append(f"{m.cache.settings.mode} cache")
         return " ".join(p for p in parts if p)
 
     def _previous_run_note(self, m: Meter) -> str:
@@ -216,7 +246,28 @@ class LLMCost(Magics):
             return None
         if ns.command == "export":
             return _export(llmcost_magic.ledger(session=None if ns.all else ledger.session), ns.path)
+        if ns.command == "cache":
+            return self._cache_command(ns)
         raise UsageError(f"llmcost: unknown command {line!r}")
+
+
+    def _cache_command(self, ns: Any) -> Any:
+        from . import cache_commands
+
+        if ns.action == "stats":
+            return cache_commands.cache_stats()
+        if ns.action == "audit":
+            return cache_commands.semantic_audit()
+        if ns.action == "clear":
+            n = cache_commands.clear_cache(tag=ns.tag, model=ns.model)
+            print(f"llmcost: removed {n} cached answer{'s' * (n != 1)}.")
+            return None
+        try:
+            key = cache_commands.reject_answer(ns.key)
+        except ValueError as exc:
+            raise UsageError(f"llmcost: {exc}") from None
+        print(f"llmcost: removed and blocked cached answer {key[:12]}…")
+        return None
 
 
 def _export(df: Any, path: str) -> str:

@@ -12,6 +12,7 @@ import contextvars
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 
 from .intercept.call import Call
@@ -56,8 +57,15 @@ class Totals:
         if rec.status == "refused":
             self.refused += 1
             return
-        u = rec.usage
         self.calls += 1
+        if rec.saved_usd:
+            self.saved_usd += rec.saved_usd
+            key = rec.saved_by or "other"
+            self.saved_by[key] = self.saved_by.get(key, 0.0) + rec.saved_usd
+        if rec.cache:  # served from a cache: no tokens were billed
+            self.cache_hits += 1
+            return
+        u = rec.usage
         self.input_tokens += u.input_tokens
         self.cached_input_tokens += u.cached_input_tokens
         self.cache_write_tokens += u.cache_write_tokens
@@ -65,12 +73,7 @@ class Totals:
         self.cost_usd += rec.cost_usd or 0.0
         self.unpriced += rec.cost_usd is None
         self.estimated += rec.estimated
-        self.errors += rec.status not in ("ok", "cache_hit")
-        self.cache_hits += bool(rec.cache)
-        if rec.saved_usd:
-            self.saved_usd += rec.saved_usd
-            key = rec.saved_by or "other"
-            self.saved_by[key] = self.saved_by.get(key, 0.0) + rec.saved_usd
+        self.errors += rec.status != "ok"
 
 
 class Meter:
@@ -91,8 +94,10 @@ class Meter:
         cell_run: int = 0,
         cell_hash: str = "",
         dry_run: bool = False,
+        cache: Any = None,
     ) -> None:
         self.tag = tag
+        self.cache = cache  # a policies.response_cache.ResponseCache, or None
         self.budget = budget
         self.cell, self.cell_run, self.cell_hash = cell, cell_run, cell_hash
         self.dry_run = dry_run
@@ -102,6 +107,19 @@ class Meter:
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Meter], None]] = []
         self._reported_failure = False
+        self._tokens: list[contextvars.Token[Meter | None]] = []
+
+    def __enter__(self) -> Meter:
+        """Meter the calls made inside the ``with`` block (this thread and the tasks it starts)."""
+        from .intercept import install
+
+        install()
+        self._tokens.append(_scoped.set(self))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _scoped.reset(self._tokens.pop())
+        self.close()
 
     @property
     def ledger(self):  # noqa: ANN201 - a Ledger; imported lazily to keep start-up light
@@ -166,24 +184,28 @@ class Meter:
 
 @contextlib.contextmanager
 def meter(*, tag: str = "", budget: float | None = None, ledger: object | None = None,
-          dry_run: bool = False) -> Iterator[Meter]:
+          dry_run: bool = False, cache: str | None = None, ttl: str | float | None = None,
+          threshold: float | None = None, cache_any_temperature: bool = False) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
 
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
-    would this cost, sending nothing out.
+    would this cost, sending nothing out. ``cache="exact"`` or ``"semantic"`` serves repeated
+    (or same-meaning) deterministic requests from the session's cache store.
 
     >>> with meter(tag="nightly", budget=1.0) as m:  # doctest: +SKIP
     ...     run_my_pipeline()
     >>> print(m.summary())                           # doctest: +SKIP
     """
-    from .intercept import install
+    response_cache = None
+    if cache:
+        from .cache_commands import remember_cache
+        from .policies.response_cache import build_cache
+        from .session import current_cache_store, current_semantic_index
 
-    install()
-    m = Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
-              dry_run=dry_run)
-    token = _scoped.set(m)
-    try:
+        response_cache = build_cache(cache, store=current_cache_store(), ttl=ttl, threshold=threshold, tag=tag,
+                                     semantic_index=current_semantic_index() if cache == "semantic" else None,
+                                     any_temperature=cache_any_temperature)
+        remember_cache(response_cache)
+    with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
+               dry_run=dry_run, cache=response_cache) as m:
         yield m
-    finally:
-        _scoped.reset(token)
-        m.close()

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 
 from IPython.core.error import UsageError
 
-CELL_USAGE = "%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run]"
+CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
+              "[--cache exact|semantic [--ttl 1h] [--threshold 0.92] [--context KEY] [--cache-any-temperature] "
+              "[--cache-tool-calls]]")
 LINE_USAGE = (
     "%llmcost report [--by cell|model|tag|endpoint] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
-    "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]"
+    "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
+    "%llmcost cache stats|audit|clear [--tag T] [--model M]|reject [KEY]"
 )
 
 
@@ -32,6 +35,12 @@ class CellOptions:
     currency: str | None = None
     fx: float | None = None
     dry_run: bool = False
+    cache: str | None = None
+    ttl: str | None = None
+    threshold: float | None = None
+    context: str = ""
+    cache_any_temperature: bool = False
+    cache_tool_calls: bool = False
 
 
 def _positive_float(name: str):  # noqa: ANN202
@@ -55,7 +64,33 @@ def _cell_parser() -> _Parser:
     p.add_argument("--currency", type=str.upper)
     p.add_argument("--fx", type=_positive_float("--fx"))
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--cache", choices=["exact", "semantic"])
+    p.add_argument("--ttl", type=_duration)
+    p.add_argument("--threshold", type=_threshold)
+    p.add_argument("--context", default="")
+    p.add_argument("--cache-any-temperature", action="store_true")
+    p.add_argument("--cache-tool-calls", action="store_true")
     return p
+
+
+def _duration(text: str) -> str:
+    from .policies.response_cache import parse_duration
+
+    try:
+        parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threshold must be a number in (0, 1], got {text!r} (e.g. 0.92)") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"--threshold must be in (0, 1], got {text!r} (e.g. 0.92)")
+    return value
 
 
 def parse_cell_options(line: str) -> CellOptions:
@@ -68,7 +103,13 @@ def parse_cell_options(line: str) -> CellOptions:
     if ns.currency and ns.currency != "USD" and ns.fx is None:
         raise UsageError(f"llmcost: --currency {ns.currency} needs an exchange rate: add --fx UNITS_PER_USD "
                          f"(e.g. --currency KRW --fx 1350).")
-    return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run)
+    cache_only = [name for name in ("ttl", "threshold", "context") if getattr(ns, name)]
+    if cache_only and not ns.cache:
+        raise UsageError(f"llmcost: --{cache_only[0]} only applies with --cache exact|semantic. Usage: {CELL_USAGE}")
+    if ns.threshold is not None and ns.cache != "semantic":
+        raise UsageError("llmcost: --threshold only applies with --cache semantic.")
+    return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run, ns.cache, ns.ttl, ns.threshold,
+                       ns.context, ns.cache_any_temperature, ns.cache_tool_calls)
 
 
 def parse_line_command(line: str) -> argparse.Namespace:
@@ -86,6 +127,11 @@ def parse_line_command(line: str) -> argparse.Namespace:
     ex = sub.add_parser("export", usage_hint=LINE_USAGE)
     ex.add_argument("path")
     ex.add_argument("--all", action="store_true")
+    ca = sub.add_parser("cache", usage_hint=LINE_USAGE)
+    ca.add_argument("action", choices=["stats", "audit", "clear", "reject"])
+    ca.add_argument("key", nargs="?")
+    ca.add_argument("--tag")
+    ca.add_argument("--model")
     try:
         words = shlex.split(line)
     except ValueError as exc:

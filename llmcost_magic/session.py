@@ -5,11 +5,16 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from typing import Any
+
 from .sqlite_ledger import Ledger
 
 _lock = threading.Lock()
 _ledger: Ledger | None = None
 _ledger_path: str | None = None
+_cache_store: Any = None
+_cache_url: str | None = None
+_semantic_index: Any = None
 
 
 def current_ledger() -> Ledger:
@@ -30,3 +35,37 @@ def use_ledger(path: str | Path | None) -> Ledger:
     if old is not None:
         old.close()
     return new
+
+
+def current_cache_store() -> Any:
+    """The session's cache store, opened on first use (``$LLMCOST_CACHE``, a path, or a redis:// URL)."""
+    global _cache_store
+    with _lock:
+        if _cache_store is None:
+            from .stores import open_store
+
+            _cache_store = open_store(_cache_url)
+        return _cache_store
+
+
+def use_cache_store(url: str | Path | None) -> Any:
+    """Cache answers in SQLite at a path (``":memory:"`` for a throwaway one) or in Redis (``redis://...``)."""
+    global _cache_store, _cache_url, _semantic_index
+    from .stores import open_store
+
+    store = open_store(str(url) if url is not None else None)
+    with _lock:
+        _cache_store, _cache_url, _semantic_index = store, (str(url) if url is not None else None), None
+    return store
+
+
+def current_semantic_index() -> Any:
+    """The session's semantic index over the current cache store (vectors stay in memory)."""
+    global _semantic_index
+    store = current_cache_store()
+    with _lock:
+        if _semantic_index is None or _semantic_index.store is not store:
+            from .policies.semantic_cache import SemanticIndex
+
+            _semantic_index = SemanticIndex(store)
+        return _semantic_index

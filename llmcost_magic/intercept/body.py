@@ -26,9 +26,11 @@ def _decoder(content_encoding: str) -> Callable[[bytes], bytes] | None:
 class BodyCollector:
     """Keeps a JSON body whole, or an SSE stream as its list of ``data:`` payloads."""
 
-    __slots__ = ("sse", "parts", "payloads", "_pending", "_decode", "undecodable")
+    __slots__ = ("sse", "parts", "payloads", "_pending", "_decode", "undecodable", "content_type", "keep_raw")
 
     def __init__(self, content_type: str, content_encoding: str) -> None:
+        self.content_type = content_type
+        self.keep_raw = False  # also keep a stream's whole text (to cache it)
         self.sse = content_type.startswith("text/event-stream")
         self.parts: list[bytes] = []
         self.payloads: list[bytes] = []
@@ -46,8 +48,9 @@ class BodyCollector:
 
     def add(self, chunk: bytes) -> None:
         """Collect already-decoded bytes."""
-        if not self.sse:
+        if not self.sse or self.keep_raw:
             self.parts.append(chunk)
+        if not self.sse:
             return
         lines = (self._pending + chunk).split(b"\n")
         self._pending = lines.pop()

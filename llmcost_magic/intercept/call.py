@@ -21,6 +21,7 @@ class Call:
     ts: float = field(default_factory=time.time)
     reserved_usd: float = 0.0
     strip_usage_chunk: bool = False
+    cache_hit: Any = None  # a policies.response_cache.Hit when the answer comes from the cache
 
     @property
     def max_output_tokens(self) -> int | None:

@@ -50,6 +50,13 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
         return None, request
+    if meter.cache is not None:  # a hit costs nothing, so it is looked up before any budget check
+        try:
+            call.cache_hit = meter.cache.lookup(call)
+        except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
+            meter.report_failure(exc)
+        if call.cache_hit is not None:
+            return call, request
     try:
         meter.before_send(call, adapter.estimate_input)
     except LLMCostError as refusal:
@@ -74,7 +81,7 @@ def _ask_stream_for_usage(call: Call, request: Any) -> Any:
     return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
 
 
-def collector_for(response: Any) -> BodyCollector:
+def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
     content_type = content_encoding = b""
     for name, value in response.headers.raw:  # one pass over the raw list: cheaper than two lookups
         name = name.lower()
@@ -82,7 +89,9 @@ def collector_for(response: Any) -> BodyCollector:
             content_type = value
         elif name == b"content-encoding":
             content_encoding = value
-    return BodyCollector(content_type.decode("latin-1"), content_encoding.decode("latin-1"))
+    collector = BodyCollector(content_type.decode("latin-1"), content_encoding.decode("latin-1"))
+    collector.keep_raw = meter is not None and meter.cache is not None
+    return collector
 
 
 def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector, outcome: str) -> None:
@@ -98,9 +107,22 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
             # close the response at [DONE] without reading on).
             complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated)
             record = _priced(adapter, call, parsed, "ok" if complete else outcome)
+            if call.cache_hit is not None:
+                _as_cache_hit(record, call.cache_hit)
+            elif meter.cache is not None:
+                meter.cache.remember(call, status_code, parsed, collector.body, collector.content_type,
+                                     "ok" if complete else outcome)
         meter.record(record, call)
     except Exception as exc:  # noqa: BLE001
         meter.report_failure(exc)
+
+
+def _as_cache_hit(record: CallRecord, hit: Any) -> None:
+    """A cached answer costs nothing; what the live call would have cost is what it saved."""
+    record.baseline_cost_usd, record.cost_usd = record.cost_usd, 0.0
+    record.cache, record.saved_by = hit.kind, "cache"
+    if hit.kind == "semantic":  # the questions themselves stay out of the ledger (see %llmcost cache audit)
+        record.note = f"semantic similarity {hit.similarity:.3f}"
 
 
 def failed(meter: Meter, call: Call, exc: BaseException) -> None:

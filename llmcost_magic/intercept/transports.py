@@ -103,7 +103,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 self._finisher("closed")
 
     def attach(meter: Meter, call: Call, response: Any, stream_cls: type) -> Any:
-        finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response))
+        finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response, meter))
         if call.strip_usage_chunk:  # the user gets decoded bytes, so the headers must say so
             for header in ("content-encoding", "content-length"):
                 if header in response.headers:
@@ -118,6 +118,11 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             response.stream = stream_cls(response.stream, finisher)
         return response
 
+    def cached_response(hit: Any, request: Any) -> Any:
+        """The stored answer, replayed byte for byte (a stream replays as a stream)."""
+        headers = {"content-type": hit.entry.content_type, "x-llmcost-cache": hit.kind}
+        return module.Response(200, headers=headers, stream=module.ByteStream(hit.entry.body), request=request)
+
     class MeteredTransport(module.BaseTransport):  # type: ignore[name-defined,misc]
         def __init__(self, inner: Any, meter: Meter, route: Any) -> None:
             self._inner, self._meter, self._route = inner, meter, route
@@ -126,6 +131,8 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             call, request = pipeline.prepare(request, self._meter, self._route)
             if call is None:
                 return self._inner.handle_request(request)
+            if call.cache_hit is not None:
+                return attach(self._meter, call, cached_response(call.cache_hit, request), MeteredStream)
             try:
                 response = self._inner.handle_request(request)
             except BaseException as exc:
@@ -144,6 +151,8 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             call, request = pipeline.prepare(request, self._meter, self._route)
             if call is None:
                 return await self._inner.handle_async_request(request)
+            if call.cache_hit is not None:
+                return attach(self._meter, call, cached_response(call.cache_hit, request), AsyncMeteredStream)
             try:
                 response = await self._inner.handle_async_request(request)
             except BaseException as exc:

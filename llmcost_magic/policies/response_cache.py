@@ -1,0 +1,226 @@
+"""Response caching: exact (same request, same answer) and semantic (same question, same context).
+
+The key is a hash of everything in the request that can change the answer: provider, endpoint and
+the whole JSON body (model, messages, system, tools, temperature, top_p, seed, response_format,
+max_tokens, stream, ...), plus the user's context key. By default only deterministic requests
+(temperature 0) are cached. Never cached: errors, refusals, truncated answers (max_tokens), cut
+streams, and tool-call-only answers (unless opted in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..intercept.call import Call, Parsed
+from ..stores import CacheEntry, CacheStore
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.I)
+_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_TRUNCATED = {"length", "max_tokens"}
+_TOOL_ONLY = {"tool_calls", "tool_use"}
+
+
+def parse_duration(text: str | float | None) -> float | None:
+    """``"30m"`` -> 1800.0; ``"0"`` -> 0 (do not cache); ``None`` / ``"forever"`` -> None (no expiry)."""
+    if text is None or (isinstance(text, str) and text.strip().lower() in ("forever", "none", "")):
+        return None
+    if isinstance(text, (int, float)):
+        return float(text)
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"Cannot read the duration {text!r}: use e.g. 90s, 30m, 24h, 7d, 0 (never cache) or forever.")
+    return float(m.group(1)) * _UNITS[m.group(2).lower() if m.group(2) else None]
+
+
+def load_ttl_table(source: str | Path | Mapping[str, Any]) -> dict[str, float | None]:
+    """A tag -> TTL table from YAML/TOML (``knowledge_lookup: 24h``, ``small_talk: 0``) or a dict."""
+    if isinstance(source, Mapping):
+        data: Any = source
+    else:
+        path = Path(source)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{source}: expected a table of tag: duration (e.g. knowledge_lookup: 24h)")
+    table = {}
+    for tag, value in data.items():
+        try:
+            table[str(tag)] = parse_duration(value if not isinstance(value, (int, float)) else float(value))
+        except ValueError as exc:
+            raise ValueError(f"{source}: tag {tag!r}: {exc}") from None
+    return table
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def last_user_text(call: Call) -> str:
+    """The question a call asks: its last user message as text."""
+    body = call.body
+    if call.endpoint == "responses":
+        inp = body.get("input")
+        if isinstance(inp, str):
+            return inp
+        messages = inp or []
+    else:
+        messages = body.get("messages") or []
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            return "\n".join(p.get("text", "") for p in content or () if isinstance(p, dict))
+    return ""
+
+
+@dataclass
+class CacheSettings:
+    """What a cell (or the session) asked of the cache."""
+
+    mode: str = "exact"  # "exact" or "semantic" (semantic also tries exact first)
+    ttl_s: float | None = None  # None: no expiry; 0: do not store
+    ttl_by_tag: dict[str, float | None] = field(default_factory=dict)
+    any_temperature: bool = False
+    cache_tool_calls: bool = False
+    threshold: float = 0.92
+    context_key: str = ""  # a user-declared context (segment, permissions) that a hit must share
+    tag: str = ""
+
+
+@dataclass
+class Hit:
+    entry: CacheEntry
+    kind: str  # "exact" or "semantic"
+    similarity: float = 1.0
+
+
+class ResponseCache:
+    """Looks calls up before they are sent and stores complete, safe answers after."""
+
+    def __init__(self, store: CacheStore, settings: CacheSettings, *, clock: Callable[[], float] = time.time,
+                 semantic: Any = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.semantic = semantic  # a SemanticIndex when mode == "semantic"
+        self.last_key: str | None = None
+        self._lock = threading.Lock()
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def key(self, call: Call) -> str:
+        material = canonical({"p": call.provider, "e": call.endpoint, "b": call.body, "ctx": self.settings.context_key})
+        return hashlib.sha256(material).hexdigest()
+
+    def context(self, call: Call) -> str:
+        """Everything but the question: a semantic hit must match all of it."""
+        rest = dict(call.body)
+        messages = list(rest.pop("messages", []) or [])
+        if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
+            messages = messages[:-1]  # the question itself is compared by meaning
+        if call.endpoint == "responses":
+            rest.pop("input", None)
+        material = canonical({"p": call.provider, "e": call.endpoint, "b": rest, "history": messages,
+                              "ctx": self.settings.context_key})
+        return hashlib.sha256(material).hexdigest()
+
+    def cacheable(self, call: Call) -> bool:
+        """Deterministic requests only, unless the cell opted in (``--cache-any-temperature``)."""
+        if self.settings.any_temperature:
+            return True
+        return call.body.get("temperature") == 0
+
+    # -- before sending --------------------------------------------------------------------
+
+    def lookup(self, call: Call) -> Hit | None:
+        if not self.cacheable(call):
+            return None
+        now = self.clock()
+        key = self.key(call)
+        entry = self.store.get(key, now)
+        if entry is not None:
+            self.store.hit(key)
+            self.last_key = key
+            return Hit(entry, "exact")
+        if self.semantic is not None and self.settings.mode == "semantic":
+            found = self.semantic.search(self.context(call), last_user_text(call), now, self.settings.threshold)
+            if found is not None:
+                entry, similarity = found
+                self.store.hit(entry.key)
+                self.last_key = entry.key
+                return Hit(entry, "semantic", similarity)
+        return None
+
+    # -- after a live answer ---------------------------------------------------------------
+
+    def ttl_for(self, tag: str) -> float | None:
+        return self.settings.ttl_by_tag.get(tag, self.settings.ttl_s)
+
+    def why_not_store(self, call: Call, status: int, parsed: Parsed, body: bytes, outcome: str) -> str | None:
+        """The reason this answer must not be cached, or None."""
+        if status != 200:
+            return "error"
+        if outcome != "ok" or parsed.usage is None or parsed.estimated:
+            return "incomplete"
+        if parsed.finish in _TRUNCATED:
+            return "truncated"
+        if parsed.finish in _TOOL_ONLY and not self.settings.cache_tool_calls:
+            return "tool call"
+        if parsed.finish == "refusal" or re.search(rb'"refusal":\s*"', body):
+            return "refusal"
+        if self.ttl_for(self.settings.tag) == 0:
+            return "ttl 0"
+        return None
+
+    def remember(self, call: Call, status: int, parsed: Parsed, body: bytes, content_type: str, outcome: str) -> str | None:
+        """Store a complete, safe answer; returns its key (or None when it was not stored)."""
+        if not self.cacheable(call) or self.why_not_store(call, status, parsed, body, outcome):
+            return None
+        key = self.key(call)
+        if self.store.is_blocked(key):
+            return None
+        now = self.clock()
+        ttl = self.ttl_for(self.settings.tag)
+        entry = CacheEntry(key=key, provider=call.provider, endpoint=call.endpoint, model=call.model,
+                           content_type=content_type, body=body, created=now,
+                           expires=None if ttl is None else now + ttl, tag=self.settings.tag,
+                           context=self.context(call), question=last_user_text(call)[:2000])
+        if self.semantic is not None and self.settings.mode == "semantic":
+            self.semantic.add(entry)
+        self.store.put(entry)
+        self.last_key = key
+        return key
+
+
+def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl: str | float | None = None,
+                ttl_by_tag: Mapping[str, float | None] | None = None, threshold: float | None = None,
+                any_temperature: bool = False, cache_tool_calls: bool = False, context_key: str = "",
+                tag: str = "") -> ResponseCache:
+    """A ResponseCache for ``mode`` "exact" or "semantic", validating every setting."""
+    if mode not in ("exact", "semantic"):
+        raise ValueError(f"Unknown cache mode {mode!r}: use exact or semantic.")
+    from .semantic_cache import DEFAULT_THRESHOLD
+
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    if not 0 < threshold <= 1:
+        raise ValueError(f"The semantic threshold must be in (0, 1], got {threshold} (default {DEFAULT_THRESHOLD}).")
+    settings = CacheSettings(mode=mode, ttl_s=parse_duration(ttl), ttl_by_tag=dict(ttl_by_tag or {}),
+                             any_temperature=any_temperature, cache_tool_calls=cache_tool_calls, threshold=threshold,
+                             context_key=context_key, tag=tag)
+    return ResponseCache(store, settings, semantic=semantic_index if mode == "semantic" else None)

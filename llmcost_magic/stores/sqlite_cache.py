@@ -1,0 +1,102 @@
+"""The embedded cache store: SQLite in the per-user data folder (WAL, JSON/bytes payloads, never pickle)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import platformdirs
+
+from .base import CacheEntry
+
+_COLUMNS = ("key", "provider", "endpoint", "model", "content_type", "body", "created", "expires", "tag", "context",
+            "question", "embedding", "hits")
+
+
+def default_cache_path() -> Path:
+    env = os.environ.get("LLMCOST_CACHE")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("llmcost_magic", appauthor=False)) / "cache.sqlite3"
+
+
+class SQLiteCacheStore:
+    """Cached answers in one SQLite file; ``":memory:"`` for a throwaway one."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = str(path) if path is not None else str(default_cache_path())
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, provider TEXT, endpoint TEXT, model TEXT, "
+            "content_type TEXT, body BLOB, created REAL, expires REAL, tag TEXT, context TEXT, question TEXT, "
+            "embedding BLOB, hits INTEGER DEFAULT 0)"
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS entries_context ON entries(context)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS blocked (key TEXT PRIMARY KEY, reason TEXT)")
+        self._lock = threading.Lock()
+
+    def _row(self, row: tuple) -> CacheEntry:  # type: ignore[type-arg]
+        values = dict(zip(_COLUMNS, row))
+        return CacheEntry(**values)
+
+    def get(self, key: str, now: float) -> CacheEntry | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        entry = self._row(row)
+        return entry if entry.alive(now) else None
+
+    def put(self, entry: CacheEntry) -> None:
+        values = tuple(getattr(entry, c) for c in _COLUMNS)
+        with self._lock:
+            self._db.execute(f"INSERT OR REPLACE INTO entries ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", values)
+
+    def hit(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE entries SET hits = hits + 1 WHERE key = ?", (key,))
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            return self._db.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
+
+    def block(self, key: str, reason: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM entries WHERE key = ?", (key,))
+            self._db.execute("INSERT OR REPLACE INTO blocked VALUES (?, ?)", (key, reason))
+
+    def is_blocked(self, key: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM blocked WHERE key = ?", (key,)).fetchone() is not None
+
+    def clear(self, *, tag: str | None = None, model: str | None = None) -> int:
+        where, params = [], []
+        for column, value in (("tag", tag), ("model", model)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "DELETE FROM entries" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._lock:
+            return self._db.execute(sql, params).rowcount
+
+    def semantic_entries(self, context: str, now: float) -> list[CacheEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE context = ? AND embedding IS NOT NULL AND length(embedding) > 0",
+                (context,),
+            ).fetchall()
+        return [e for e in map(self._row, rows) if e.alive(now)]
+
+    def stats(self, now: float) -> dict[str, int]:
+        with self._lock:
+            live, hits = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(hits), 0) FROM entries WHERE expires IS NULL OR expires > ?", (now,)
+            ).fetchone()
+            blocked = self._db.execute("SELECT COUNT(*) FROM blocked").fetchone()[0]
+        return {"entries": int(live), "hits": int(hits), "blocked": int(blocked)}
