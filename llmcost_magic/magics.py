@@ -129,6 +129,7 @@ class LLMCost(Magics):
             tag=tag,
             budget=Budget(limit) if limit is not None else None,
             cache=self._cache_for(options, tag),
+            prompt_cache=options.prompt_cache,
             ledger=current_ledger(),
             cell=cell,
             cell_run=run,
@@ -184,6 +185,8 @@ class LLMCost(Magics):
             parts.append("dry run on the sandbox (simulated)")
         if m.cache is not None:
             parts.append(f"{m.cache.settings.mode} cache")
+        if m.prompt_cache:
+            parts.append("prompt caching: auto")
         return " ".join(p for p in parts if p)
 
     def _previous_run_note(self, m: Meter) -> str:
@@ -258,6 +261,12 @@ class LLMCost(Magics):
             return cache_commands.cache_stats()
         if ns.action == "audit":
             return cache_commands.semantic_audit()
+        if ns.action == "advise":
+            from .policies.prompt_cache import advise_by_model
+
+            if self.last is None or not self.last.requests:
+                raise UsageError("llmcost: run a metered cell first; %llmcost cache advise looks at its calls.")
+            return advise_by_model(self.last.requests)
         if ns.action == "clear":
             n = cache_commands.clear_cache(tag=ns.tag, model=ns.model)
             print(f"llmcost: removed {n} cached answer{'s' * (n != 1)}.")

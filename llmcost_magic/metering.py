@@ -21,6 +21,7 @@ from .records import CallRecord
 
 __all__ = ["Meter", "Totals", "active_meter", "meter"]
 
+MAX_REQUESTS_KEPT = 200
 _scoped: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_meter", default=None)
 _cell_meter: Meter | None = None
 
@@ -95,9 +96,12 @@ class Meter:
         cell_hash: str = "",
         dry_run: bool = False,
         cache: Any = None,
+        prompt_cache: str | None = None,
     ) -> None:
         self.tag = tag
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
+        self.prompt_cache = prompt_cache  # "auto": place Anthropic cache_control breakpoints
+        self.requests: list[dict[str, Any]] = []  # recent request bodies, in memory only (for the advisor)
         self.budget = budget
         self.cell, self.cell_run, self.cell_hash = cell, cell_run, cell_hash
         self.dry_run = dry_run
@@ -132,6 +136,11 @@ class Meter:
     def subscribe(self, listener: Callable[[Meter], None]) -> None:
         """Call ``listener(meter)`` after each recorded call (on the recording thread)."""
         self._listeners.append(listener)
+
+    def saw(self, call: Call) -> None:
+        """Keep the last ``MAX_REQUESTS_KEPT`` request bodies in memory, for the prompt-cache advisor."""
+        if len(self.requests) < MAX_REQUESTS_KEPT:
+            self.requests.append(call.body)
 
     def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
         """Policies that act before a call leaves: for now the budget pre-check."""
@@ -185,7 +194,8 @@ class Meter:
 @contextlib.contextmanager
 def meter(*, tag: str = "", budget: float | None = None, ledger: object | None = None,
           dry_run: bool = False, cache: str | None = None, ttl: str | float | None = None,
-          threshold: float | None = None, cache_any_temperature: bool = False) -> Iterator[Meter]:
+          threshold: float | None = None, cache_any_temperature: bool = False,
+          prompt_cache: str | None = None) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
 
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
@@ -207,5 +217,5 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
                                      any_temperature=cache_any_temperature)
         remember_cache(response_cache)
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
-               dry_run=dry_run, cache=response_cache) as m:
+               dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache) as m:
         yield m

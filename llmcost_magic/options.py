@@ -10,11 +10,11 @@ from IPython.core.error import UsageError
 
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.92] [--context KEY] [--cache-any-temperature] "
-              "[--cache-tool-calls]]")
+              "[--cache-tool-calls]] [--prompt-cache auto]")
 LINE_USAGE = (
     "%llmcost report [--by cell|model|tag|endpoint] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
-    "%llmcost cache stats|audit|clear [--tag T] [--model M]|reject [KEY]"
+    "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]"
 )
 
 
@@ -41,6 +41,7 @@ class CellOptions:
     context: str = ""
     cache_any_temperature: bool = False
     cache_tool_calls: bool = False
+    prompt_cache: str | None = None
 
 
 def _positive_float(name: str):  # noqa: ANN202
@@ -70,6 +71,7 @@ def _cell_parser() -> _Parser:
     p.add_argument("--context", default="")
     p.add_argument("--cache-any-temperature", action="store_true")
     p.add_argument("--cache-tool-calls", action="store_true")
+    p.add_argument("--prompt-cache", choices=["auto"])
     return p
 
 
@@ -109,7 +111,7 @@ def parse_cell_options(line: str) -> CellOptions:
     if ns.threshold is not None and ns.cache != "semantic":
         raise UsageError("llmcost: --threshold only applies with --cache semantic.")
     return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run, ns.cache, ns.ttl, ns.threshold,
-                       ns.context, ns.cache_any_temperature, ns.cache_tool_calls)
+                       ns.context, ns.cache_any_temperature, ns.cache_tool_calls, ns.prompt_cache)
 
 
 def parse_line_command(line: str) -> argparse.Namespace:
@@ -128,7 +130,7 @@ def parse_line_command(line: str) -> argparse.Namespace:
     ex.add_argument("path")
     ex.add_argument("--all", action="store_true")
     ca = sub.add_parser("cache", usage_hint=LINE_USAGE)
-    ca.add_argument("action", choices=["stats", "audit", "clear", "reject"])
+    ca.add_argument("action", choices=["stats", "audit", "clear", "reject", "advise"])
     ca.add_argument("key", nargs="?")
     ca.add_argument("--tag")
     ca.add_argument("--model")

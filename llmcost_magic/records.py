@@ -75,6 +75,7 @@ class CallRecord:
 
     @property
     def saved_usd(self) -> float:
+        """Baseline minus cost; negative when a policy cost more (e.g. a prompt-cache write premium)."""
         if self.cost_usd is None or self.baseline_cost_usd is None:
             return 0.0
-        return max(self.baseline_cost_usd - self.cost_usd, 0.0)
+        return self.baseline_cost_usd - self.cost_usd

@@ -22,6 +22,7 @@ class Call:
     reserved_usd: float = 0.0
     strip_usage_chunk: bool = False
     cache_hit: Any = None  # a policies.response_cache.Hit when the answer comes from the cache
+    note: str = ""  # what policies did to the request, for the ledger
 
     @property
     def max_output_tokens(self) -> int | None:

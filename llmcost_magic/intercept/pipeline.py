@@ -18,6 +18,7 @@ from ..records import CallRecord, Usage
 from ..tokens import count_text_tokens
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
+from ..policies.prompt_cache import place_breakpoints
 from .call import Call, Parsed, json_body
 
 _ROUTES: list[tuple[str, str, ModuleType]] = [
@@ -46,6 +47,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
             return None, request
         endpoint, adapter = route
         call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
+        meter.saw(call)
         request = _ask_stream_for_usage(call, request)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
@@ -57,6 +59,11 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
             meter.report_failure(exc)
         if call.cache_hit is not None:
             return call, request
+    if meter.prompt_cache == "auto" and call.endpoint == "messages":
+        body, placed = place_breakpoints(call.body, call.model)
+        if placed:
+            request = _with_body(request, body)
+            call.note = "prompt-cache breakpoints: " + ", ".join(placed)
     try:
         meter.before_send(call, adapter.estimate_input)
     except LLMCostError as refusal:
@@ -73,11 +80,15 @@ def _ask_stream_for_usage(call: Call, request: Any) -> Any:
     options = call.body.get("stream_options") or {}
     if options.get("include_usage"):
         return request
-    body = {**call.body, "stream_options": {**options, "include_usage": True}}
+    call.strip_usage_chunk = True
+    return _with_body(request, {**call.body, "stream_options": {**options, "include_usage": True}})
+
+
+def _with_body(request: Any, body: dict[str, Any]) -> Any:
+    """A copy of ``request`` with another JSON body (the original stays as it was, for retries)."""
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     headers = request.headers.copy()
     headers["content-length"] = str(len(content))
-    call.strip_usage_chunk = True
     return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
 
 
@@ -153,7 +164,14 @@ def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Cal
         usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
         estimated = True
     cost = price_usage(model, usage, estimated=estimated)
-    return _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
+    record = _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
+    if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):
+        # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
+        # saving is negative on a call whose cache-write premium cost more than it saved.
+        plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        record.baseline_cost_usd = price_usage(model, plain, estimated=estimated).usd
+        record.saved_by = "prompt_cache"
+    return record
 
 
 def _record(call: Call, usage: Usage, cost: float | None, *, status: str, model: str | None = None,
@@ -171,5 +189,6 @@ def _record(call: Call, usage: Usage, cost: float | None, *, status: str, model:
         status=status,
         stream=call.stream,
         estimated=estimated,
-        note=note or (f"finish={finish}" if finish not in (None, "stop", "end_turn", "completed") else ""),
+        note="; ".join(n for n in (note or call.note,
+                                    f"finish={finish}" if finish not in (None, "stop", "end_turn", "completed") else "") if n),
     )

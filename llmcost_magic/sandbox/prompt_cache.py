@@ -19,21 +19,12 @@ from typing import Any
 
 from ..tokens import count_text_tokens
 
-OPENAI_MIN_TOKENS = 1024
-OPENAI_STEP = 128
-OPENAI_TTL_S = 600.0
-ANTHROPIC_MAX_BREAKPOINTS = 4
-ANTHROPIC_TTL_S = {"5m": 300.0, "1h": 3600.0}
-# Minimum cacheable prefix, most specific model prefix first (Anthropic's published table).
-ANTHROPIC_MIN_TOKENS: tuple[tuple[str, int], ...] = (
-    ("claude-haiku-4-5", 4096), ("claude-opus-4-5", 4096), ("claude-opus-4-6", 4096),
-    ("claude-3-haiku", 2048), ("claude-3-5-haiku", 2048), ("claude-haiku", 2048),
-)
-ANTHROPIC_DEFAULT_MIN_TOKENS = 1024
-
-
-def anthropic_min_tokens(model: str) -> int:
-    return next((n for prefix, n in ANTHROPIC_MIN_TOKENS if model.startswith(prefix)), ANTHROPIC_DEFAULT_MIN_TOKENS)
+from ..provider_rules import ANTHROPIC_CACHE_TTL_S as ANTHROPIC_TTL_S
+from ..provider_rules import ANTHROPIC_MAX_BREAKPOINTS
+from ..provider_rules import OPENAI_CACHE_STEP as OPENAI_STEP
+from ..provider_rules import OPENAI_CACHE_TTL_S as OPENAI_TTL_S
+from ..provider_rules import OPENAI_MIN_CACHED_TOKENS as OPENAI_MIN_TOKENS
+from ..provider_rules import anthropic_min_cached_tokens as anthropic_min_tokens
 
 
 class BreakpointError(ValueError):
