@@ -9,8 +9,10 @@ nor "weather in Seoul" from "weather in Busan". A hit therefore needs all of:
    disable, not, 켜다/끄다, ...), and not a one- or two-word substitution of an otherwise identical
    question (which changes what is asked far more often than it paraphrases it).
 
-Vectors live in memory per context (numpy brute force: ~3 ms at 100k entries of 256 floats),
-loaded lazily from the cache store.
+Vectors live in memory per context, loaded lazily from the cache store, and are searched by numpy
+brute force. The search is bound by memory bandwidth, so the index keeps the first ``INDEX_DIM``
+of the embedder's 256 dimensions (wordllama is trained so that a prefix is itself an embedding):
+half the memory and time, with the same hit and false-hit rates on the labelled pairs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from ..stores import CacheEntry, CacheStore
 
 DEFAULT_THRESHOLD = 0.92
+INDEX_DIM = 128
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -135,6 +138,11 @@ class SemanticIndex:
             self._embedder = default_embedder()
         return self._embedder
 
+    def vector(self, text: str) -> np.ndarray:
+        """The index's vector for ``text``: the embedding's first INDEX_DIM dimensions, unit length."""
+        v = self.embedder.embed([text])[0][:INDEX_DIM]
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
     def _bucket(self, context: str, now: float) -> _Bucket:
         with self._lock:
             bucket = self._buckets.get(context)
@@ -146,7 +154,7 @@ class SemanticIndex:
 
     def add(self, entry: CacheEntry) -> None:
         """Embed the entry's question (sets ``entry.embedding``) and index it."""
-        vector = self.embedder.embed([entry.question])[0]
+        vector = self.vector(entry.question)
         entry.embedding = vector.astype(np.float32).tobytes()
         bucket = self._bucket(entry.context, entry.created)
         with self._lock:
@@ -157,7 +165,7 @@ class SemanticIndex:
         bucket = self._bucket(context, now)
         if not bucket.size or not question:
             return None
-        query = self.embedder.embed([question])[0]
+        query = self.vector(question)
         sims = bucket.matrix[: bucket.size] @ query
         candidates = np.flatnonzero(sims >= threshold)
         for index in candidates[np.argsort(-sims[candidates])][:8]:
