@@ -63,7 +63,7 @@ def test_advisor_finds_stable_content_placed_after_variable_content():
                                                  {"role": "user", "content": POLICY},
                                                  {"role": "user", "content": f"question {d}"}]} for d in range(5)]
     result = advise(bad)
-    assert not result["stable_first"] and result["shared_prefix_tokens"] == 0
+    assert not result["stable_first"] and result["shared_prefix_tokens"] < 20  # only "Today is day "
     assert result["stable_but_late_tokens"] > 1024 and result["reorder_saves_usd"] > 0
     good = [{"model": "gpt-4o-mini", "messages": [{"role": "system", "content": POLICY}, {"role": "user", "content": f"q {d}"}]} for d in range(5)]
     assert advise(good)["stable_first"] and advise(good)["shared_prefix_tokens"] > 1024

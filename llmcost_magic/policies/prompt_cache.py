@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,24 +83,38 @@ def _segments(body: dict[str, Any]) -> list[str]:
     return parts
 
 
+def _common_prefix(texts: Sequence[str]) -> str:
+    return os.path.commonprefix(list(texts))
+
+
+def _common_suffix(texts: Sequence[str]) -> str:
+    return os.path.commonprefix([t[::-1] for t in texts])[::-1]
+
+
 def advise(bodies: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """How cache-friendly a set of requests to one model is, and what reordering would save.
 
-    Finds the prefix every request shares (what provider caching can reuse), the parts every
-    request shares that come *after* something that varies (which a reordering would make
-    cacheable), and prices the difference at the model's input vs cached-read rates.
+    Finds the prompt prefix every request shares (what provider caching can reuse) and the stable
+    content that comes *after* something that varies: the shared tail of the first part that varies
+    (a date in front of a long policy) and any later part every request repeats. Moving that
+    content to the front would make it cacheable; the saving is priced at input vs cached-read rates.
     """
     if not bodies:
         raise ValueError("No requests to advise on: run a metered cell first.")
     model = bodies[0].get("model", "gpt-4o")
     segments = [_segments(b) for b in bodies]
-    shared_prefix = 0
-    while all(len(s) > shared_prefix for s in segments) and len({s[shared_prefix] for s in segments}) == 1:
-        shared_prefix += 1
-    common = set(segments[0]).intersection(*map(set, segments[1:]))
-    late = [p for p in segments[0][shared_prefix:] if p in common]
-    prefix_tokens = count_text_tokens("".join(segments[0][:shared_prefix]), model)
-    movable_tokens = count_text_tokens("".join(late), model)
+    prefix = _common_prefix(["".join(s) for s in segments]) if len(bodies) > 1 else ""
+    late = ""
+    if len(bodies) > 1:
+        first_diff = 0
+        while all(len(s) > first_diff for s in segments) and len({s[first_diff] for s in segments}) == 1:
+            first_diff += 1
+        if all(len(s) > first_diff for s in segments):
+            late = _common_suffix([s[first_diff] for s in segments])
+            common = set(segments[0]).intersection(*map(set, segments[1:]))
+            late += "".join(p for p in segments[0][first_diff + 1:] if p in common)
+    prefix_tokens = count_text_tokens(prefix, model)
+    movable_tokens = count_text_tokens(late, model) if late.strip() else 0
     minimum = OPENAI_MIN_CACHED_TOKENS if provider_for_model(model) == "openai" else anthropic_min_cached_tokens(model)
     try:
         rates = price_for(model).rates
@@ -108,9 +123,9 @@ def advise(bodies: Sequence[dict[str, Any]]) -> dict[str, Any]:
         per_token = 0.0
     reuses = max(len(bodies) - 1, 0)
     advice = []
-    if late:
-        advice.append(f"{len(late)} part(s) every request shares come after something that varies: move them before it "
-                      f"to make ~{movable_tokens:,} more tokens cacheable.")
+    if movable_tokens >= 50:
+        advice.append(f"~{movable_tokens:,} tokens every request repeats come after something that varies: move the "
+                      f"varying part (a date, a name, the question) after them to make them cacheable.")
     if prefix_tokens + movable_tokens < minimum:
         advice.append(f"The shared prefix (~{prefix_tokens + movable_tokens:,} tokens) is below the {minimum:,}-token "
                       f"minimum {model} caches: caching cannot help these requests.")
@@ -121,7 +136,7 @@ def advise(bodies: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "requests": len(bodies),
         "shared_prefix_tokens": prefix_tokens,
         "stable_but_late_tokens": movable_tokens,
-        "stable_first": not late,
+        "stable_first": movable_tokens < 50,
         "minimum_cacheable_tokens": minimum,
         "reorder_saves_usd": round(reuses * movable_tokens * per_token, 6) if prefix_tokens + movable_tokens >= minimum else 0.0,
         "advice": " ".join(advice),
