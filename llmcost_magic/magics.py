@@ -58,6 +58,9 @@ class LLMCost(Magics):
     cache = Unicode(None, allow_none=True, help="Cache every metered cell: 'exact' or 'semantic'.").tag(config=True)
     cache_store = Unicode(None, allow_none=True, help="Cache store: a SQLite path, ':memory:', or redis://host:port/db.").tag(config=True)
     cache_ttl_file = Unicode(None, allow_none=True, help="YAML/TOML table of tag: TTL (e.g. small_talk: 0).").tag(config=True)
+    route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier or cascade.").tag(config=True)
+    tiers_file = Unicode(None, allow_none=True, help="YAML/TOML file of model tiers (default: the shipped tiers).").tag(config=True)
+    min_confidence = Float(0.7, help="The cascade escalates below this stated confidence.").tag(config=True)
 
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -130,6 +133,8 @@ class LLMCost(Magics):
             budget=Budget(limit) if limit is not None else None,
             cache=self._cache_for(options, tag),
             prompt_cache=options.prompt_cache,
+            output=self._output_for(options),
+            **self._routing_for(options),
             ledger=current_ledger(),
             cell=cell,
             cell_run=run,
@@ -147,6 +152,21 @@ class LLMCost(Magics):
         set_cell_meter(m)
         self._open = _OpenCell(m, view, self._depth, quiet)
         return m
+
+    def _routing_for(self, options: Any) -> dict[str, Any]:
+        from .policies.routing import TierFileError, routing_policy
+
+        try:
+            return routing_policy(options.route or self.route, tiers=self.tiers_file, min_confidence=self.min_confidence)
+        except (TierFileError, ValueError) as exc:
+            raise UsageError(f"llmcost: {exc}") from None
+
+    def _output_for(self, options: Any) -> Any:
+        if options.max_tokens is None and not options.stop and options.concise is None:
+            return None
+        from .policies.output_controls import OutputControls
+
+        return OutputControls(options.max_tokens, options.stop, options.concise)
 
     def _cache_for(self, options: Any, tag: str) -> Any:
         mode = options.cache or self.cache
@@ -187,6 +207,8 @@ class LLMCost(Magics):
             parts.append(f"{m.cache.settings.mode} cache")
         if m.prompt_cache:
             parts.append("prompt caching: auto")
+        if m.router is not None or m.cascade is not None:
+            parts.append(f"route: {options.route or self.route}")
         return " ".join(p for p in parts if p)
 
     def _previous_run_note(self, m: Meter) -> str:
@@ -226,9 +248,10 @@ class LLMCost(Magics):
         ns = parse_line_command(line)
         ledger = current_ledger()
         if ns.command == "report":
-            from .report import cost_report
+            from .report import cost_report, max_tokens_report
 
-            return cost_report(ledger.dataframe(session=None if ns.all else ledger.session), by=ns.by)
+            calls = ledger.dataframe(session=None if ns.all else ledger.session)
+            return max_tokens_report(calls) if ns.by == "max-tokens" else cost_report(calls, by=ns.by)
         if ns.command == "prices":
             from .pricing import UnknownModelError
             from .report import price_table

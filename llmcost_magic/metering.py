@@ -97,11 +97,19 @@ class Meter:
         dry_run: bool = False,
         cache: Any = None,
         prompt_cache: str | None = None,
+        router: Any = None,
+        tiers: Any = None,
+        output: Any = None,
+        cascade: Any = None,
     ) -> None:
         self.tag = tag
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
         self.prompt_cache = prompt_cache  # "auto": place Anthropic cache_control breakpoints
         self.requests: list[dict[str, Any]] = []  # recent request bodies, in memory only (for the advisor)
+        self.router = router  # a policies.routing Router (with ``tiers``), or None
+        self.tiers = tiers
+        self.output = output  # policies.output_controls.OutputControls, or None
+        self.cascade = cascade  # policies.cascade.CascadeSettings (with ``tiers``), or None
         self.budget = budget
         self.cell, self.cell_run, self.cell_hash = cell, cell_run, cell_hash
         self.dry_run = dry_run
@@ -195,12 +203,16 @@ class Meter:
 def meter(*, tag: str = "", budget: float | None = None, ledger: object | None = None,
           dry_run: bool = False, cache: str | None = None, ttl: str | float | None = None,
           threshold: float | None = None, cache_any_temperature: bool = False,
-          prompt_cache: str | None = None) -> Iterator[Meter]:
+          prompt_cache: str | None = None, route: str | None = None, tiers: Any = None,
+          validator: Callable[[str], Any] | None = None, max_tokens: int | None = None,
+          stop: tuple[str, ...] = (), concise: int | None = None) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
 
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
     would this cost, sending nothing out. ``cache="exact"`` or ``"semantic"`` serves repeated
-    (or same-meaning) deterministic requests from the session's cache store.
+    (or same-meaning) deterministic requests from the session's cache store. ``route`` sends each
+    call to a model tier ("rules", "embedding", "classifier", "cascade" with an optional
+    ``validator(text)``); ``max_tokens`` / ``stop`` / ``concise`` are output controls.
 
     >>> with meter(tag="nightly", budget=1.0) as m:  # doctest: +SKIP
     ...     run_my_pipeline()
@@ -216,6 +228,11 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
                                      semantic_index=current_semantic_index() if cache == "semantic" else None,
                                      any_temperature=cache_any_temperature)
         remember_cache(response_cache)
+    from .policies.output_controls import OutputControls
+    from .policies.routing import routing_policy
+
+    output = OutputControls(max_tokens, tuple(stop), concise) if (max_tokens or stop or concise) else None
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
-               dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache) as m:
+               dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output,
+               **routing_policy(route, tiers=tiers, validator=validator)) as m:
         yield m

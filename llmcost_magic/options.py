@@ -10,9 +10,10 @@ from IPython.core.error import UsageError
 
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.92] [--context KEY] [--cache-any-temperature] "
-              "[--cache-tool-calls]] [--prompt-cache auto]")
+              "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|cascade] "
+              "[--max-tokens N] [--stop TEXT ...] [--concise WORDS]")
 LINE_USAGE = (
-    "%llmcost report [--by cell|model|tag|endpoint] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
+    "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
     "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]"
 )
@@ -42,6 +43,10 @@ class CellOptions:
     cache_any_temperature: bool = False
     cache_tool_calls: bool = False
     prompt_cache: str | None = None
+    route: str | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    concise: int | None = None
 
 
 def _positive_float(name: str):  # noqa: ANN202
@@ -72,7 +77,24 @@ def _cell_parser() -> _Parser:
     p.add_argument("--cache-any-temperature", action="store_true")
     p.add_argument("--cache-tool-calls", action="store_true")
     p.add_argument("--prompt-cache", choices=["auto"])
+    p.add_argument("--route", choices=["rules", "embedding", "classifier", "cascade"])
+    p.add_argument("--max-tokens", type=_positive_int("--max-tokens"))
+    p.add_argument("--stop", action="append", default=[])
+    p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS")
     return p
+
+
+def _positive_int(name: str):  # noqa: ANN202
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {text!r}")
+        return value
+
+    return parse
 
 
 def _duration(text: str) -> str:
@@ -111,7 +133,8 @@ def parse_cell_options(line: str) -> CellOptions:
     if ns.threshold is not None and ns.cache != "semantic":
         raise UsageError("llmcost: --threshold only applies with --cache semantic.")
     return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run, ns.cache, ns.ttl, ns.threshold,
-                       ns.context, ns.cache_any_temperature, ns.cache_tool_calls, ns.prompt_cache)
+                       ns.context, ns.cache_any_temperature, ns.cache_tool_calls, ns.prompt_cache, ns.route,
+                       ns.max_tokens, tuple(ns.stop), ns.concise)
 
 
 def parse_line_command(line: str) -> argparse.Namespace:
@@ -119,7 +142,7 @@ def parse_line_command(line: str) -> argparse.Namespace:
     p = _Parser(prog="%llmcost", usage_hint=LINE_USAGE)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     r = sub.add_parser("report", usage_hint=LINE_USAGE)
-    r.add_argument("--by", default="cell", choices=["cell", "model", "tag", "endpoint"])
+    r.add_argument("--by", default="cell", choices=["cell", "model", "tag", "endpoint", "max-tokens"])
     r.add_argument("--all", action="store_true")
     pr = sub.add_parser("prices", usage_hint=LINE_USAGE)
     pr.add_argument("models", nargs="+")

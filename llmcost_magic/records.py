@@ -68,6 +68,7 @@ class CallRecord:
     saved_by: str = ""
     requested_model: str = ""
     note: str = ""
+    max_tokens: int | None = None
     cell: str = ""
     cell_run: int = 0
     cell_hash: str = ""

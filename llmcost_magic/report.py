@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .pricing import UnknownModelError, price_for
@@ -56,3 +58,22 @@ def price_table(models: Iterable[str], *, per: int = 1_000_000) -> pd.DataFrame:
             "source": p.source,
         })
     return pd.DataFrame(rows).set_index("model")
+
+
+def max_tokens_report(calls: pd.DataFrame) -> pd.DataFrame:
+    """How much of max_tokens each model's calls used, and a right-sized value (p99 output + 20%)."""
+    live = calls[(calls["status"] == "ok") & (calls["cache"].fillna("") == "")]
+    rows = []
+    for (provider, model), group in live.groupby(["provider", "model"]):
+        capped = group[group["max_tokens"].notna()]
+        out = group["output_tokens"]
+        p99 = float(np.percentile(out, 99)) if len(out) else 0.0
+        rows.append({
+            "provider": provider, "model": model, "calls": len(group), "with_max_tokens": len(capped),
+            "median_max_tokens": float(capped["max_tokens"].median()) if len(capped) else None,
+            "mean_output": round(float(out.mean()), 1), "p95_output": float(np.percentile(out, 95)),
+            "utilization": round(float((capped["output_tokens"] / capped["max_tokens"]).mean()), 3) if len(capped) else None,
+            "truncated": int(group["note"].fillna("").str.contains("finish=length|finish=max_tokens").sum()),
+            "suggested_max_tokens": int(math.ceil(p99 * 1.2 / 16) * 16) if p99 else None,
+        })
+    return pd.DataFrame(rows)

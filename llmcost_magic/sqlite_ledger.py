@@ -32,7 +32,7 @@ COLUMNS = (
     "ts", "session", "cell", "cell_run", "cell_hash", "tag", "provider", "endpoint", "model", "requested_model",
     "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
     "cost_usd", "baseline_cost_usd", "saved_usd", "saved_by", "cache", "estimated", "stream", "latency_ms",
-    "status", "note",
+    "status", "note", "max_tokens",
 )
 
 FLUSH_SECONDS = 0.2
@@ -59,6 +59,11 @@ def _m001_calls(db: sqlite3.Connection) -> None:
     )
     db.execute("CREATE INDEX calls_ts ON calls(ts)")
     db.execute("CREATE INDEX calls_cell ON calls(cell_hash, cell)")
+
+
+@_migration
+def _m002_max_tokens(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE calls ADD COLUMN max_tokens INTEGER")
 
 
 class LedgerError(RuntimeError):
@@ -118,7 +123,7 @@ class Ledger:
             rec.model, rec.requested_model or rec.model, u.input_tokens, u.cached_input_tokens,
             u.cache_write_tokens, u.output_tokens, u.reasoning_tokens, rec.cost_usd, rec.baseline_cost_usd,
             rec.saved_usd, rec.saved_by, rec.cache, int(rec.estimated), int(rec.stream), rec.latency_ms,
-            rec.status, rec.note,
+            rec.status, rec.note, rec.max_tokens,
         )
         with self._lock:
             if self._closed:

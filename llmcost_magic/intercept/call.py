@@ -23,12 +23,17 @@ class Call:
     strip_usage_chunk: bool = False
     cache_hit: Any = None  # a policies.response_cache.Hit when the answer comes from the cache
     note: str = ""  # what policies did to the request, for the ledger
+    sent_body: dict[str, Any] | None = None  # the body as the policies rewrote it (None: as the user sent it)
+    requested_model: str = ""
 
+    def __post_init__(self) -> None:
+        self.requested_model = self.requested_model or self.model
     @property
     def max_output_tokens(self) -> int | None:
         """The output cap the request set, under whichever name its endpoint uses."""
+        body = self.sent_body or self.body
         for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
-            value = self.body.get(key)
+            value = body.get(key)
             if isinstance(value, int):
                 return value
         return None

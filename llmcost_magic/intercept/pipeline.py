@@ -16,10 +16,11 @@ from ..metering import Meter
 from ..pricing import price_usage
 from ..records import CallRecord, Usage
 from ..tokens import count_text_tokens
+from ..policies.cascade import answer_text, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
-from ..policies.prompt_cache import place_breakpoints
 from .call import Call, Parsed, json_body
+from .rewrite import rewrite
 
 _ROUTES: list[tuple[str, str, ModuleType]] = [
     (suffix, endpoint, adapter)
@@ -48,7 +49,6 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         endpoint, adapter = route
         call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
         meter.saw(call)
-        request = _ask_stream_for_usage(call, request)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
         return None, request
@@ -58,38 +58,16 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
             meter.report_failure(exc)
         if call.cache_hit is not None:
+            call.strip_usage_chunk = call.stream and call.endpoint == "chat.completions" and not (
+                (call.body.get("stream_options") or {}).get("include_usage"))
             return call, request
-    if meter.prompt_cache == "auto" and call.endpoint == "messages":
-        body, placed = place_breakpoints(call.body, call.model)
-        if placed:
-            request = _with_body(request, body)
-            call.note = "prompt-cache breakpoints: " + ", ".join(placed)
+    request = rewrite(call, meter, request)
     try:
         meter.before_send(call, adapter.estimate_input)
     except LLMCostError as refusal:
         meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
         raise as_sdk_error(refusal, call.provider) from None
     return call, request
-
-
-def _ask_stream_for_usage(call: Call, request: Any) -> Any:
-    """OpenAI chat streams report usage (and cached tokens) only when asked: ask, on a copy of
-    the request, and remember to drop the extra chunk before it reaches the user."""
-    if call.endpoint != "chat.completions" or not call.stream:
-        return request
-    options = call.body.get("stream_options") or {}
-    if options.get("include_usage"):
-        return request
-    call.strip_usage_chunk = True
-    return _with_body(request, {**call.body, "stream_options": {**options, "include_usage": True}})
-
-
-def _with_body(request: Any, body: dict[str, Any]) -> Any:
-    """A copy of ``request`` with another JSON body (the original stays as it was, for retries)."""
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = request.headers.copy()
-    headers["content-length"] = str(len(content))
-    return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
 
 
 def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
@@ -126,6 +104,38 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
         meter.record(record, call)
     except Exception as exc:  # noqa: BLE001
         meter.report_failure(exc)
+
+
+def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any]]] | None:
+    """(tier, model, body) to try in order, when the cascade applies to this call (not streamed)."""
+    if meter.cascade is None or call.stream or call.cache_hit is not None or call.endpoint not in ("chat.completions", "messages"):
+        return None
+    body = with_confidence(call.provider, call.sent_body or call.body) if meter.cascade.ask_confidence else (call.sent_body or call.body)
+    plan = [(tier, model, {**body, "model": model}) for tier in meter.tiers.names
+            if (model := meter.tiers.model(tier, call.provider))]
+    return plan or None
+
+
+def cascade_step(meter: Meter, call: Call, tier: str, model: str, status: int, raw: bytes, last: bool) -> bool:
+    """Meter one cascade attempt; True when its answer is accepted (or it is the last one)."""
+    reason = None
+    if status == 200:
+        try:
+            text, finish_reason = answer_text(call.provider, json.loads(raw))
+            reason = why_escalate(text, finish_reason, meter.cascade)
+        except ValueError:
+            reason = "unreadable answer"
+    accepted = status != 200 or reason is None or last
+    attempt = Call(call.provider, call.endpoint, model, call.body, False, started=call.started, ts=call.ts,
+                   requested_model=call.requested_model)
+    attempt.note = f"cascade {tier}: " + ("accepted" if reason is None else f"escalated ({reason})" if not last else f"kept as last tier ({reason})")
+    call.started = time.perf_counter()
+    collector = BodyCollector("application/json", "")
+    collector.feed(raw)
+    finish(meter, attempt, status, collector, "ok")
+    if accepted and meter.budget is not None:
+        meter.budget.settle(call, 0.0)  # the attempts were settled one by one; release the first reservation
+    return accepted
 
 
 def _as_cache_hit(record: CallRecord, hit: Any) -> None:
@@ -181,7 +191,7 @@ def _record(call: Call, usage: Usage, cost: float | None, *, status: str, model:
         provider=call.provider,
         endpoint=call.endpoint,
         model=model or call.model,
-        requested_model=call.model,
+        requested_model=call.requested_model,
         usage=usage,
         cost_usd=cost,
         baseline_cost_usd=cost,
@@ -189,6 +199,7 @@ def _record(call: Call, usage: Usage, cost: float | None, *, status: str, model:
         status=status,
         stream=call.stream,
         estimated=estimated,
+        max_tokens=call.max_output_tokens,
         note="; ".join(n for n in (note or call.note,
                                     f"finish={finish}" if finish not in (None, "stop", "end_turn", "completed") else "") if n),
     )

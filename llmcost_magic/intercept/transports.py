@@ -16,6 +16,7 @@ from ..metering import Meter
 from . import pipeline
 from .body import BodyCollector, UsageChunkFilter
 from .call import Call
+from .rewrite import with_body
 
 
 class _Finisher:
@@ -123,6 +124,11 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
         headers = {"content-type": hit.entry.content_type, "x-llmcost-cache": hit.kind}
         return module.Response(200, headers=headers, stream=module.ByteStream(hit.entry.body), request=request)
 
+    def plain_response(response: Any, raw: bytes, request: Any) -> Any:
+        """An already-metered answer handed to the client as it is (decoded bytes)."""
+        content_type = response.headers.get("content-type", "application/json")
+        return module.Response(response.status_code, headers={"content-type": content_type}, content=raw, request=request)
+
     class MeteredTransport(module.BaseTransport):  # type: ignore[name-defined,misc]
         def __init__(self, inner: Any, meter: Meter, route: Any) -> None:
             self._inner, self._meter, self._route = inner, meter, route
@@ -133,6 +139,13 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return self._inner.handle_request(request)
             if call.cache_hit is not None:
                 return attach(self._meter, call, cached_response(call.cache_hit, request), MeteredStream)
+            if plan := pipeline.cascade_plan(self._meter, call):
+                for i, (tier, model, body) in enumerate(plan):
+                    response = self._inner.handle_request(with_body(request, body))
+                    raw = response.read()
+                    response.close()
+                    if pipeline.cascade_step(self._meter, call, tier, model, response.status_code, raw, i == len(plan) - 1):
+                        return plain_response(response, raw, request)
             try:
                 response = self._inner.handle_request(request)
             except BaseException as exc:
@@ -153,6 +166,13 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return await self._inner.handle_async_request(request)
             if call.cache_hit is not None:
                 return attach(self._meter, call, cached_response(call.cache_hit, request), AsyncMeteredStream)
+            if plan := pipeline.cascade_plan(self._meter, call):
+                for i, (tier, model, body) in enumerate(plan):
+                    response = await self._inner.handle_async_request(with_body(request, body))
+                    raw = await response.aread()
+                    await response.aclose()
+                    if pipeline.cascade_step(self._meter, call, tier, model, response.status_code, raw, i == len(plan) - 1):
+                        return plain_response(response, raw, request)
             try:
                 response = await self._inner.handle_async_request(request)
             except BaseException as exc:

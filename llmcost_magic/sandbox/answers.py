@@ -48,12 +48,13 @@ def target_words(prompt: str, rng: random.Random) -> int:
     return rng.randint(110, 300)
 
 
-def compose(prompt: str, model: str, seed: int, *, core: str = "") -> str:
-    """The full (uncut) answer: ``core`` (e.g. the reference answer) first, then filler paragraphs."""
+def compose(prompt: str, model: str, seed: int, *, core: str = "", instructions: str = "") -> str:
+    """The full (uncut) answer to ``prompt`` (the question): ``core`` (e.g. the reference answer)
+    first, then filler paragraphs; length instructions are read from the question and ``instructions``."""
     rng = _rng(seed, model, prompt)
     bank = _KO_WORDS if re.search(r"[\uac00-\ud7a3]", prompt) else _WORDS
-    n = target_words(prompt, rng)
-    words = core.split() or ([rng.choice(_OPENERS)] if n > 12 else [])
+    n = target_words(f"{prompt}\n{instructions}", rng)
+    words = core.split() or (rng.choice(_OPENERS).split() if n > 12 else [])
     while len(words) < n:
         sentence = [rng.choice(bank) for _ in range(min(rng.randint(6, 14), n - len(words)))]
         sentence[0] = sentence[0].capitalize()
@@ -83,19 +84,31 @@ def finalize(text: str, model: str, max_tokens: int | None, stop: list[str] | No
     return Answer(text, n, "stop")
 
 
+CLASSIFY_MARKER = "classify the complexity"
+CONFIDENCE_MARKER = "state your confidence"
+
+
 def answer_for(model: str, prompt: str, question: str, seed: int, max_tokens: int | None, stop: list[str] | None,
                choice: int = 0) -> Answer:
     """The answer to ``question`` (the last user message) given the whole ``prompt``.
 
     An evaluation-set question is answered right or wrong by the quality model; anything else gets
-    deterministic filler of a realistic length.
+    deterministic filler of a realistic length. Two documented behaviours serve the routers: a prompt
+    asking to "classify the complexity" gets a JSON verdict, and one asking to "state your confidence"
+    ends with ``Confidence: 0.NN`` (high when the answer is right, usually lower when it is wrong).
     """
-    from .quality import answers_correctly, find_item
+    from .quality import answers_correctly, classify, find_item, stated_confidence
 
     item = find_item(question)
+    lowered = prompt.lower()
+    if CLASSIFY_MARKER in lowered:
+        return finalize(classify(model, item, question, seed), model, max_tokens, stop)
     core = ""
+    correct = None
     if item is not None:
-        core = item["answer"] if answers_correctly(model, item, prompt, seed + choice) else item["wrong"]
-        core = f"The answer is: {core}."
-    text = compose(question, model, seed + choice, core=core)
+        correct = answers_correctly(model, item, prompt, seed + choice)
+        core = f"The answer is: {item['answer'] if correct else item['wrong']}."
+    text = compose(question, model, seed + choice, core=core, instructions=prompt)
+    if CONFIDENCE_MARKER in lowered:
+        text = f"{text}\nConfidence: {stated_confidence(model, item, correct, seed + choice):.2f}"
     return finalize(text, model, max_tokens, stop)

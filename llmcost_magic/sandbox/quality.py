@@ -4,6 +4,12 @@ Each model has a capability in [0, 1] and each evaluation item a difficulty in [
 correct with probability ``sigmoid(K * (capability - difficulty)) * kept`` where ``kept`` is the
 fraction of the item's required keywords still present in the prompt (compression that drops needed
 context lowers accuracy). The draw is a hash of (seed, model, item id): the same run, the same result.
+
+Router support: asked to classify a question's complexity, a model answers with the item's true
+class (difficulty < 0.35 simple, < 0.6 moderate, else complex) with probability equal to its
+capability, else a neighbouring class. Asked to state its confidence, a model says 0.70-0.99 when
+its answer is right and 0.20-0.80 when it is wrong (so the cascade's default threshold of 0.7
+catches ~five sixths of its mistakes and never escalates a right answer: on real models, calibrate it).
 """
 
 from __future__ import annotations
@@ -59,3 +65,27 @@ def answers_correctly(model: str, item: dict[str, Any], prompt: str, seed: int) 
 def is_correct(item: dict[str, Any], answer_text: str) -> bool:
     """Whether an answer (from the sandbox or a real model) contains the item's reference answer."""
     return item["answer"].lower() in answer_text.lower()
+
+
+def _draw(*parts: object) -> float:
+    return int.from_bytes(hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()[:8], "big") / 2**64
+
+
+def complexity_of(item: dict[str, Any]) -> str:
+    d = item["difficulty"]
+    return "simple" if d < 0.35 else "moderate" if d < 0.6 else "complex"
+
+
+def classify(model: str, item: dict[str, Any] | None, question: str, seed: int) -> str:
+    """A JSON complexity verdict, right with probability equal to the model's capability."""
+    levels = ["simple", "moderate", "complex"]
+    truth = complexity_of(item) if item is not None else ("complex" if len(question) > 400 else "moderate")
+    if _draw(seed, model, "classify", question) >= capability(model):
+        i = levels.index(truth)
+        truth = levels[i + 1] if i == 0 or (i == 1 and _draw(seed, question, "side") < 0.5) else levels[i - 1]
+    return json.dumps({"complexity": truth})
+
+
+def stated_confidence(model: str, item: dict[str, Any] | None, correct: bool | None, seed: int) -> float:
+    u = _draw(seed, model, "confidence", item["id"] if item else "none")
+    return 0.70 + 0.29 * u if correct in (True, None) else 0.20 + 0.60 * u

@@ -1,0 +1,58 @@
+"""The policies that rewrite a request before it leaves: routing, output controls, prompt-cache
+breakpoints, and asking an OpenAI stream for its usage. Each works on the JSON body; the request is
+rebuilt once, as a copy (the original stays intact for the SDK's retries)."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from typing import Any
+
+from ..metering import Meter
+from ..policies.prompt_cache import place_breakpoints
+from .call import Call
+
+# Set while a router makes its own call (the classifier): that call is metered but not routed.
+routing_in_progress: contextvars.ContextVar[bool] = contextvars.ContextVar("llmcost_routing", default=False)
+
+
+def rewrite(call: Call, meter: Meter, request: Any) -> Any:
+    """The request to send, with every active policy applied (``call.model`` becomes the model used)."""
+    body, notes = call.body, []
+    if meter.router is not None and not routing_in_progress.get() and meter.cascade is None:
+        token = routing_in_progress.set(True)
+        try:
+            decision = meter.router.decide(call, meter.tiers)
+        finally:
+            routing_in_progress.reset(token)
+        model = meter.tiers.model(decision.tier, call.provider)
+        if model and model != call.model:
+            body, call.model = {**body, "model": model}, model
+        notes.append(f"route {decision.tier} ({decision.reason})")
+    if meter.output is not None:
+        body, changed = meter.output.apply(call.endpoint, body)
+        notes += changed
+    if meter.prompt_cache == "auto" and call.endpoint == "messages":
+        body, placed = place_breakpoints(body, call.model)
+        if placed:
+            notes.append("prompt-cache breakpoints: " + ", ".join(placed))
+    if call.endpoint == "chat.completions" and call.stream:
+        # OpenAI chat streams report usage (and cached tokens) only when asked: ask, and remember
+        # to drop the extra chunk before it reaches the user.
+        options = body.get("stream_options") or {}
+        if not options.get("include_usage"):
+            body = {**body, "stream_options": {**options, "include_usage": True}}
+            call.strip_usage_chunk = True
+    call.note = "; ".join(notes)
+    if body is call.body:
+        return request
+    call.sent_body = body
+    return with_body(request, body)
+
+
+def with_body(request: Any, body: dict[str, Any]) -> Any:
+    """A copy of ``request`` with another JSON body."""
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = request.headers.copy()
+    headers["content-length"] = str(len(content))
+    return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)

@@ -1,0 +1,52 @@
+"""Output controls: a default max_tokens, stop sequences, and a concise-answer instruction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+_MAX_KEY = {"chat.completions": "max_completion_tokens", "responses": "max_output_tokens", "completions": "max_tokens",
+            "messages": "max_tokens"}
+_OTHER_MAX_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+@dataclass(frozen=True)
+class OutputControls:
+    """``max_tokens`` only for calls that set none; ``stop`` only for calls that set none;
+    ``concise_words`` appends "Answer in at most N words." to the system prompt."""
+
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    concise_words: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ValueError(f"--max-tokens must be >= 1, got {self.max_tokens}")
+        if self.concise_words is not None and self.concise_words < 1:
+            raise ValueError(f"--concise must be >= 1 words, got {self.concise_words}")
+
+    def apply(self, endpoint: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The body with the controls applied, and what was changed (for the ledger's note)."""
+        if endpoint not in _MAX_KEY:
+            return body, []
+        out, notes = dict(body), []
+        if self.max_tokens is not None and not any(k in body for k in _OTHER_MAX_KEYS):
+            out[_MAX_KEY[endpoint]] = self.max_tokens
+            notes.append(f"max_tokens {self.max_tokens}")
+        if self.stop:
+            key = "stop_sequences" if endpoint == "messages" else "stop"
+            if key not in body and endpoint != "responses":
+                out[key] = list(self.stop)
+                notes.append(f"stop {list(self.stop)}")
+        if self.concise_words is not None:
+            instruction = f"Answer in at most {self.concise_words} words."
+            if endpoint == "messages":
+                system = body.get("system")
+                out["system"] = (f"{system}\n\n{instruction}" if isinstance(system, str) else
+                                 [*(system or []), {"type": "text", "text": instruction}])
+            elif endpoint == "responses":
+                out["instructions"] = f"{body.get('instructions') or ''}\n\n{instruction}".strip()
+            else:
+                out["messages"] = [*(body.get("messages") or []), {"role": "system", "content": instruction}]
+            notes.append(f"concise ≤ {self.concise_words} words")
+        return (out, notes) if notes else (body, [])

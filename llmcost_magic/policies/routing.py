@@ -1,0 +1,222 @@
+"""Model routing: send each request to the cheapest tier that can answer it.
+
+Tiers come from a YAML/TOML file (the default ships in ``data/tiers.yaml``). Routers decide a tier
+from the request: ``rules`` (keywords and length, English and Korean), ``embedding`` (the nearest
+labelled examples, offline), ``classifier`` (a cheap model answers simple/moderate/complex, a
+metered call), ``cascade`` (try small first, escalate when a check fails; see cascade.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..intercept.call import Call
+from ..pricing import UnknownModelError, price_for
+from ..tokens import count_tokens
+from .response_cache import last_user_text
+
+TIER_ORDER = ("small", "medium", "large")
+
+
+class TierFileError(ValueError):
+    """A tiers file that cannot be used; the message names the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """Named tiers (cheapest first), the model of each per provider, and the rules router's words."""
+
+    models: dict[str, dict[str, str]]
+    default: str = "medium"
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [t for t in TIER_ORDER if t in self.models] + [t for t in self.models if t not in TIER_ORDER]
+
+    def model(self, tier: str, provider: str) -> str | None:
+        return self.models.get(tier, {}).get(provider)
+
+    def next_tier(self, tier: str) -> str | None:
+        names = self.names
+        i = names.index(tier)
+        return names[i + 1] if i + 1 < len(names) else None
+
+
+def load_tiers(source: str | Path | dict[str, Any] | None = None) -> Tiers:
+    """Tiers from a YAML/TOML file or dict (default: the shipped tiers), validated against the price database."""
+    if source is None:
+        text = resources.files("llmcost_magic").joinpath("data", "tiers.yaml").read_text(encoding="utf-8")
+        return _validate(__import__("yaml").safe_load(text), "default tiers")
+    if isinstance(source, dict):
+        return _validate(source, "tiers")
+    path = Path(source)
+    if not path.exists():
+        raise TierFileError(f"Tiers file {path} does not exist.")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = __import__("tomllib").loads(text) if path.suffix == ".toml" else __import__("yaml").safe_load(text)
+    except Exception as exc:  # noqa: BLE001 - any parser error reads the same to the user
+        raise TierFileError(f"Tiers file {path} cannot be parsed: {exc}") from None
+    return _validate(data, str(path))
+
+
+def _validate(data: Any, source: str) -> Tiers:
+    if not isinstance(data, dict) or not isinstance(data.get("tiers"), dict) or not data["tiers"]:
+        raise TierFileError(f"{source}: expected a 'tiers' table, e.g. tiers: {{small: {{openai: gpt-4o-mini}}}}")
+    models: dict[str, dict[str, str]] = {}
+    for tier, by_provider in data["tiers"].items():
+        if not isinstance(by_provider, dict):
+            raise TierFileError(f"{source}: tier {tier!r} must map providers to models, got {by_provider!r}")
+        for provider, model in by_provider.items():
+            try:
+                price_for(str(model))
+            except UnknownModelError as exc:
+                raise TierFileError(f"{source}: tier {tier!r} names an unknown model. {exc}") from None
+        models[str(tier)] = {str(p): str(m) for p, m in by_provider.items()}
+    default = str(data.get("default", "medium" if "medium" in models else next(iter(models))))
+    if default not in models:
+        raise TierFileError(f"{source}: default tier {default!r} is not one of {list(models)}")
+    return Tiers(models, default, dict(data.get("rules") or {}))
+
+
+@dataclass(frozen=True)
+class Decision:
+    tier: str
+    reason: str
+
+
+class Router(Protocol):
+    name: str
+
+    def decide(self, call: Call, tiers: Tiers) -> Decision: ...
+
+
+class RulesRouter:
+    """Keyword and length rules: simple tasks small, analysis/design/reasoning/code large."""
+
+    name = "rules"
+
+    def decide(self, call: Call, tiers: Tiers) -> Decision:
+        text = last_user_text(call).lower()
+        rules = tiers.rules
+        for tier in ("large", "small"):
+            hit = next((w for w in rules.get(tier, ()) if w.lower() in text), None)
+            if hit is not None and tier in tiers.models:
+                return Decision(tier, f"rules: '{hit}'")
+        limit = rules.get("long_prompt_tokens")
+        if limit and count_tokens(text, model="gpt-4o") > limit:
+            return Decision("medium" if "medium" in tiers.models else tiers.default, f"rules: prompt over {limit} tokens")
+        return Decision(tiers.default, "rules: no rule matched")
+
+
+class EmbeddingRouter:
+    """The tier most of the k nearest labelled examples have (offline embedder)."""
+
+    name = "embedding"
+
+    def __init__(self, examples: list[dict[str, str]] | None = None, k: int = 5) -> None:
+        self.examples = examples or default_examples()
+        self.k = k
+
+    @functools.cached_property
+    def _matrix(self) -> np.ndarray:
+        from ..embedder import default_embedder
+
+        return default_embedder().embed([e["text"] for e in self.examples])
+
+    def decide(self, call: Call, tiers: Tiers) -> Decision:
+        from ..embedder import default_embedder
+
+        query = default_embedder().embed([last_user_text(call)])[0]
+        sims = self._matrix @ query
+        nearest = np.argsort(-sims)[: self.k]
+        votes: dict[str, float] = {}
+        for i in nearest:
+            votes[self.examples[i]["tier"]] = votes.get(self.examples[i]["tier"], 0.0) + float(sims[i])
+        tier = max(votes, key=lambda t: (votes[t], TIER_ORDER.index(t) if t in TIER_ORDER else 0))
+        return Decision(tier if tier in tiers.models else tiers.default, f"embedding: {self.k} nearest vote {tier}")
+
+
+def default_examples() -> list[dict[str, str]]:
+    text = resources.files("llmcost_magic").joinpath("data", "router_examples.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def load_examples(path: str | Path) -> list[dict[str, str]]:
+    """Labelled examples (JSONL lines of {"text": ..., "tier": ...}) for the embedding router."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            row = json.loads(line)
+            if not isinstance(row, dict) or "text" not in row or "tier" not in row:
+                raise ValueError(f"{path}:{n}: each line needs 'text' and 'tier'")
+            rows.append(row)
+    return rows
+
+
+CLASSIFIER_PROMPT = ("Classify the complexity of the user's question for routing. Answer only JSON: "
+                     '{"complexity": "simple" | "moderate" | "complex"}.')
+_LEVEL_TO_TIER = {"simple": "small", "moderate": "medium", "complex": "large"}
+
+
+class ClassifierRouter:
+    """A cheap model classifies the question; its call is metered (its cost counts against the savings)."""
+
+    name = "classifier"
+
+    def __init__(self, client_factory: Any = None, model: str | None = None) -> None:
+        self.client_factory = client_factory
+        self.model = model
+
+    def decide(self, call: Call, tiers: Tiers) -> Decision:
+        model = self.model or tiers.model("small", call.provider) or "gpt-4o-mini"
+        question = last_user_text(call)
+        try:
+            answer = self._ask(call.provider, model, question)
+            level = json.loads(answer)["complexity"]
+            return Decision(_LEVEL_TO_TIER[level], f"classifier ({model}): {level}")
+        except Exception as exc:  # noqa: BLE001 - garbage or a failed call: documented fallback
+            return Decision(tiers.default, f"classifier failed ({type(exc).__name__}); default tier {tiers.default}")
+
+    def _ask(self, provider: str, model: str, question: str) -> str:
+        client = self.client_factory(provider) if self.client_factory else _same_provider_client(provider)
+        if provider == "anthropic":
+            r = client.messages.create(model=model, max_tokens=30, system=CLASSIFIER_PROMPT,
+                                       messages=[{"role": "user", "content": question}])
+            return r.content[0].text
+        r = client.chat.completions.create(model=model, max_tokens=30, response_format={"type": "json_object"},
+                                           messages=[{"role": "system", "content": CLASSIFIER_PROMPT},
+                                                     {"role": "user", "content": question}])
+        return r.choices[0].message.content or ""
+
+
+def _same_provider_client(provider: str) -> Any:
+    from ..cookbook import anthropic_client, openai_client
+
+    return openai_client() if provider == "openai" else anthropic_client()
+
+
+ROUTERS = {"rules": RulesRouter, "embedding": EmbeddingRouter, "classifier": ClassifierRouter}
+
+
+def routing_policy(name: str | None, *, tiers: Tiers | str | Path | None = None, validator: Any = None,
+                   min_confidence: float = 0.7) -> dict[str, Any]:
+    """Meter keyword arguments for a router name ("rules", "embedding", "classifier" or "cascade")."""
+    if not name:
+        return {}
+    if name not in (*ROUTERS, "cascade"):
+        raise ValueError(f"Unknown router {name!r}: use one of {', '.join([*ROUTERS, 'cascade'])}.")
+    resolved = tiers if isinstance(tiers, Tiers) else load_tiers(tiers)
+    if name == "cascade":
+        from .cascade import CascadeSettings
+
+        return {"tiers": resolved, "cascade": CascadeSettings(validator=validator, min_confidence=min_confidence)}
+    return {"tiers": resolved, "router": ROUTERS[name]()}
