@@ -204,7 +204,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           dry_run: bool = False, cache: str | None = None, ttl: str | float | None = None,
           threshold: float | None = None, cache_any_temperature: bool = False,
           prompt_cache: str | None = None, route: str | None = None, tiers: Any = None,
-          validator: Callable[[str], Any] | None = None, max_tokens: int | None = None,
+          validator: Callable[[str], Any] | None = None, min_confidence: float = 0.7, max_tokens: int | None = None,
           stop: tuple[str, ...] = (), concise: int | None = None) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
 
@@ -234,5 +234,5 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     output = OutputControls(max_tokens, tuple(stop), concise) if (max_tokens or stop or concise) else None
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output,
-               **routing_policy(route, tiers=tiers, validator=validator)) as m:
+               **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m

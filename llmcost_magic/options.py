@@ -79,9 +79,14 @@ def _cell_parser() -> _Parser:
     p.add_argument("--prompt-cache", choices=["auto"])
     p.add_argument("--route", choices=["rules", "embedding", "classifier", "cascade"])
     p.add_argument("--max-tokens", type=_positive_int("--max-tokens"))
-    p.add_argument("--stop", action="append", default=[])
+    p.add_argument("--stop", action="append", default=[], type=_escapes)
     p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS")
     return p
+
+
+def _escapes(text: str) -> str:
+    """A magic line cannot hold a newline: ``--stop "\\n\\n"`` means two newlines (also ``\\t``)."""
+    return text.replace("\\n", "\n").replace("\\t", "\t")
 
 
 def _positive_int(name: str):  # noqa: ANN202
