@@ -32,6 +32,7 @@ __all__ = [
     "PriceFileError",
     "UnknownModelError",
     "Usage",
+    "batches",
     "cache_stats",
     "calibrate_threshold",
     "clear_cache",
@@ -61,6 +62,13 @@ def use_ledger(path: str) -> None:
     from .session import use_ledger as _use
 
     _use(path)
+
+
+def batches() -> pd.DataFrame:
+    """Every batch submitted from this ledger (re-attach one with ``llmcost_magic.batch.attach(name)``)."""
+    from .batch import batches as _batches
+
+    return _batches()
 
 
 def use_cache_store(url: str) -> None:

@@ -134,6 +134,7 @@ class LLMCost(Magics):
             cache=self._cache_for(options, tag),
             prompt_cache=options.prompt_cache,
             output=self._output_for(options),
+            batch=options.batch,
             **self._routing_for(options),
             ledger=current_ledger(),
             cell=cell,
@@ -192,6 +193,9 @@ class LLMCost(Magics):
         set_cell_meter(None)
         opened.meter.close()
         self.last = opened.meter
+        for job in opened.meter.batch_jobs:
+            print(f"llmcost: {len(job.custom_ids)} {job.model} calls deferred to batch {job.name!r} "
+                  f"({job.provider}, {', '.join(job.provider_ids)}); collect with llmcost_magic.batch.results()")
         if opened.view is not None:
             opened.view.close()
         elif not opened.quiet and (opened.meter.totals.calls or opened.meter.totals.refused):
@@ -203,6 +207,8 @@ class LLMCost(Magics):
             parts.append(f"budget ${m.budget.limit_usd:g}")
         if options.dry_run:
             parts.append("dry run on the sandbox (simulated)")
+        if options.batch:
+            parts.append("calls deferred to a batch")
         if m.cache is not None:
             parts.append(f"{m.cache.settings.mode} cache")
         if m.prompt_cache:

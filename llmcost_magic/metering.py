@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class Meter:
         tiers: Any = None,
         output: Any = None,
         cascade: Any = None,
+        batch: bool = False,
     ) -> None:
         self.tag = tag
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
@@ -110,6 +112,10 @@ class Meter:
         self.tiers = tiers
         self.output = output  # policies.output_controls.OutputControls, or None
         self.cascade = cascade  # policies.cascade.CascadeSettings (with ``tiers``), or None
+        self.batch_mode = batch  # defer chat calls to one batch, sent when the meter closes
+        self.batch_name = f"cell{cell_run}-{int(time.time())}" if batch else ""
+        self.deferred: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.batch_jobs: list[Any] = []
         self.budget = budget
         self.cell, self.cell_run, self.cell_hash = cell, cell_run, cell_hash
         self.dry_run = dry_run
@@ -184,7 +190,12 @@ class Meter:
                   file=sys.stderr)
 
     def close(self) -> None:
-        """Commit this meter's rows to the ledger now (the end of a cell or a ``with`` block)."""
+        """Commit this meter's rows to the ledger now (the end of a cell or a ``with`` block), and
+        send the calls deferred by ``batch=True`` as batches."""
+        if self.deferred and not self.batch_jobs:
+            from .batch import submit_deferred
+
+            self.batch_jobs = submit_deferred(self.deferred, self.batch_name)
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:
@@ -205,7 +216,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           threshold: float | None = None, cache_any_temperature: bool = False,
           prompt_cache: str | None = None, route: str | None = None, tiers: Any = None,
           validator: Callable[[str], Any] | None = None, min_confidence: float = 0.7, max_tokens: int | None = None,
-          stop: tuple[str, ...] = (), concise: int | None = None) -> Iterator[Meter]:
+          stop: tuple[str, ...] = (), concise: int | None = None, batch: bool = False) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
 
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
@@ -233,6 +244,6 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
 
     output = OutputControls(max_tokens, tuple(stop), concise) if (max_tokens or stop or concise) else None
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
-               dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output,
+               dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
                **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m

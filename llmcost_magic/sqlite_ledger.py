@@ -66,6 +66,12 @@ def _m002_max_tokens(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN max_tokens INTEGER")
 
 
+@_migration
+def _m003_batches(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE batches (name TEXT PRIMARY KEY, provider TEXT, model TEXT, provider_ids TEXT, "
+               "custom_ids TEXT, created REAL, collected INTEGER)")
+
+
 class LedgerError(RuntimeError):
     """The ledger cannot be opened or written; the message names the path and the fix."""
 
@@ -149,6 +155,12 @@ class Ledger:
         except sqlite3.Error as exc:
             self._pending = rows + self._pending  # keep them for the next attempt
             raise LedgerError(f"Cannot write to the ledger at {self.path}: {exc}") from None
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Run one write statement (committed at once) after the pending rows."""
+        with self._lock:
+            self._flush_locked()
+            self._db.execute(sql, params)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:

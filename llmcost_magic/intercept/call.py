@@ -24,6 +24,7 @@ class Call:
     cache_hit: Any = None  # a policies.response_cache.Hit when the answer comes from the cache
     note: str = ""  # what policies did to the request, for the ledger
     sent_body: dict[str, Any] | None = None  # the body as the policies rewrote it (None: as the user sent it)
+    deferred: str = ""  # the custom_id when the call was deferred to a batch (--batch)
     requested_model: str = ""
 
     def __post_init__(self) -> None:

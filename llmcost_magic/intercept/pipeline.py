@@ -62,6 +62,10 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
                 (call.body.get("stream_options") or {}).get("include_usage"))
             return call, request
     request = rewrite(call, meter, request)
+    if meter.batch_mode and not call.stream and call.endpoint in ("chat.completions", "messages"):
+        call.deferred = f"{meter.batch_name}-{len(meter.deferred)}"
+        meter.deferred.append((call.provider, call.model, call.deferred, call.sent_body or call.body))
+        return call, request
     try:
         meter.before_send(call, adapter.estimate_input)
     except LLMCostError as refusal:

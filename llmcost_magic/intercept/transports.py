@@ -124,6 +124,12 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
         headers = {"content-type": hit.entry.content_type, "x-llmcost-cache": hit.kind}
         return module.Response(200, headers=headers, stream=module.ByteStream(hit.entry.body), request=request)
 
+    def deferred_response(call: Call, request: Any) -> Any:
+        """A placeholder answer for a call deferred to a batch (nothing was sent)."""
+        from ..batch import placeholder
+
+        return module.Response(200, json=placeholder(call.provider, call.model, call.deferred), request=request)
+
     def plain_response(response: Any, raw: bytes, request: Any) -> Any:
         """An already-metered answer handed to the client as it is (decoded bytes)."""
         content_type = response.headers.get("content-type", "application/json")
@@ -139,6 +145,8 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return self._inner.handle_request(request)
             if call.cache_hit is not None:
                 return attach(self._meter, call, cached_response(call.cache_hit, request), MeteredStream)
+            if call.deferred:
+                return deferred_response(call, request)
             if plan := pipeline.cascade_plan(self._meter, call):
                 for i, (tier, model, body) in enumerate(plan):
                     response = self._inner.handle_request(with_body(request, body))
@@ -166,6 +174,8 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return await self._inner.handle_async_request(request)
             if call.cache_hit is not None:
                 return attach(self._meter, call, cached_response(call.cache_hit, request), AsyncMeteredStream)
+            if call.deferred:
+                return deferred_response(call, request)
             if plan := pipeline.cascade_plan(self._meter, call):
                 for i, (tier, model, body) in enumerate(plan):
                     response = await self._inner.handle_async_request(with_body(request, body))

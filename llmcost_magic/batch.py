@@ -1,0 +1,363 @@
+"""Batch API helpers: half-price bulk work from a notebook, resumable after a kernel restart.
+
+    plan = llmcost_magic.batch.build(df["description"], model="gpt-4o-mini",
+                                     template="Write a one-line product title for: {}")
+    plan.estimate()                      # batch vs live, worst case and expected
+    job = plan.submit(client)            # OpenAI: JSONL upload + batch; Anthropic: message batch
+    job.wait(client)                     # progress bar: completed / failed / total, elapsed
+    results = job.collect(client)        # a DataFrame aligned with the inputs; errors in their own column
+
+Every submitted batch is recorded in the ledger database, so after a restart
+``llmcost_magic.batches()`` lists them and ``llmcost_magic.batch.attach(id)`` picks one up again
+without resubmitting. Collected results are written to the ledger at batch prices, once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .pricing import UnknownModelError, price_for
+from .records import CallRecord, Usage
+from .session import current_ledger
+from .tokens import count_tokens, provider_for_model
+
+# Provider limits: requests per batch and bytes per input.
+LIMITS = {"openai": (50_000, 200 * 1024 * 1024), "anthropic": (100_000, 256 * 1024 * 1024)}
+DEFAULT_MAX_TOKENS = 1024
+_DONE = {"completed", "failed", "expired", "cancelled", "ended"}
+
+
+class BatchError(ValueError):
+    """A batch that cannot be built or used; the message names the request and the fix."""
+
+
+@dataclass
+class BatchPlan:
+    """Requests ready to submit: ``requests[i]`` is (custom_id, chat request body)."""
+
+    provider: str
+    model: str
+    requests: list[tuple[str, dict[str, Any]]]
+
+    def estimate(self) -> pd.DataFrame:
+        """Dollars for this work at batch prices vs live, at the worst case (every call uses its
+        max_tokens) and at an expected output (a quarter of max_tokens, editable by the caller)."""
+        live, batch = price_for(self.model), price_for(self.model, batch=True)
+        inputs = sum(count_tokens(body["messages"], model=self.model, system=body.get("system")) for _, body in self.requests)
+        caps = sum(body.get("max_tokens") or body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS for _, body in self.requests)
+        rows = {}
+        for label, output in (("worst case", caps), ("expected (¼ of max_tokens)", caps // 4)):
+            usage = Usage(input_tokens=inputs, output_tokens=output)
+            rows[label] = {"requests": len(self.requests), "input_tokens": inputs, "output_tokens": output,
+                           "live_usd": live.cost(usage).usd, "batch_usd": batch.cost(usage).usd}
+        table = pd.DataFrame(rows).T
+        table["saving"] = 1 - table["batch_usd"] / table["live_usd"]
+        return table
+
+    def chunks(self) -> list[list[tuple[str, dict[str, Any]]]]:
+        """The requests split to respect the provider's limits (requests and bytes per batch)."""
+        max_requests, max_bytes = LIMITS[self.provider]
+        out: list[list[tuple[str, dict[str, Any]]]] = [[]]
+        size = 0
+        for item in self.requests:
+            line = len(json.dumps(item[1])) + 200
+            if len(out[-1]) >= max_requests or size + line > max_bytes:
+                out.append([])
+                size = 0
+            out[-1].append(item)
+            size += line
+        return out
+
+    def submit(self, client: Any, *, name: str = "") -> BatchJob:
+        """Send the batch (split if needed) and record it in the ledger database."""
+        ids = []
+        for chunk in self.chunks():
+            if self.provider == "openai":
+                lines = "\n".join(json.dumps({"custom_id": cid, "method": "POST", "url": "/v1/chat/completions", "body": body})
+                                  for cid, body in chunk)
+                uploaded = client.files.create(file=("batch.jsonl", io.BytesIO(lines.encode())), purpose="batch")
+                ids.append(client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                                                 completion_window="24h").id)
+            else:
+                ids.append(client.messages.batches.create(
+                    requests=[{"custom_id": cid, "params": body} for cid, body in chunk]).id)
+        job = BatchJob(name or f"batch-{uuid.uuid4().hex[:8]}", self.provider, self.model, ids,
+                       [cid for cid, _ in self.requests], time.time())
+        _store().save(job)
+        return job
+
+
+def build(items: Iterable[Any], *, model: str, template: str = "{}", system: str | None = None,
+          max_tokens: int = DEFAULT_MAX_TOKENS, custom_ids: Sequence[str] | None = None) -> BatchPlan:
+    """A plan from texts (a list or a DataFrame column; ``template`` formats each) or from ready
+    request bodies (dicts with ``messages``). ``custom_ids`` default to the index or position."""
+    try:
+        price_for(model)
+    except UnknownModelError as exc:
+        raise BatchError(str(exc)) from None
+    provider = provider_for_model(model)
+    index = list(items.index) if isinstance(items, pd.Series) else None
+    values = list(items)
+    if custom_ids is None:
+        custom_ids = [f"row-{i}" for i in (index if index is not None else range(len(values)))]
+    custom_ids = [str(c) for c in custom_ids]
+    if len(custom_ids) != len(values):
+        raise BatchError(f"{len(custom_ids)} custom_ids for {len(values)} requests: give one per request.")
+    duplicates = [c for c, n in Counter(custom_ids).items() if n > 1]
+    if duplicates:
+        raise BatchError(f"Duplicate custom_ids {duplicates[:5]}: each request needs its own id.")
+    requests = []
+    for cid, value in zip(custom_ids, values):
+        if isinstance(value, dict):
+            body = {"model": model, "max_tokens": max_tokens, **value}
+            if not body.get("messages"):
+                raise BatchError(f"Request {cid!r} has no messages: the provider would reject it.")
+        else:
+            if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
+                raise BatchError(f"Request {cid!r} is empty: the provider would reject it; drop or fill it first.")
+            body = {"model": model, "max_tokens": max_tokens, "messages": [{"role": "user", "content": template.format(value)}]}
+        if system:
+            if provider == "anthropic":
+                body["system"] = system
+            else:
+                body["messages"] = [{"role": "system", "content": system}, *body["messages"]]
+        requests.append((cid, body))
+    if not requests:
+        raise BatchError("Nothing to batch: the input is empty.")
+    return BatchPlan(provider, model, requests)
+
+
+@dataclass
+class BatchJob:
+    """A submitted batch (one or more provider batches), re-attachable after a restart."""
+
+    name: str
+    provider: str
+    model: str
+    provider_ids: list[str]
+    custom_ids: list[str]
+    created: float
+    collected: bool = False
+    last_status: dict[str, Any] = field(default_factory=dict)
+
+    def status(self, client: Any) -> dict[str, Any]:
+        """Totals across the provider batches: state, completed, failed, total."""
+        states, done, failed, total = [], 0, 0, 0
+        for batch_id in self.provider_ids:
+            if self.provider == "openai":
+                b = client.batches.retrieve(batch_id)
+                states.append(b.status)
+                counts = b.request_counts
+                done, failed, total = done + counts.completed, failed + counts.failed, total + counts.total
+            else:
+                b = client.messages.batches.retrieve(batch_id)
+                states.append(b.processing_status)
+                c = b.request_counts
+                done += c.succeeded
+                failed += c.errored + c.canceled + c.expired
+                total += c.succeeded + c.errored + c.canceled + c.expired + c.processing
+        state = "done" if all(s in _DONE for s in states) else "in_progress"
+        self.last_status = {"state": state, "provider_states": states, "completed": done, "failed": failed, "total": total}
+        return self.last_status
+
+    def wait(self, client: Any, *, interval: float = 2.0, timeout: float | None = None, progress: bool = True,
+             sleep: Any = time.sleep) -> dict[str, Any]:
+        """Poll until every provider batch has ended, with a progress bar (tqdm; a widget in notebooks)."""
+        start = time.monotonic()
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(self.custom_ids), desc=self.name, unit="req")
+        try:
+            while True:
+                status = self.status(client)
+                if bar is not None:
+                    bar.n = status["completed"] + status["failed"]
+                    bar.set_postfix(failed=status["failed"], elapsed=f"{time.monotonic() - start:.0f}s")
+                    bar.refresh()
+                if status["state"] == "done":
+                    return status
+                if timeout is not None and time.monotonic() - start > timeout:
+                    raise TimeoutError(f"{self.name} still running after {timeout:.0f}s; call wait() again later "
+                                       f"(or llmcost_magic.batch.attach({self.name!r}) after a restart).")
+                sleep(interval)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def collect(self, client: Any) -> pd.DataFrame:
+        """Results aligned with the inputs (custom_id order): text, tokens, cost at batch prices, error.
+        The first collect writes every result to the ledger; later ones only read."""
+        rows = {cid: {"custom_id": cid, "text": None, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0,
+                      "error": "no result (batch cancelled, expired or still running)"} for cid in self.custom_ids}
+        for result in self._results(client):
+            rows[result["custom_id"]] = result
+        table = pd.DataFrame([rows[c] for c in self.custom_ids]).set_index("custom_id")
+        if not self.collected:
+            self._record(table)
+            self.collected = True
+            _store().save(self)
+        return table
+
+    def _results(self, client: Any) -> Iterable[dict[str, Any]]:
+        for batch_id in self.provider_ids:
+            if self.provider == "openai":
+                b = client.batches.retrieve(batch_id)
+                for file_id in (b.output_file_id, b.error_file_id):
+                    if file_id:
+                        for line in client.files.content(file_id).text.splitlines():
+                            if line.strip():
+                                yield _openai_result(json.loads(line), self.model)
+            else:
+                if client.messages.batches.retrieve(batch_id).processing_status != "ended":
+                    continue
+                for entry in client.messages.batches.results(batch_id):
+                    yield _anthropic_result(entry.model_dump(), self.model)
+
+    def _record(self, table: pd.DataFrame) -> None:
+        ledger = current_ledger()
+        for cid, row in table.iterrows():
+            if row["error"] and not row["output_tokens"]:
+                continue  # nothing was billed for a failed line
+            usage = Usage(input_tokens=int(row["input_tokens"]), output_tokens=int(row["output_tokens"]))
+            ledger.record(CallRecord(ts=time.time(), provider=self.provider, endpoint="batch", model=self.model,
+                                     usage=usage, cost_usd=row["cost_usd"],
+                                     baseline_cost_usd=price_for(self.model).cost(usage).usd, latency_ms=0.0,
+                                     saved_by="batch", tag=self.name, note=f"batch {self.name} {cid}"))
+        ledger.flush()
+
+
+def _priced(model: str, usage: Usage) -> float:
+    return price_for(model, batch=True).cost(usage).usd or 0.0
+
+
+def _openai_result(line: dict[str, Any], model: str) -> dict[str, Any]:
+    response = line.get("response") or {}
+    body = response.get("body") or {}
+    if line.get("error") or response.get("status_code") != 200:
+        message = (line.get("error") or {}).get("message") or (body.get("error") or {}).get("message") or "failed"
+        return {"custom_id": line.get("custom_id"), "text": None, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "error": message}
+    u = body.get("usage") or {}
+    usage = Usage(input_tokens=u.get("prompt_tokens", 0), cached_input_tokens=(u.get("prompt_tokens_details") or {}).get("cached_tokens", 0),
+                  output_tokens=u.get("completion_tokens", 0))
+    text = ((body.get("choices") or [{}])[0].get("message") or {}).get("content")
+    return {"custom_id": line["custom_id"], "text": text, "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens, "cost_usd": _priced(model, usage), "error": None}
+
+
+def _anthropic_result(entry: dict[str, Any], model: str) -> dict[str, Any]:
+    result = entry.get("result") or {}
+    if result.get("type") != "succeeded":
+        error = (result.get("error") or {}).get("error") or {}
+        return {"custom_id": entry.get("custom_id"), "text": None, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0,
+                "error": error.get("message") or result.get("type", "failed")}
+    message = result["message"]
+    u = message.get("usage") or {}
+    read, write = u.get("cache_read_input_tokens") or 0, u.get("cache_creation_input_tokens") or 0
+    usage = Usage(input_tokens=(u.get("input_tokens") or 0) + read + write, cached_input_tokens=read,
+                  cache_write_tokens=write, output_tokens=u.get("output_tokens") or 0)
+    text = "".join(b.get("text", "") for b in message.get("content") or () if b.get("type") == "text")
+    return {"custom_id": entry["custom_id"], "text": text, "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens, "cost_usd": _priced(model, usage), "error": None}
+
+
+class _BatchTable:
+    """Submitted batches, kept in the ledger database (survives kernel restarts)."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+
+    def save(self, job: BatchJob) -> None:
+        self.ledger.execute(
+            "INSERT OR REPLACE INTO batches (name, provider, model, provider_ids, custom_ids, created, collected) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (job.name, job.provider, job.model, json.dumps(job.provider_ids), json.dumps(job.custom_ids), job.created,
+             int(job.collected)))
+
+    def load(self, name: str) -> BatchJob:
+        rows = self.ledger.query("SELECT name, provider, model, provider_ids, custom_ids, created, collected FROM batches "
+                                 "WHERE name = ? OR provider_ids LIKE ?", (name, f'%"{name}"%'))
+        if not rows:
+            raise BatchError(f"No recorded batch {name!r}: llmcost_magic.batches() lists them.")
+        n, provider, model, pids, cids, created, collected = rows[0]
+        return BatchJob(n, provider, model, json.loads(pids), json.loads(cids), created, bool(collected))
+
+    def frame(self) -> pd.DataFrame:
+        rows = self.ledger.query("SELECT name, provider, model, provider_ids, custom_ids, created, collected FROM batches ORDER BY created")
+        return pd.DataFrame(
+            [{"name": n, "provider": p, "model": m, "provider_ids": json.loads(pids), "requests": len(json.loads(cids)),
+              "created": pd.Timestamp(c, unit="s"), "collected": bool(col)} for n, p, m, pids, cids, c, col in rows],
+            columns=["name", "provider", "model", "provider_ids", "requests", "created", "collected"])
+
+
+def _store() -> _BatchTable:
+    return _BatchTable(current_ledger())
+
+
+def attach(name_or_id: str) -> BatchJob:
+    """A recorded batch (by its name or any provider batch id), e.g. after a kernel restart."""
+    return _store().load(name_or_id)
+
+
+def batches() -> pd.DataFrame:
+    """Every batch submitted from this ledger: name, provider, model, ids, requests, created, collected."""
+    return _store().frame()
+
+
+# -- %%llmcost --batch: calls deferred in a cell, sent as one batch when it ends -------------------
+
+_last_jobs: list[BatchJob] = []
+
+
+def placeholder(provider: str, model: str, custom_id: str) -> dict[str, Any]:
+    """What a deferred call returns at once: a well-formed answer saying where the real one will be."""
+    text = f"[deferred to a batch as {custom_id}: collect with llmcost_magic.batch.results()]"
+    if provider == "anthropic":
+        return {"id": custom_id, "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": 0, "output_tokens": 0}}
+    return {"id": custom_id, "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+
+
+def _client_for(provider: str) -> Any:
+    from .cookbook import anthropic_client, openai_client
+
+    return openai_client() if provider == "openai" else anthropic_client()
+
+
+def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: str) -> list[BatchJob]:
+    """Send a cell's deferred calls, one batch per (provider, model), with clients from the environment."""
+    groups: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
+    for provider, model, custom_id, body in deferred:
+        groups.setdefault((provider, model), []).append((custom_id, {**body, "max_tokens": body.get("max_tokens") or
+                                                                    body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS}))
+    jobs = [BatchPlan(provider, model, requests).submit(_client_for(provider), name=f"{name}-{model}")
+            for (provider, model), requests in groups.items()]
+    _last_jobs[:] = jobs
+    return jobs
+
+
+def results(jobs: Sequence[BatchJob] | None = None, *, wait: bool = True, interval: float = 2.0) -> pd.DataFrame:
+    """The results of the last ``--batch`` cell (or of ``jobs``), in call order; waits for them by default."""
+    jobs = list(jobs or _last_jobs)
+    if not jobs:
+        raise BatchError("No deferred batch yet: run a cell with %%llmcost --batch first, or attach one by name.")
+    frames = []
+    for job in jobs:
+        client = _client_for(job.provider)
+        if wait:
+            job.wait(client, interval=interval)
+        frames.append(job.collect(client).assign(model=job.model, batch=job.name))
+    return pd.concat(frames)
