@@ -19,7 +19,6 @@ from llmcost_magic.embedder import default_embedder
 from llmcost_magic.policies.semantic_cache import DEFAULT_THRESHOLD, INDEX_DIM, SemanticIndex, _Bucket, why_not_same
 from llmcost_magic.sandbox import client
 from llmcost_magic.session import current_cache_store
-from llmcost_magic.stores import CacheEntry
 from llmcost_magic.stores.sqlite_cache import SQLiteCacheStore
 
 

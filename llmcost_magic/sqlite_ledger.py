@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import time
-import weakref
 import sqlite3
 import threading
+import time
 import uuid
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from .records import CallRecord
+from .sqlite_file import connect
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,11 +93,7 @@ class Ledger:
         self.session = uuid.uuid4().hex[:12]
         self._lock = threading.Lock()
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = connect(self.path)
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(

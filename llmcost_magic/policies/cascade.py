@@ -10,7 +10,6 @@ The transports send the attempts (``intercept.pipeline.cascade_plan`` / ``cascad
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from pathlib import Path
 
 import platformdirs
 
+from ..sqlite_file import connect
 from .base import CacheEntry
 
 _COLUMNS = ("key", "provider", "endpoint", "model", "content_type", "body", "created", "expires", "tag", "context",
@@ -27,11 +27,7 @@ class SQLiteCacheStore:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = str(path) if path is not None else str(default_cache_path())
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect(self.path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, provider TEXT, endpoint TEXT, model TEXT, "
             "content_type TEXT, body BLOB, created REAL, expires REAL, tag TEXT, context TEXT, question TEXT, "
