@@ -1,4 +1,3 @@
-from decimal import Decimal
 
 import pytest
 from genai_prices import Usage as GUsage

@@ -105,7 +105,7 @@ def test_output_controls_apply_only_where_unset_and_cut_output():
         plain = oc.chat.completions.create(model="gpt-4o-mini", messages=ask)
     with meter(tag="controlled", max_tokens=64, concise=30):
         capped = oc.chat.completions.create(model="gpt-4o-mini", messages=ask)
-        own = oc.chat.completions.create(model="gpt-4o-mini", messages=ask, max_tokens=500)
+        oc.chat.completions.create(model="gpt-4o-mini", messages=ask, max_tokens=500)  # its own cap
     assert capped.usage.completion_tokens <= 64 < plain.usage.completion_tokens
     assert len(capped.choices[0].message.content.split()) <= 30
     df = llmcost_magic.ledger()

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import importlib
 
-import httpx
 import openai
 import pytest
 

@@ -1,6 +1,5 @@
 import os
 
-import pytest
 import tiktoken
 
 from llmcost_magic import count_tokens
