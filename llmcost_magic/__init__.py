@@ -93,6 +93,7 @@ def load_ipython_extension(ip: InteractiveShell) -> None:
 
 
 def unload_ipython_extension(ip: InteractiveShell) -> None:
+    """``%unload_ext llmcost_magic``: removes the magics and cell events and restores the clients."""
     from .magics import unload
 
     unload(ip)
