@@ -47,6 +47,7 @@ __all__ = [
     "unload_ipython_extension",
     "use_cache_store",
     "use_ledger",
+    "whatif",
 ]
 
 
@@ -62,6 +63,17 @@ def use_ledger(path: str) -> None:
     from .session import use_ledger as _use
 
     _use(path)
+
+
+def whatif(calls: pd.DataFrame | None = None, **alternatives: Any) -> pd.DataFrame:
+    """Re-price recorded calls (default: this session's) under alternatives, calling nothing:
+    ``models=[...]``, ``batch=True``, ``prompt_cache_hit=0.8``, ``compress_to=0.5``, ``cache_hit=0.3``."""
+    from .session import current_ledger
+    from .repricing import whatif as _whatif
+
+    if calls is None:
+        calls = current_ledger().dataframe(session=current_ledger().session)
+    return _whatif(calls, **alternatives)
 
 
 def batches() -> pd.DataFrame:

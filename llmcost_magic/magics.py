@@ -280,8 +280,28 @@ class LLMCost(Magics):
             return _export(llmcost_magic.ledger(session=None if ns.all else ledger.session), ns.path)
         if ns.command == "cache":
             return self._cache_command(ns)
+        if ns.command == "whatif":
+            return self._whatif(ns, ledger)
         raise UsageError(f"llmcost: unknown command {line!r}")
 
+
+    def _whatif(self, ns: Any, ledger: Any) -> Any:
+        from .pricing import UnknownModelError
+        from .repricing import whatif
+
+        if ns.cell:
+            if self.last is None:
+                raise UsageError("llmcost: no metered cell yet for --cell.")
+            calls = ledger.dataframe(cell=self.last.cell_hash, session=ledger.session)
+        else:
+            calls = ledger.dataframe(tag=ns.tag, session=None if ns.all else ledger.session)
+        if calls.empty:
+            raise UsageError("llmcost: no recorded calls to re-price for that selection.")
+        try:
+            return whatif(calls, models=ns.models, batch=ns.batch, prompt_cache_hit=ns.prompt_cache_hit,
+                          compress_to=ns.compress_to, cache_hit=ns.cache_hit)
+        except (UnknownModelError, ValueError) as exc:
+            raise UsageError(f"llmcost: {exc}") from None
 
     def _cache_command(self, ns: Any) -> Any:
         from . import cache_commands

@@ -15,7 +15,8 @@ CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx
 LINE_USAGE = (
     "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
-    "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]"
+    "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]  |  "
+    "%llmcost whatif [--cell|--tag T|--all] [--models A,B] [--batch] [--prompt-cache-hit H] [--compress R] [--cache-hit C]"
 )
 
 
@@ -159,6 +160,15 @@ def parse_line_command(line: str) -> argparse.Namespace:
     ex = sub.add_parser("export", usage_hint=LINE_USAGE)
     ex.add_argument("path")
     ex.add_argument("--all", action="store_true")
+    wi = sub.add_parser("whatif", usage_hint=LINE_USAGE)
+    wi.add_argument("--tag")
+    wi.add_argument("--cell", action="store_true", help="the last metered cell")
+    wi.add_argument("--all", action="store_true")
+    wi.add_argument("--models", type=lambda t: [m for m in t.split(",") if m], default=[])
+    wi.add_argument("--batch", action="store_true")
+    wi.add_argument("--prompt-cache-hit", type=float)
+    wi.add_argument("--compress", type=float, dest="compress_to")
+    wi.add_argument("--cache-hit", type=float)
     ca = sub.add_parser("cache", usage_hint=LINE_USAGE)
     ca.add_argument("action", choices=["stats", "audit", "clear", "reject", "advise"])
     ca.add_argument("key", nargs="?")

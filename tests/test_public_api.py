@@ -24,3 +24,16 @@ def test_every_lm_name_the_readme_uses_exists():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for name in set(re.findall(r"\blm\.(\w+)\(", readme)) | set(re.findall(r"llmcost_magic\.(\w+)\(", readme)):
         assert hasattr(llmcost_magic, name), f"README calls llmcost_magic.{name}(), which does not exist"
+
+
+def test_no_submodule_shadows_a_public_name():
+    """Importing a submodule named like a public function would replace the function on the package."""
+    import importlib
+    import pkgutil
+    import types
+
+    for module in pkgutil.walk_packages(llmcost_magic.__path__, "llmcost_magic."):
+        if ".sandbox.__main__" not in module.name:
+            importlib.import_module(module.name)
+    for name in llmcost_magic.__all__:
+        assert not isinstance(getattr(llmcost_magic, name), types.ModuleType), f"llmcost_magic.{name} is shadowed by a submodule"
