@@ -42,6 +42,7 @@ __all__ = [
     "load_ipython_extension",
     "load_price_overrides",
     "meter",
+    "on_alert",
     "reject_answer",
     "semantic_audit",
     "unload_ipython_extension",
@@ -74,6 +75,13 @@ def whatif(calls: pd.DataFrame | None = None, **alternatives: Any) -> pd.DataFra
     if calls is None:
         calls = current_ledger().dataframe(session=current_ledger().session)
     return _whatif(calls, **alternatives)
+
+
+def on_alert(callback: Any) -> Any:
+    """Call ``callback(alert)`` for every budget alert (``alert.kind``, ``.message``, ``.spent_usd``, ``.limit_usd``)."""
+    from .policies.budget_book import on_alert as _on_alert
+
+    return _on_alert(callback)
 
 
 def batches() -> pd.DataFrame:

@@ -18,7 +18,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from . import intercept
-from .metering import Meter, set_cell_meter
+from .metering import Meter, default_user, set_cell_meter
 from .options import parse_cell_options, parse_line_command
 from .policies.budget import Budget
 from .session import current_ledger, use_ledger
@@ -58,6 +58,9 @@ class LLMCost(Magics):
     cache = Unicode(None, allow_none=True, help="Cache every metered cell: 'exact' or 'semantic'.").tag(config=True)
     cache_store = Unicode(None, allow_none=True, help="Cache store: a SQLite path, ':memory:', or redis://host:port/db.").tag(config=True)
     cache_ttl_file = Unicode(None, allow_none=True, help="YAML/TOML table of tag: TTL (e.g. small_talk: 0).").tag(config=True)
+    budget_file = Unicode(None, allow_none=True, help="YAML/TOML budgets: default and per-segment limits.").tag(config=True)
+    user = Unicode(None, allow_none=True, help="Who calls are attributed to (default: $LLMCOST_USER or the login).").tag(config=True)
+    segment = Unicode(None, allow_none=True, help="The budget file's segment whose limits apply.").tag(config=True)
     route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier or cascade.").tag(config=True)
     tiers_file = Unicode(None, allow_none=True, help="YAML/TOML file of model tiers (default: the shipped tiers).").tag(config=True)
     min_confidence = Float(0.7, help="The cascade escalates below this stated confidence.").tag(config=True)
@@ -135,6 +138,9 @@ class LLMCost(Magics):
             prompt_cache=options.prompt_cache,
             output=self._output_for(options),
             batch=options.batch,
+            book=self._book(),
+            user=self.user or default_user(),
+            segment=self.segment or "",
             **self._routing_for(options),
             ledger=current_ledger(),
             cell=cell,
@@ -153,6 +159,17 @@ class LLMCost(Magics):
         set_cell_meter(m)
         self._open = _OpenCell(m, view, self._depth, quiet)
         return m
+
+    def _book(self) -> Any:
+        if not self.budget_file:
+            return None
+        from .policies.budget_book import BudgetBook, BudgetFileError, load_budgets
+
+        try:
+            return BudgetBook(load_budgets(self.budget_file), user=self.user or default_user(),
+                              segment=self.segment, ledger=current_ledger())
+        except BudgetFileError as exc:
+            raise UsageError(f"llmcost: {exc}") from None
 
     def _routing_for(self, options: Any) -> dict[str, Any]:
         from .policies.routing import TierFileError, routing_policy

@@ -27,6 +27,14 @@ _scoped: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_
 _cell_meter: Meter | None = None
 
 
+def default_user() -> str:
+    """$LLMCOST_USER, else the login name: who the ledger and per-user budgets attribute calls to."""
+    import getpass
+    import os
+
+    return os.environ.get("LLMCOST_USER") or getpass.getuser()
+
+
 def active_meter() -> Meter | None:
     """The meter a request starting now belongs to, or None (then the seam does nothing)."""
     return _scoped.get() or _cell_meter
@@ -103,8 +111,13 @@ class Meter:
         output: Any = None,
         cascade: Any = None,
         batch: bool = False,
+        book: Any = None,
+        user: str = "",
+        segment: str = "",
     ) -> None:
         self.tag = tag
+        self.book = book  # a policies.budget_book.BudgetBook (limits from a budget file), or None
+        self.user, self.segment = user, segment
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
         self.prompt_cache = prompt_cache  # "auto": place Anthropic cache_control breakpoints
         self.requests: list[dict[str, Any]] = []  # recent request bodies, in memory only (for the advisor)
@@ -157,22 +170,41 @@ class Meter:
             self.requests.append(call.body)
 
     def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
-        """Policies that act before a call leaves: for now the budget pre-check."""
-        if self.budget is not None:
-            self.budget.reserve(call, estimate_input(call))
+        """The budget pre-checks: each budget reserves the call's worst case, or the call is refused
+        (and whatever was already reserved for it is released)."""
+        budgets = [b for b in (self.budget, self.book) if b is not None]
+        if not budgets:
+            return
+        tokens = estimate_input(call)
+        try:
+            for budget in budgets:
+                call.reservations.append((budget, budget.reserve(call, tokens)))
+        except Exception:
+            self.release(call)
+            raise
+
+    def release(self, call: Call, cost_usd: float | None = 0.0) -> None:
+        """Settle every reservation held for ``call`` at ``cost_usd``."""
+        for budget, reserved in call.reservations:
+            budget.settle(reserved, cost_usd)
+        call.reservations.clear()
 
     def record(self, rec: CallRecord, call: Call | None = None) -> None:
         """Attribute, persist and count one call. Never raises into the user's code."""
         rec.cell, rec.cell_run, rec.cell_hash = self.cell, self.cell_run, self.cell_hash
         rec.tag = rec.tag or self.tag
+        rec.user, rec.segment = rec.user or self.user, rec.segment or self.segment
         if self.dry_run:
             rec.note = ("dry-run (simulated) " + rec.note).strip()
-        if call is not None and self.budget is not None:
-            self.budget.settle(call, rec.cost_usd)
         try:
             self.ledger.record(rec)
         except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
             self.report_failure(exc)
+        if call is not None:
+            try:
+                self.release(call, rec.cost_usd)
+            except Exception as exc:  # noqa: BLE001
+                self.report_failure(exc)
         with self._lock:
             self.records.append(rec)
             self.totals.add(rec)
@@ -216,7 +248,8 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           threshold: float | None = None, cache_any_temperature: bool = False,
           prompt_cache: str | None = None, route: str | None = None, tiers: Any = None,
           validator: Callable[[str], Any] | None = None, min_confidence: float = 0.7, max_tokens: int | None = None,
-          stop: tuple[str, ...] = (), concise: int | None = None, batch: bool = False) -> Iterator[Meter]:
+          stop: tuple[str, ...] = (), concise: int | None = None, batch: bool = False,
+          budgets: Any = None, user: str | None = None, segment: str | None = None) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
 
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
@@ -243,7 +276,16 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     from .policies.routing import routing_policy
 
     output = OutputControls(max_tokens, tuple(stop), concise) if (max_tokens or stop or concise) else None
+    book = None
+    user = user or default_user()
+    if budgets is not None:
+        from .policies.budget_book import BudgetBook, BudgetConfig, load_budgets
+        from .session import current_ledger
+
+        config = budgets if isinstance(budgets, BudgetConfig) else load_budgets(budgets)
+        book = BudgetBook(config, user=user, segment=segment, ledger=ledger or current_ledger())
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
+               book=book, user=user, segment=segment or "",
                **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m

@@ -69,6 +69,8 @@ class CallRecord:
     requested_model: str = ""
     note: str = ""
     max_tokens: int | None = None
+    user: str = ""
+    segment: str = ""
     cell: str = ""
     cell_run: int = 0
     cell_hash: str = ""

@@ -41,7 +41,7 @@ def test_reopening_keeps_rows_and_does_not_rerun_migrations(tmp_path):
     Ledger(path).record(_rec())
     again = Ledger(path)
     assert len(again) == 1
-    assert again.query("SELECT COUNT(*) FROM _migrations")[0][0] == 3
+    assert again.query("SELECT COUNT(*) FROM _migrations")[0][0] == 4
 
 
 def test_unknown_cost_is_null_not_zero(tmp_path):

@@ -19,7 +19,7 @@ class Call:
     stream: bool
     started: float = field(default_factory=time.perf_counter)
     ts: float = field(default_factory=time.time)
-    reserved_usd: float = 0.0
+    reservations: list[tuple[Any, float]] = field(default_factory=list)  # (budget, dollars) held for this call
     strip_usage_chunk: bool = False
     cache_hit: Any = None  # a policies.response_cache.Hit when the answer comes from the cache
     note: str = ""  # what policies did to the request, for the ledger

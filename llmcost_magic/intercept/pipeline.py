@@ -137,8 +137,8 @@ def cascade_step(meter: Meter, call: Call, tier: str, model: str, status: int, r
     collector = BodyCollector("application/json", "")
     collector.feed(raw)
     finish(meter, attempt, status, collector, "ok")
-    if accepted and meter.budget is not None:
-        meter.budget.settle(call, 0.0)  # the attempts were settled one by one; release the first reservation
+    if accepted:
+        meter.release(call)  # the attempts were recorded one by one; release the first call's reservations
     return accepted
 
 

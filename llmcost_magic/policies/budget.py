@@ -43,8 +43,8 @@ class Budget:
     def remaining_usd(self) -> float:
         return self.limit_usd - self.spent_usd - self.reserved_usd
 
-    def reserve(self, call: Call, input_tokens: int) -> None:
-        """Reserve the call's worst case or raise :class:`BudgetExceeded` (nothing is sent)."""
+    def reserve(self, call: Call, input_tokens: int) -> float:
+        """Reserve the call's worst case (returned) or raise :class:`BudgetExceeded` (nothing is sent)."""
         output = call.max_output_tokens or ASSUMED_MAX_OUTPUT_TOKENS
         try:
             needed = price_for(call.model).cost(Usage(input_tokens=input_tokens, output_tokens=output)).usd or 0.0
@@ -55,14 +55,13 @@ class Budget:
             if committed + needed > self.limit_usd:
                 raise self._refusal(call, input_tokens, output, needed, committed)
             self.reserved_usd += needed
-        call.reserved_usd = needed
+        return needed
 
-    def settle(self, call: Call, cost_usd: float | None) -> None:
-        """Replace the call's reservation with what it really cost."""
+    def settle(self, reserved: float, cost_usd: float | None) -> None:
+        """Replace a reservation with what the call really cost (the reservation when unknown)."""
         with self._lock:
-            self.reserved_usd -= call.reserved_usd
-            self.spent_usd += cost_usd if cost_usd is not None else call.reserved_usd
-        call.reserved_usd = 0.0
+            self.reserved_usd -= reserved
+            self.spent_usd += cost_usd if cost_usd is not None else reserved
 
     def _refusal(self, call: Call, input_tokens: int, output: int, needed: float, committed: float) -> BudgetExceeded:
         left = max(self.limit_usd - committed, 0.0)

@@ -1,0 +1,215 @@
+"""Budgets from a config file: limits per query, per user per day and per month, by segment.
+
+    default: {max_per_query_usd: 0.05, daily_max_per_user_usd: 5.0}
+    per_segment:
+      rnd_engineer: {max_per_query_usd: 0.20, daily_max_per_user_usd: 50.0}
+    alerts: {daily_warn_at: 0.8}
+    timezone: Asia/Seoul            # where a "day" starts; default: this machine's local time
+
+Spend so far comes from the ledger (this user's rows since the start of the day / month), so limits hold
+across cells and kernel restarts. Reservations are atomic within a process, like the cell budget's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import BudgetExceeded
+from ..intercept.call import Call
+from ..pricing import UnknownModelError, price_for
+from ..records import Usage
+from .budget import ASSUMED_MAX_OUTPUT_TOKENS, CHEAPER_MODELS, _fmt
+
+_LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd")
+
+
+class BudgetFileError(ValueError):
+    """A budget file that cannot be used; the message names the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_per_query_usd: float | None = None
+    daily_max_per_user_usd: float | None = None
+    monthly_max_per_user_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    default: Limits
+    per_segment: dict[str, Limits] = field(default_factory=dict)
+    daily_warn_at: float = 0.8
+    timezone: str | None = None
+
+    def limits(self, segment: str | None) -> Limits:
+        if not segment:
+            return self.default
+        if segment not in self.per_segment:
+            known = ", ".join(sorted(self.per_segment)) or "none defined"
+            raise BudgetFileError(f"Unknown segment {segment!r}: the budget file defines {known}.")
+        return self.per_segment[segment]
+
+
+def _limits(entry: Any, where: str) -> Limits:
+    if not isinstance(entry, Mapping):
+        raise BudgetFileError(f"{where}: expected a table of limits like {{max_per_query_usd: 0.05}}, got {entry!r}")
+    unknown = set(entry) - set(_LIMIT_KEYS)
+    if unknown:
+        raise BudgetFileError(f"{where}: unknown keys {sorted(unknown)}; allowed: {list(_LIMIT_KEYS)}")
+    values = {}
+    for key, value in entry.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise BudgetFileError(f"{where}.{key} must be a positive number of dollars, got {value!r}")
+        values[key] = float(value)
+    return Limits(**values)
+
+
+def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
+    """A BudgetConfig from a YAML/TOML file or a dict, validated with errors that name the entry."""
+    if isinstance(source, Mapping):
+        data, where = source, "budgets"
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise BudgetFileError(f"Budget file {path} does not exist.")
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = __import__("tomllib").loads(text) if path.suffix == ".toml" else __import__("yaml").safe_load(text)
+        except Exception as exc:  # noqa: BLE001 - any parser error reads the same to the user
+            raise BudgetFileError(f"Budget file {path} cannot be parsed: {exc}") from None
+        where = str(path)
+    if not isinstance(data, Mapping) or "default" not in data:
+        raise BudgetFileError(f"{where}: expected a 'default' table of limits (and optionally per_segment, alerts, timezone)")
+    segments = data.get("per_segment") or {}
+    if not isinstance(segments, Mapping):
+        raise BudgetFileError(f"{where}: per_segment must map segment names to limits")
+    warn = (data.get("alerts") or {}).get("daily_warn_at", 0.8)
+    if not 0 < warn <= 1:
+        raise BudgetFileError(f"{where}: alerts.daily_warn_at must be in (0, 1], got {warn!r}")
+    tz = data.get("timezone")
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise BudgetFileError(f"{where}: unknown timezone {tz!r} (use an IANA name like Asia/Seoul)") from None
+    return BudgetConfig(_limits(data["default"], f"{where}.default"),
+                        {str(k): _limits(v, f"{where}.per_segment.{k}") for k, v in segments.items()}, float(warn), tz)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A budget alert: shown as a banner in the notebook and passed to every registered callback."""
+
+    kind: str
+    message: str
+    spent_usd: float
+    limit_usd: float
+
+
+_callbacks: list[Callable[[Alert], None]] = []
+
+
+def on_alert(callback: Callable[[Alert], None]) -> Callable[[Alert], None]:
+    """Call ``callback(alert)`` for every budget alert (send it to Slack, a log, a pager...)."""
+    _callbacks.append(callback)
+    return callback
+
+
+def _announce(alert: Alert) -> None:
+    for callback in list(_callbacks):
+        callback(alert)
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        if getattr(get_ipython(), "kernel", None) is not None:
+            display(HTML(f"<div style='padding:6px 10px;background:#fff3cd;border-left:4px solid #e0a800'>"
+                         f"⚠ <b>llmcost budget</b>: {alert.message}</div>"))
+    except ImportError:
+        pass
+
+
+class BudgetBook:
+    """One user's limits (by segment), checked before every call against the ledger's real spend."""
+
+    def __init__(self, config: BudgetConfig, *, user: str, segment: str | None, ledger: Any,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config, self.user, self.segment = config, user, segment
+        self.limits = config.limits(segment)
+        self.ledger, self.clock = ledger, clock
+        self.reserved_usd = 0.0
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+
+    def _since(self, period: str) -> float:
+        tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
+        now = dt.datetime.fromtimestamp(self.clock(), tz=tz) if tz else dt.datetime.fromtimestamp(self.clock()).astimezone()
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if period == "month":
+            start = start.replace(day=1)
+        return start.timestamp()
+
+    def spent(self, period: str) -> float:
+        """This user's recorded spend since the start of the day or month (the configured timezone)."""
+        rows = self.ledger.query("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE user = ? AND ts >= ?",
+                                 (self.user, self._since(period)))
+        return float(rows[0][0])
+
+    def reserve(self, call: Call, input_tokens: int) -> float:
+        output = call.max_output_tokens or ASSUMED_MAX_OUTPUT_TOKENS
+        try:
+            needed = price_for(call.model).cost(Usage(input_tokens=input_tokens, output_tokens=output)).usd or 0.0
+        except UnknownModelError:
+            needed = 0.0
+        lim = self.limits
+        with self._lock:
+            checks = [("per-query limit", lim.max_per_query_usd, 0.0),
+                      ("daily limit per user", lim.daily_max_per_user_usd, self.spent("day") + self.reserved_usd),
+                      ("monthly limit per user", lim.monthly_max_per_user_usd, self.spent("month") + self.reserved_usd)]
+            for name, limit, committed in checks:
+                if limit is not None and committed + needed > limit:
+                    raise self._refusal(call, name, limit, committed, needed, input_tokens, output)
+            self.reserved_usd += needed
+        return needed
+
+    def settle(self, reserved: float, cost_usd: float | None) -> None:
+        """Release a reservation (the ledger holds the real cost), then check the burn rate."""
+        with self._lock:
+            self.reserved_usd = max(self.reserved_usd - reserved, 0.0)
+        self._check_burn()
+
+    def _check_burn(self) -> None:
+        limit = self.limits.daily_max_per_user_usd
+        if limit is None:
+            return
+        spent = self.spent("day")
+        day = dt.date.fromtimestamp(self.clock()).isoformat()
+        if spent >= self.config.daily_warn_at * limit and day not in self._warned:
+            self._warned.add(day)
+            _announce(Alert("daily_burn", f"{self.user} has spent {_fmt(spent)} today, {spent / limit:.0%} of the "
+                                          f"daily limit of {_fmt(limit)}.", spent, limit))
+
+    def _refusal(self, call: Call, name: str, limit: float, committed: float, needed: float, inp: int, out: int) -> BudgetExceeded:
+        left = max(limit - committed, 0.0)
+        suggestion = None
+        for model in CHEAPER_MODELS.get(call.provider, ()):
+            try:
+                cost = price_for(model).cost(Usage(input_tokens=inp, output_tokens=out)).usd or 0.0
+            except UnknownModelError:
+                continue
+            if model != call.model and cost <= left:
+                suggestion = model
+                break
+        who = f"{self.user}" + (f" (segment {self.segment})" if self.segment else "")
+        message = (f"Refused before sending: this call could cost up to {_fmt(needed)} ({inp:,} input + {out:,} max "
+                   f"output tokens on {call.model}), over the {name} of {_fmt(limit)} for {who}: "
+                   f"{_fmt(committed)} spent or reserved, over by {_fmt(committed + needed - limit)}.")
+        message += f" {suggestion} would fit." if suggestion else " Lower max_tokens or wait for the next period."
+        return BudgetExceeded(message, limit_usd=limit, spent_usd=committed, needed_usd=needed, suggestion=suggestion)
