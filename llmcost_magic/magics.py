@@ -61,6 +61,7 @@ class LLMCost(Magics):
     budget_file = Unicode(None, allow_none=True, help="YAML/TOML budgets: default and per-segment limits.").tag(config=True)
     user = Unicode(None, allow_none=True, help="Who calls are attributed to (default: $LLMCOST_USER or the login).").tag(config=True)
     segment = Unicode(None, allow_none=True, help="The budget file's segment whose limits apply.").tag(config=True)
+    budget_fallback = Bool(False, help="Near a limit, switch a call to a cheaper model that fits instead of refusing.").tag(config=True)
     route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier or cascade.").tag(config=True)
     tiers_file = Unicode(None, allow_none=True, help="YAML/TOML file of model tiers (default: the shipped tiers).").tag(config=True)
     min_confidence = Float(0.7, help="The cascade escalates below this stated confidence.").tag(config=True)
@@ -141,6 +142,7 @@ class LLMCost(Magics):
             book=self._book(),
             user=self.user or default_user(),
             segment=self.segment or "",
+            budget_fallback=options.budget_fallback or self.budget_fallback,
             **self._routing_for(options),
             ledger=current_ledger(),
             cell=cell,

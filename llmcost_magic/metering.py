@@ -114,10 +114,12 @@ class Meter:
         book: Any = None,
         user: str = "",
         segment: str = "",
+        budget_fallback: bool = False,
     ) -> None:
         self.tag = tag
         self.book = book  # a policies.budget_book.BudgetBook (limits from a budget file), or None
         self.user, self.segment = user, segment
+        self.budget_fallback = budget_fallback  # near a limit, switch to a cheaper model that fits
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
         self.prompt_cache = prompt_cache  # "auto": place Anthropic cache_control breakpoints
         self.requests: list[dict[str, Any]] = []  # recent request bodies, in memory only (for the advisor)
@@ -249,7 +251,8 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           prompt_cache: str | None = None, route: str | None = None, tiers: Any = None,
           validator: Callable[[str], Any] | None = None, min_confidence: float = 0.7, max_tokens: int | None = None,
           stop: tuple[str, ...] = (), concise: int | None = None, batch: bool = False,
-          budgets: Any = None, user: str | None = None, segment: str | None = None) -> Iterator[Meter]:
+          budgets: Any = None, user: str | None = None, segment: str | None = None,
+          budget_fallback: bool = False) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
 
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
@@ -286,6 +289,6 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
         book = BudgetBook(config, user=user, segment=segment, ledger=ledger or current_ledger())
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
-               book=book, user=user, segment=segment or "",
+               book=book, user=user, segment=segment or "", budget_fallback=budget_fallback,
                **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m

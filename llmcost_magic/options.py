@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.92] [--context KEY] [--cache-any-temperature] "
               "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|cascade] "
-              "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--batch]")
+              "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--batch] [--budget-fallback]")
 LINE_USAGE = (
     "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
@@ -49,6 +49,7 @@ class CellOptions:
     stop: tuple[str, ...] = ()
     concise: int | None = None
     batch: bool = False
+    budget_fallback: bool = False
 
 
 def _positive_float(name: str):  # noqa: ANN202
@@ -84,6 +85,7 @@ def _cell_parser() -> _Parser:
     p.add_argument("--stop", action="append", default=[], type=_escapes)
     p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS")
     p.add_argument("--batch", action="store_true")
+    p.add_argument("--budget-fallback", action="store_true")
     return p
 
 
@@ -142,7 +144,7 @@ def parse_cell_options(line: str) -> CellOptions:
         raise UsageError("llmcost: --threshold only applies with --cache semantic.")
     return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run, ns.cache, ns.ttl, ns.threshold,
                        ns.context, ns.cache_any_temperature, ns.cache_tool_calls, ns.prompt_cache, ns.route,
-                       ns.max_tokens, tuple(ns.stop), ns.concise, ns.batch)
+                       ns.max_tokens, tuple(ns.stop), ns.concise, ns.batch, ns.budget_fallback)
 
 
 def parse_line_command(line: str) -> argparse.Namespace:

@@ -116,3 +116,12 @@ def test_unknown_segment_and_config_in_a_notebook(shell, tmp_path):
     finally:
         shell.run_line_magic("config", "LLMCost.budget_file = None")
         shell.run_line_magic("config", "LLMCost.segment = None")
+
+
+def test_cheap_fallback_switches_model_instead_of_refusing():
+    oc = client("openai")
+    with meter(budgets=CONFIG, user="yoon", segment="sales_default", budget_fallback=True):
+        r = oc.chat.completions.create(model="gpt-4o", messages=ASK, max_tokens=4000)  # $0.04 worst case > $0.02
+    row = llmcost_magic.ledger().iloc[0]
+    assert r.model != "gpt-4o" and row.model == r.model and row.requested_model == "gpt-4o"
+    assert row.status == "ok" and f"budget fallback to {r.model}" in row.note

@@ -20,7 +20,7 @@ from ..policies.cascade import answer_text, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
 from .call import Call, Parsed, json_body
-from .rewrite import rewrite
+from .rewrite import rewrite, with_body
 
 _ROUTES: list[tuple[str, str, ModuleType]] = [
     (suffix, endpoint, adapter)
@@ -67,7 +67,18 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         meter.deferred.append((call.provider, call.model, call.deferred, call.sent_body or call.body))
         return call, request
     try:
-        meter.before_send(call, adapter.estimate_input)
+        try:
+            meter.before_send(call, adapter.estimate_input)
+        except LLMCostError as refusal:
+            cheaper = getattr(refusal, "suggestion", None)
+            if not (meter.budget_fallback and cheaper):
+                raise
+            # Cheap fallback: near a limit, send the call to the cheaper model that fits instead of refusing.
+            body = {**(call.sent_body or call.body), "model": cheaper}
+            call.model, call.sent_body = cheaper, body
+            request = with_body(request, body)
+            call.note = "; ".join(n for n in (call.note, f"budget fallback to {cheaper}") if n)
+            meter.before_send(call, adapter.estimate_input)
     except LLMCostError as refusal:
         meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
         raise as_sdk_error(refusal, call.provider) from None
