@@ -28,6 +28,9 @@ from ..records import Usage
 from .budget import ASSUMED_MAX_OUTPUT_TOKENS, CHEAPER_MODELS, _fmt
 
 _LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd")
+# The ledger's spend is re-read at most this often; costs settled in this process are added in between,
+# so only other kernels' spend (same user) can be up to this stale.
+SPENT_REFRESH_S = 1.0
 
 
 class BudgetFileError(ValueError):
@@ -145,8 +148,9 @@ class BudgetBook:
         self.limits = config.limits(segment)
         self.ledger, self.clock = ledger, clock
         self.reserved_usd = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._warned: set[str] = set()
+        self._spent: dict[str, tuple[float, float, float]] = {}  # period -> (dollars, read at, period start)
 
     def _since(self, period: str) -> float:
         tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
@@ -158,9 +162,14 @@ class BudgetBook:
 
     def spent(self, period: str) -> float:
         """This user's recorded spend since the start of the day or month (the configured timezone)."""
-        rows = self.ledger.query("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE user = ? AND ts >= ?",
-                                 (self.user, self._since(period)))
-        return float(rows[0][0])
+        with self._lock:
+            since, now = self._since(period), time.monotonic()
+            cached = self._spent.get(period)
+            if cached is None or now - cached[1] > SPENT_REFRESH_S or cached[2] != since:
+                rows = self.ledger.query("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE user = ? AND ts >= ?",
+                                         (self.user, since))
+                cached = self._spent[period] = (float(rows[0][0]), now, since)
+            return cached[0]
 
     def reserve(self, call: Call, input_tokens: int) -> float:
         output = call.max_output_tokens or ASSUMED_MAX_OUTPUT_TOKENS
@@ -183,6 +192,8 @@ class BudgetBook:
         """Release a reservation (the ledger holds the real cost), then check the burn rate."""
         with self._lock:
             self.reserved_usd = max(self.reserved_usd - reserved, 0.0)
+            if cost_usd:  # already in the ledger; keep the cached totals exact until the next re-read
+                self._spent = {p: (v + cost_usd, at, since) for p, (v, at, since) in self._spent.items()}
         self._check_burn()
 
     def _check_burn(self) -> None:
