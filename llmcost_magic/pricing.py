@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .config_files import read_table
 from .records import Cost, Usage
 from .tokens import provider_for_model
 
@@ -254,22 +255,7 @@ def load_price_overrides(path: str | Path | Mapping[str, Any]) -> list[str]:
     if isinstance(path, Mapping):
         data, source = path, "overrides"
     else:
-        p = Path(path)
-        if not p.exists():
-            raise PriceFileError(f"Price file {p} does not exist; check the path.")
-        text = p.read_text(encoding="utf-8")
-        try:
-            if p.suffix == ".toml":
-                import tomllib
-
-                data = tomllib.loads(text)
-            else:
-                import yaml
-
-                data = yaml.safe_load(text) or {}
-        except Exception as exc:  # noqa: BLE001 - any parser error is reported the same way
-            raise PriceFileError(f"Price file {p} is not valid {'TOML' if p.suffix == '.toml' else 'YAML'}: {exc}") from None
-        source = str(p)
+        data, source = read_table(path, PriceFileError, "Price file"), str(path)
     models = data.get("models") if isinstance(data, Mapping) else None
     if not isinstance(models, Mapping):
         raise PriceFileError(f"{source}: expected a top-level 'models' table mapping model names to prices")

@@ -18,6 +18,18 @@ CHEAPER_MODELS = {
 }
 
 
+def cheaper_model_that_fits(provider: str, model: str, input_tokens: int, output_tokens: int, left_usd: float) -> str | None:
+    """The most capable of the provider's cheaper models whose worst case fits in ``left_usd``."""
+    for candidate in CHEAPER_MODELS.get(provider, ()):
+        try:
+            cost = price_for(candidate).cost(Usage(input_tokens=input_tokens, output_tokens=output_tokens)).usd or 0.0
+        except UnknownModelError:
+            continue
+        if candidate != model and cost <= left_usd:
+            return candidate
+    return None
+
+
 def _fmt(usd: float) -> str:
     return f"${usd:,.6f}" if usd < 0.01 else f"${usd:,.4f}"
 
@@ -65,15 +77,7 @@ class Budget:
 
     def _refusal(self, call: Call, input_tokens: int, output: int, needed: float, committed: float) -> BudgetExceeded:
         left = max(self.limit_usd - committed, 0.0)
-        suggestion = None
-        for model in CHEAPER_MODELS.get(call.provider, ()):
-            try:
-                cost = price_for(model).cost(Usage(input_tokens=input_tokens, output_tokens=output)).usd or 0.0
-            except UnknownModelError:
-                continue
-            if model != call.model and cost <= left:
-                suggestion = model
-                break
+        suggestion = cheaper_model_that_fits(call.provider, call.model, input_tokens, output, left)
         worst = f"{input_tokens:,} input + {output:,} max output tokens on {call.model}"
         message = (
             f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst}), but the {self.name} "

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..config_files import read_table
 from ..errors import BudgetExceeded
 from ..intercept.call import Call
 from ..pricing import UnknownModelError, price_for
 from ..records import Usage
-from .budget import ASSUMED_MAX_OUTPUT_TOKENS, CHEAPER_MODELS, _fmt
+from .budget import ASSUMED_MAX_OUTPUT_TOKENS, _fmt, cheaper_model_that_fits
 
 _LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd")
 # The ledger's spend is re-read at most this often; costs settled in this process are added in between,
@@ -79,15 +80,7 @@ def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
     if isinstance(source, Mapping):
         data, where = source, "budgets"
     else:
-        path = Path(source)
-        if not path.exists():
-            raise BudgetFileError(f"Budget file {path} does not exist.")
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = __import__("tomllib").loads(text) if path.suffix == ".toml" else __import__("yaml").safe_load(text)
-        except Exception as exc:  # noqa: BLE001 - any parser error reads the same to the user
-            raise BudgetFileError(f"Budget file {path} cannot be parsed: {exc}") from None
-        where = str(path)
+        data, where = read_table(source, BudgetFileError, "Budget file"), str(source)
     if not isinstance(data, Mapping) or "default" not in data:
         raise BudgetFileError(f"{where}: expected a 'default' table of limits (and optionally per_segment, alerts, timezone)")
     segments = data.get("per_segment") or {}
@@ -208,16 +201,7 @@ class BudgetBook:
                                           f"daily limit of {_fmt(limit)}.", spent, limit))
 
     def _refusal(self, call: Call, name: str, limit: float, committed: float, needed: float, inp: int, out: int) -> BudgetExceeded:
-        left = max(limit - committed, 0.0)
-        suggestion = None
-        for model in CHEAPER_MODELS.get(call.provider, ()):
-            try:
-                cost = price_for(model).cost(Usage(input_tokens=inp, output_tokens=out)).usd or 0.0
-            except UnknownModelError:
-                continue
-            if model != call.model and cost <= left:
-                suggestion = model
-                break
+        suggestion = cheaper_model_that_fits(call.provider, call.model, inp, out, max(limit - committed, 0.0))
         who = f"{self.user}" + (f" (segment {self.segment})" if self.segment else "")
         message = (f"Refused before sending: this call could cost up to {_fmt(needed)} ({inp:,} input + {out:,} max "
                    f"output tokens on {call.model}), over the {name} of {_fmt(limit)} for {who}: "

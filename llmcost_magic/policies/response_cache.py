@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config_files import read_table
 from ..intercept.call import Call, Parsed
 from ..stores import CacheEntry, CacheStore
 
@@ -45,16 +46,7 @@ def load_ttl_table(source: str | Path | Mapping[str, Any]) -> dict[str, float | 
     if isinstance(source, Mapping):
         data: Any = source
     else:
-        path = Path(source)
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text) or {}
+        data = read_table(source, ValueError, "TTL table")
     if not isinstance(data, Mapping):
         raise ValueError(f"{source}: expected a table of tag: duration (e.g. knowledge_lookup: 24h)")
     table = {}

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..config_files import read_table
 from ..intercept.call import Call
 from ..pricing import UnknownModelError, price_for
 from ..tokens import count_tokens
@@ -57,15 +58,7 @@ def load_tiers(source: str | Path | dict[str, Any] | None = None) -> Tiers:
         return _validate(__import__("yaml").safe_load(text), "default tiers")
     if isinstance(source, dict):
         return _validate(source, "tiers")
-    path = Path(source)
-    if not path.exists():
-        raise TierFileError(f"Tiers file {path} does not exist.")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = __import__("tomllib").loads(text) if path.suffix == ".toml" else __import__("yaml").safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - any parser error reads the same to the user
-        raise TierFileError(f"Tiers file {path} cannot be parsed: {exc}") from None
-    return _validate(data, str(path))
+    return _validate(read_table(source, TierFileError, "Tiers file"), str(source))
 
 
 def _validate(data: Any, source: str) -> Tiers:
