@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml
 
 ## JupyterLab on the cookbook; runs on the offline sandbox when no API key is set.
 lab: $(BIN)/.installed
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(OLDEST)/bin/.installed: pyproject.toml
 	$(PYTHON) -m venv $(OLDEST)
