@@ -34,6 +34,7 @@ __all__ = [
     "Usage",
     "batches",
     "cache_stats",
+    "dashboard",
     "calibrate_threshold",
     "clear_cache",
     "count_tokens",
@@ -75,6 +76,18 @@ def whatif(calls: pd.DataFrame | None = None, **alternatives: Any) -> pd.DataFra
     if calls is None:
         calls = current_ledger().dataframe(session=current_ledger().session)
     return _whatif(calls, **alternatives)
+
+
+def dashboard(calls: pd.DataFrame | None = None, *, extra_costs: dict[str, float] | None = None) -> Any:
+    """Where the money went: spend over time, by model and tag, the five cost axes (``extra_costs`` for
+    external tools and storage / compute), savings by strategy, tokens per call, the costliest calls.
+    Shows itself in a notebook; ``.export("report.html")`` or ``.png`` to share."""
+    from .session import current_ledger
+    from .widgets.dashboard import Dashboard
+
+    if calls is None:
+        calls = current_ledger().dataframe(session=current_ledger().session)
+    return Dashboard(calls, extra_costs=extra_costs)
 
 
 def on_alert(callback: Any) -> Any:

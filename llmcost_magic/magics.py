@@ -301,6 +301,17 @@ class LLMCost(Magics):
             return self._cache_command(ns)
         if ns.command == "whatif":
             return self._whatif(ns, ledger)
+        if ns.command == "dashboard":
+            calls = ledger.dataframe(session=None if ns.all else ledger.session)
+            if calls.empty:
+                raise UsageError("llmcost: no recorded calls yet to show (add --all for every session).")
+            board = llmcost_magic.dashboard(calls)
+            if ns.export:
+                try:
+                    print(f"llmcost: dashboard saved to {board.export(ns.export)}")
+                except ValueError as exc:
+                    raise UsageError(f"llmcost: {exc}") from None
+            return board
         raise UsageError(f"llmcost: unknown command {line!r}")
 
 

@@ -15,6 +15,7 @@ CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx
 LINE_USAGE = (
     "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
+    "%llmcost dashboard [--all] [--export report.html|report.png]  |  "
     "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]  |  "
     "%llmcost whatif [--cell|--tag T|--all] [--models A,B] [--batch] [--prompt-cache-hit H] [--compress R] [--cache-hit C]"
 )
@@ -162,6 +163,9 @@ def parse_line_command(line: str) -> argparse.Namespace:
     ex = sub.add_parser("export", usage_hint=LINE_USAGE)
     ex.add_argument("path")
     ex.add_argument("--all", action="store_true")
+    da = sub.add_parser("dashboard", usage_hint=LINE_USAGE)
+    da.add_argument("--all", action="store_true")
+    da.add_argument("--export")
     wi = sub.add_parser("whatif", usage_hint=LINE_USAGE)
     wi.add_argument("--tag")
     wi.add_argument("--cell", action="store_true", help="the last metered cell")

@@ -1,0 +1,116 @@
+"""The cost dashboard: where the money went, as one page of plots and a table.
+
+``%llmcost dashboard`` shows it in the notebook; ``export("report.html")`` or ``.png`` saves it to share.
+The five cost axes are input, output and embedding dollars from the ledger, plus external tools and
+storage / compute from figures the user supplies (the ledger cannot know them).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..pricing import UnknownModelError, price_for
+
+
+def cost_axes(calls: pd.DataFrame, extra_costs: Mapping[str, float] | None = None) -> pd.Series:
+    """Dollars by axis: input, output, embedding (from the ledger) and the user's own figures."""
+    input_usd = output_usd = 0.0
+    for model, group in calls.groupby("model"):
+        try:
+            rates = price_for(str(model)).rates
+        except UnknownModelError:
+            continue
+        uncached = (group.input_tokens - group.cached_input_tokens - group.cache_write_tokens).clip(lower=0)
+        ins = uncached * rates.input + group.cached_input_tokens * rates.cache_read + group.cache_write_tokens * rates.cache_write
+        outs = group.output_tokens * rates.output
+        billed = group["cache"].fillna("") == ""  # a response-cache hit billed nothing
+        input_usd += float((ins * billed).sum())
+        output_usd += float((outs * billed).sum())
+    embedding = float(calls.loc[calls.endpoint == "embeddings", "cost_usd"].sum())
+    axes = {"input": input_usd - embedding, "output": output_usd, "embedding": embedding}
+    axes.update({"external tools": 0.0, "storage / compute": 0.0})
+    axes.update(dict(extra_costs or {}))
+    return pd.Series(axes, name="usd")
+
+
+def savings_by_strategy(calls: pd.DataFrame) -> pd.Series:
+    """What the calls would have cost with no policy, what each strategy saved, and what they cost."""
+    saved = calls.groupby(calls["saved_by"].replace("", np.nan).fillna("none"))["saved_usd"].sum()
+    saved = saved.drop(index="none", errors="ignore")
+    baseline = float(calls["baseline_cost_usd"].sum())
+    return pd.concat([pd.Series({"without policies": baseline}), -saved, pd.Series({"actual": float(calls["cost_usd"].sum())})])
+
+
+class Dashboard:
+    """A rendered dashboard: shows itself in a notebook, exports to HTML or PNG."""
+
+    def __init__(self, calls: pd.DataFrame, *, extra_costs: Mapping[str, float] | None = None, top: int = 10) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        self.calls = calls
+        fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+        fig.suptitle(f"LLM spend: {len(calls):,} calls, ${calls['cost_usd'].sum():,.4f}", fontsize=13)
+        over_time = calls.set_index("ts")["cost_usd"].sort_index().cumsum()
+        over_time.plot(ax=axes[0, 0], title="cumulative spend (USD)")
+        calls.groupby("model")["cost_usd"].sum().sort_values().plot.barh(ax=axes[0, 1], title="by model (USD)")
+        by_tag = calls.assign(tag=calls["tag"].replace("", "(no tag)")).groupby("tag")["cost_usd"].sum().sort_values()
+        by_tag.tail(12).plot.barh(ax=axes[0, 2], title="by tag (USD)")
+        self.axes_usd = cost_axes(calls, extra_costs)
+        self.axes_usd.plot.bar(ax=axes[1, 0], title="the five cost axes (USD)", rot=20)
+        self.waterfall = savings_by_strategy(calls)
+        _waterfall(axes[1, 1], self.waterfall)
+        tokens = calls["input_tokens"] + calls["output_tokens"]
+        tokens.plot.hist(ax=axes[1, 2], bins=30, title="tokens per call")
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90)
+        plt.close(fig)
+        self.png = buffer.getvalue()
+        columns = ["ts", "cell", "tag", "model", "input_tokens", "output_tokens", "cost_usd", "status"]
+        self.top_calls = calls.nlargest(top, "cost_usd")[columns]
+
+    def _repr_html_(self) -> str:
+        image = base64.b64encode(self.png).decode()
+        return (f"<div><img src='data:image/png;base64,{image}' style='max-width:100%'/>"
+                f"<h4>The {len(self.top_calls)} most expensive calls</h4>{self.top_calls.to_html(index=False)}</div>")
+
+    def export(self, path: str | Path) -> Path:
+        """Save as a self-contained ``.html`` page or as a ``.png`` image."""
+        target = Path(path)
+        if target.suffix == ".png":
+            target.write_bytes(self.png)
+        elif target.suffix in (".html", ".htm"):
+            target.write_text(f"<!doctype html><meta charset='utf-8'><title>LLM spend</title>"
+                              f"<h2>{html.escape('LLM spend')}</h2>{self._repr_html_()}", encoding="utf-8")
+        else:
+            raise ValueError(f"Export to .html or .png, got {target.name!r}")
+        return target
+
+
+def _waterfall(ax, steps: pd.Series) -> None:  # noqa: ANN001 - a matplotlib Axes
+    """Baseline, then each strategy's saving as a falling bar, then the actual cost."""
+    running, bottoms, heights, colors = 0.0, [], [], []
+    for name, value in steps.items():
+        if name in ("without policies", "actual"):
+            bottoms.append(0.0)
+            heights.append(value)
+            colors.append("#4a90d9")
+            running = value
+        else:
+            bottoms.append(running + value)
+            heights.append(-value)
+            colors.append("#5cb85c" if value <= 0 else "#d9534f")
+            running += value
+    ax.bar(range(len(steps)), heights, bottom=bottoms, color=colors)
+    ax.set_xticks(range(len(steps)), [str(n) for n in steps.index], rotation=20)
+    ax.set_title("savings by strategy (USD)")
