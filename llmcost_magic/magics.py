@@ -139,7 +139,7 @@ class LLMCost(Magics):
             prompt_cache=options.prompt_cache,
             output=self._output_for(options),
             batch=options.batch,
-            book=self._book(),
+            book=self._book(tag),
             user=self.user or default_user(),
             segment=self.segment or "",
             budget_fallback=options.budget_fallback or self.budget_fallback,
@@ -162,14 +162,14 @@ class LLMCost(Magics):
         self._open = _OpenCell(m, view, self._depth, quiet)
         return m
 
-    def _book(self) -> Any:
+    def _book(self, tag: str) -> Any:
         if not self.budget_file:
             return None
         from .policies.budget_book import BudgetBook, BudgetFileError, load_budgets
 
         try:
             return BudgetBook(load_budgets(self.budget_file), user=self.user or default_user(),
-                              segment=self.segment, ledger=current_ledger())
+                              segment=self.segment, ledger=current_ledger(), tag=tag)
         except BudgetFileError as exc:
             raise UsageError(f"llmcost: {exc}") from None
 

@@ -286,7 +286,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
         from .session import current_ledger
 
         config = budgets if isinstance(budgets, BudgetConfig) else load_budgets(budgets)
-        book = BudgetBook(config, user=user, segment=segment, ledger=ledger or current_ledger())
+        book = BudgetBook(config, user=user, segment=segment, ledger=ledger or current_ledger(), tag=tag)
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
                book=book, user=user, segment=segment or "", budget_fallback=budget_fallback,

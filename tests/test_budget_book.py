@@ -125,3 +125,32 @@ def test_cheap_fallback_switches_model_instead_of_refusing():
     row = llmcost_magic.ledger().iloc[0]
     assert r.model != "gpt-4o" and row.model == r.model and row.requested_model == "gpt-4o"
     assert row.status == "ok" and f"budget fallback to {r.model}" in row.note
+
+
+def test_tag_and_session_limits_and_the_average_cost_alert(fresh_ledger):
+    _spend(fresh_ledger, "someone", 0.9)
+    fresh_ledger.record(CallRecord(ts=time.time(), provider="openai", endpoint="chat.completions", model="gpt-4o",
+                                   usage=Usage(), cost_usd=0.95, baseline_cost_usd=0.95, latency_ms=0.0, tag="summaries", user="a"))
+    config = {"default": {"session_max_usd": 5.0}, "per_tag": {"summaries": {"daily_max_usd": 1.0}},
+              "alerts": {"avg_cost_per_query_usd": 0.00001, "window_calls": 3}}
+    oc = client("openai")
+    with meter(budgets=config, user="b", tag="summaries"):
+        with pytest.raises(llmcost_magic.BudgetExceeded, match="daily limit of tag 'summaries'"):
+            oc.chat.completions.create(model="gpt-4o", messages=ASK, max_tokens=8000)  # 0.95 spent + $0.08 > $1
+    received: list[Alert] = []
+    llmcost_magic.on_alert(received.append)
+    with meter(budgets=config, user="c", tag="other"):
+        for _ in range(3):
+            oc.chat.completions.create(model="gpt-4o", messages=ASK, max_tokens=200)
+    assert [a.kind for a in received] == ["avg_cost_per_query"]
+    session_config = {"default": {"session_max_usd": 1.0}}
+    with meter(budgets=session_config, user="d"):  # this session already spent 1.85 (the rows above)
+        with pytest.raises(llmcost_magic.BudgetExceeded, match="session limit"):
+            oc.chat.completions.create(model="gpt-4o-mini", messages=ASK, max_tokens=10)
+
+
+def test_bad_tag_and_alert_settings():
+    with pytest.raises(BudgetFileError, match="per_tag.x: unknown keys"):
+        load_budgets({"default": {}, "per_tag": {"x": {"daily_max": 1}}})
+    with pytest.raises(BudgetFileError, match="window_calls"):
+        load_budgets({"default": {}, "alerts": {"window_calls": 0}})

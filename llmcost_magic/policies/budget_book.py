@@ -1,9 +1,11 @@
 """Budgets from a config file: limits per query, per user per day and per month, by segment.
 
-    default: {max_per_query_usd: 0.05, daily_max_per_user_usd: 5.0}
+    default: {max_per_query_usd: 0.05, daily_max_per_user_usd: 5.0, session_max_usd: 2.0}
     per_segment:
       rnd_engineer: {max_per_query_usd: 0.20, daily_max_per_user_usd: 50.0}
-    alerts: {daily_warn_at: 0.8}
+    per_tag:
+      summaries: {daily_max_usd: 10.0, monthly_max_usd: 100.0}   # all users together
+    alerts: {daily_warn_at: 0.8, avg_cost_per_query_usd: 0.01, window_calls: 50}
     timezone: Asia/Seoul            # where a "day" starts; default: this machine's local time
 
 Spend so far comes from the ledger (this user's rows since the start of the day / month), so limits hold
@@ -28,7 +30,8 @@ from ..pricing import UnknownModelError, price_for
 from ..records import Usage
 from .budget import ASSUMED_MAX_OUTPUT_TOKENS, _fmt, cheaper_model_that_fits
 
-_LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd")
+_LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd", "session_max_usd")
+_TAG_KEYS = ("daily_max_usd", "monthly_max_usd")
 # The ledger's spend is re-read at most this often; costs settled in this process are added in between,
 # so only other kernels' spend (same user) can be up to this stale.
 SPENT_REFRESH_S = 1.0
@@ -43,13 +46,23 @@ class Limits:
     max_per_query_usd: float | None = None
     daily_max_per_user_usd: float | None = None
     monthly_max_per_user_usd: float | None = None
+    session_max_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class TagLimits:
+    daily_max_usd: float | None = None
+    monthly_max_usd: float | None = None
 
 
 @dataclass(frozen=True)
 class BudgetConfig:
     default: Limits
     per_segment: dict[str, Limits] = field(default_factory=dict)
+    per_tag: dict[str, TagLimits] = field(default_factory=dict)
     daily_warn_at: float = 0.8
+    avg_cost_per_query_usd: float | None = None
+    window_calls: int = 50
     timezone: str | None = None
 
     def limits(self, segment: str | None) -> Limits:
@@ -61,18 +74,18 @@ class BudgetConfig:
         return self.per_segment[segment]
 
 
-def _limits(entry: Any, where: str) -> Limits:
+def _limits(entry: Any, where: str, kind: type = Limits, keys: tuple[str, ...] = _LIMIT_KEYS) -> Any:
     if not isinstance(entry, Mapping):
-        raise BudgetFileError(f"{where}: expected a table of limits like {{max_per_query_usd: 0.05}}, got {entry!r}")
-    unknown = set(entry) - set(_LIMIT_KEYS)
+        raise BudgetFileError(f"{where}: expected a table of limits like {{{keys[0]}: 0.05}}, got {entry!r}")
+    unknown = set(entry) - set(keys)
     if unknown:
-        raise BudgetFileError(f"{where}: unknown keys {sorted(unknown)}; allowed: {list(_LIMIT_KEYS)}")
+        raise BudgetFileError(f"{where}: unknown keys {sorted(unknown)}; allowed: {list(keys)}")
     values = {}
     for key, value in entry.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise BudgetFileError(f"{where}.{key} must be a positive number of dollars, got {value!r}")
         values[key] = float(value)
-    return Limits(**values)
+    return kind(**values)
 
 
 def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
@@ -86,9 +99,18 @@ def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
     segments = data.get("per_segment") or {}
     if not isinstance(segments, Mapping):
         raise BudgetFileError(f"{where}: per_segment must map segment names to limits")
-    warn = (data.get("alerts") or {}).get("daily_warn_at", 0.8)
+    alerts = data.get("alerts") or {}
+    warn = alerts.get("daily_warn_at", 0.8)
     if not 0 < warn <= 1:
         raise BudgetFileError(f"{where}: alerts.daily_warn_at must be in (0, 1], got {warn!r}")
+    target, window = alerts.get("avg_cost_per_query_usd"), alerts.get("window_calls", 50)
+    if target is not None and not (isinstance(target, (int, float)) and target > 0):
+        raise BudgetFileError(f"{where}: alerts.avg_cost_per_query_usd must be a positive number, got {target!r}")
+    if not isinstance(window, int) or window < 1:
+        raise BudgetFileError(f"{where}: alerts.window_calls must be a whole number >= 1, got {window!r}")
+    tags = data.get("per_tag") or {}
+    if not isinstance(tags, Mapping):
+        raise BudgetFileError(f"{where}: per_tag must map tags to limits")
     tz = data.get("timezone")
     if tz is not None:
         try:
@@ -96,7 +118,9 @@ def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
         except (ZoneInfoNotFoundError, ValueError):
             raise BudgetFileError(f"{where}: unknown timezone {tz!r} (use an IANA name like Asia/Seoul)") from None
     return BudgetConfig(_limits(data["default"], f"{where}.default"),
-                        {str(k): _limits(v, f"{where}.per_segment.{k}") for k, v in segments.items()}, float(warn), tz)
+                        {str(k): _limits(v, f"{where}.per_segment.{k}") for k, v in segments.items()},
+                        {str(k): _limits(v, f"{where}.per_tag.{k}", TagLimits, _TAG_KEYS) for k, v in tags.items()},
+                        float(warn), float(target) if target is not None else None, window, tz)
 
 
 @dataclass(frozen=True)
@@ -135,15 +159,16 @@ def _announce(alert: Alert) -> None:
 class BudgetBook:
     """One user's limits (by segment), checked before every call against the ledger's real spend."""
 
-    def __init__(self, config: BudgetConfig, *, user: str, segment: str | None, ledger: Any,
+    def __init__(self, config: BudgetConfig, *, user: str, segment: str | None, ledger: Any, tag: str = "",
                  clock: Callable[[], float] = time.time) -> None:
-        self.config, self.user, self.segment = config, user, segment
+        self.config, self.user, self.segment, self.tag = config, user, segment, tag
         self.limits = config.limits(segment)
+        self.tag_limits = config.per_tag.get(tag, TagLimits())
         self.ledger, self.clock = ledger, clock
         self.reserved_usd = 0.0
         self._lock = threading.RLock()
         self._warned: set[str] = set()
-        self._spent: dict[str, tuple[float, float, float]] = {}  # period -> (dollars, read at, period start)
+        self._spent: dict[tuple[str, str], tuple[float, float, float]] = {}  # (period, scope) -> (usd, read at, start)
 
     def _since(self, period: str) -> float:
         tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
@@ -153,15 +178,18 @@ class BudgetBook:
             start = start.replace(day=1)
         return start.timestamp()
 
-    def spent(self, period: str) -> float:
-        """This user's recorded spend since the start of the day or month (the configured timezone)."""
+    def spent(self, period: str, scope: str = "user") -> float:
+        """Recorded spend since the start of the ``period`` ("day", "month" in the configured timezone,
+        or "all") by this ``scope``: "user" (this user), "tag" (everyone, this tag), "session" (this kernel)."""
+        column, value = {"user": ("user", self.user), "tag": ("tag", self.tag),
+                         "session": ("session", getattr(self.ledger, "session", ""))}[scope]
         with self._lock:
-            since, now = self._since(period), time.monotonic()
-            cached = self._spent.get(period)
+            since, now = (0.0 if period == "all" else self._since(period)), time.monotonic()
+            cached = self._spent.get((period, scope))
             if cached is None or now - cached[1] > SPENT_REFRESH_S or cached[2] != since:
-                rows = self.ledger.query("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE user = ? AND ts >= ?",
-                                         (self.user, since))
-                cached = self._spent[period] = (float(rows[0][0]), now, since)
+                rows = self.ledger.query(f"SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE {column} = ? AND ts >= ?",
+                                         (value, since))
+                cached = self._spent[(period, scope)] = (float(rows[0][0]), now, since)
             return cached[0]
 
     def reserve(self, call: Call, input_tokens: int) -> float:
@@ -172,11 +200,18 @@ class BudgetBook:
             needed = 0.0
         lim = self.limits
         with self._lock:
-            checks = [("per-query limit", lim.max_per_query_usd, 0.0),
-                      ("daily limit per user", lim.daily_max_per_user_usd, self.spent("day") + self.reserved_usd),
-                      ("monthly limit per user", lim.monthly_max_per_user_usd, self.spent("month") + self.reserved_usd)]
-            for name, limit, committed in checks:
-                if limit is not None and committed + needed > limit:
+            tag = self.tag_limits
+            checks = [("per-query limit", lim.max_per_query_usd, lambda: 0.0),
+                      ("daily limit per user", lim.daily_max_per_user_usd, lambda: self.spent("day")),
+                      ("monthly limit per user", lim.monthly_max_per_user_usd, lambda: self.spent("month")),
+                      ("session limit", lim.session_max_usd, lambda: self.spent("all", "session")),
+                      (f"daily limit of tag {self.tag!r}", tag.daily_max_usd, lambda: self.spent("day", "tag")),
+                      (f"monthly limit of tag {self.tag!r}", tag.monthly_max_usd, lambda: self.spent("month", "tag"))]
+            for name, limit, spent in checks:
+                if limit is None:
+                    continue
+                committed = spent() + (self.reserved_usd if name != "per-query limit" else 0.0)
+                if committed + needed > limit:
                     raise self._refusal(call, name, limit, committed, needed, input_tokens, output)
             self.reserved_usd += needed
         return needed
@@ -190,15 +225,25 @@ class BudgetBook:
         self._check_burn()
 
     def _check_burn(self) -> None:
-        limit = self.limits.daily_max_per_user_usd
-        if limit is None:
-            return
-        spent = self.spent("day")
         day = dt.date.fromtimestamp(self.clock()).isoformat()
-        if spent >= self.config.daily_warn_at * limit and day not in self._warned:
-            self._warned.add(day)
-            _announce(Alert("daily_burn", f"{self.user} has spent {_fmt(spent)} today, {spent / limit:.0%} of the "
-                                          f"daily limit of {_fmt(limit)}.", spent, limit))
+        limit = self.limits.daily_max_per_user_usd
+        if limit is not None:
+            spent = self.spent("day")
+            if spent >= self.config.daily_warn_at * limit and f"burn:{day}" not in self._warned:
+                self._warned.add(f"burn:{day}")
+                _announce(Alert("daily_burn", f"{self.user} has spent {_fmt(spent)} today, {spent / limit:.0%} of the "
+                                              f"daily limit of {_fmt(limit)}.", spent, limit))
+        target = self.config.avg_cost_per_query_usd
+        if target is not None:
+            window = self.config.window_calls
+            rows = self.ledger.query("SELECT cost_usd FROM calls WHERE user = ? AND status = 'ok' ORDER BY id DESC LIMIT ?",
+                                     (self.user, window))
+            if len(rows) == window:
+                average = sum(r[0] or 0.0 for r in rows) / window
+                if average > target and f"slo:{day}" not in self._warned:
+                    self._warned.add(f"slo:{day}")
+                    _announce(Alert("avg_cost_per_query", f"{self.user}'s last {window} calls averaged {_fmt(average)} "
+                                                           f"per query, over the target of {_fmt(target)}.", average, target))
 
     def _refusal(self, call: Call, name: str, limit: float, committed: float, needed: float, inp: int, out: int) -> BudgetExceeded:
         suggestion = cheaper_model_that_fits(call.provider, call.model, inp, out, max(limit - committed, 0.0))
