@@ -18,6 +18,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from . import intercept
+from .errors import LLMCostError
 from .metering import Meter, default_user, set_cell_meter
 from .options import parse_cell_options, parse_line_command
 from .policies.budget import Budget
@@ -61,6 +62,8 @@ class LLMCost(Magics):
     budget_file = Unicode(None, allow_none=True, help="YAML/TOML budgets: default and per-segment limits.").tag(config=True)
     user = Unicode(None, allow_none=True, help="Who calls are attributed to (default: $LLMCOST_USER or the login).").tag(config=True)
     segment = Unicode(None, allow_none=True, help="The budget file's segment whose limits apply.").tag(config=True)
+    workshop = Unicode(None, allow_none=True, help="The room's Redis (redis://...): shared budgets, totals and cache.").tag(config=True)
+    workshop_fail_open = Bool(False, help="If the workshop's Redis is unreachable, let calls go on unchecked.").tag(config=True)
     budget_fallback = Bool(False, help="Near a limit, switch a call to a cheaper model that fits instead of refusing.").tag(config=True)
     route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier or cascade.").tag(config=True)
     tiers_file = Unicode(None, allow_none=True, help="YAML/TOML file of model tiers (default: the shipped tiers).").tag(config=True)
@@ -143,6 +146,7 @@ class LLMCost(Magics):
             user=self.user or default_user(),
             segment=self.segment or "",
             budget_fallback=options.budget_fallback or self.budget_fallback,
+            workshop=self._workshop_budget(),
             **self._routing_for(options),
             ledger=current_ledger(),
             cell=cell,
@@ -161,6 +165,20 @@ class LLMCost(Magics):
         set_cell_meter(m)
         self._open = _OpenCell(m, view, self._depth, quiet)
         return m
+
+    def _workshop_budget(self) -> Any:
+        if not self.workshop:
+            return None
+        from .workshop import WorkshopBudget
+
+        key = (self.workshop, self.user or default_user(), self.workshop_fail_open)
+        if getattr(self, "_workshop_key", None) != key:  # one connection per setting, not per cell
+            try:
+                self._workshop = WorkshopBudget(self.workshop, key[1], fail_open=self.workshop_fail_open)
+            except LLMCostError as exc:
+                raise UsageError(f"llmcost: {exc}") from None
+            self._workshop_key = key
+        return self._workshop
 
     def _book(self, tag: str) -> Any:
         if not self.budget_file:
@@ -189,18 +207,29 @@ class LLMCost(Magics):
         return OutputControls(options.max_tokens, options.stop, options.concise)
 
     def _cache_for(self, options: Any, tag: str) -> Any:
-        mode = options.cache or self.cache
+        mode = options.cache or self.cache or ("exact" if self.workshop else None)
         if not mode:
             return None
         from .cache_commands import remember_cache
         from .policies.response_cache import build_cache, load_ttl_table
         from .session import current_cache_store, current_semantic_index
 
+        store, context = current_cache_store(), options.context
+        if self.workshop:
+            from .stores import open_store
+            from .workshop import cache_context
+
+            store, context = open_store(self.workshop), context or cache_context(self.workshop, self.user or default_user())
+        semantic = None
+        if mode == "semantic":
+            from .policies.semantic_cache import SemanticIndex
+
+            semantic = SemanticIndex(store) if self.workshop else current_semantic_index()
         cache = build_cache(
-            mode, store=current_cache_store(), semantic_index=current_semantic_index() if mode == "semantic" else None,
+            mode, store=store, semantic_index=semantic,
             ttl=options.ttl, ttl_by_tag=load_ttl_table(self.cache_ttl_file) if self.cache_ttl_file else None,
             threshold=options.threshold, any_temperature=options.cache_any_temperature,
-            cache_tool_calls=options.cache_tool_calls, context_key=options.context, tag=tag,
+            cache_tool_calls=options.cache_tool_calls, context_key=context, tag=tag,
         )
         remember_cache(cache)
         return cache

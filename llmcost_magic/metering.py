@@ -25,6 +25,9 @@ __all__ = ["Meter", "Totals", "active_meter", "meter"]
 MAX_REQUESTS_KEPT = 200
 _scoped: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_meter", default=None)
 _cell_meter: Meter | None = None
+# ``with meter()`` blocks entered on the main thread, innermost last: the fallback for other threads,
+# which do not inherit context variables (so calls from a thread pool inside the block count too).
+_main_thread_scopes: list[Meter] = []
 
 
 def default_user() -> str:
@@ -37,7 +40,7 @@ def default_user() -> str:
 
 def active_meter() -> Meter | None:
     """The meter a request starting now belongs to, or None (then the seam does nothing)."""
-    return _scoped.get() or _cell_meter
+    return _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
 
 
 def set_cell_meter(m: Meter | None) -> None:
@@ -115,11 +118,13 @@ class Meter:
         user: str = "",
         segment: str = "",
         budget_fallback: bool = False,
+        workshop: Any = None,
     ) -> None:
         self.tag = tag
         self.book = book  # a policies.budget_book.BudgetBook (limits from a budget file), or None
         self.user, self.segment = user, segment
         self.budget_fallback = budget_fallback  # near a limit, switch to a cheaper model that fits
+        self.workshop = workshop  # a workshop.WorkshopBudget (the room's Redis), or None
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
         self.prompt_cache = prompt_cache  # "auto": place Anthropic cache_control breakpoints
         self.requests: list[dict[str, Any]] = []  # recent request bodies, in memory only (for the advisor)
@@ -148,10 +153,14 @@ class Meter:
 
         install()
         self._tokens.append(_scoped.set(self))
+        if threading.current_thread() is threading.main_thread():
+            _main_thread_scopes.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         _scoped.reset(self._tokens.pop())
+        if self in _main_thread_scopes:
+            _main_thread_scopes.remove(self)
         self.close()
 
     @property
@@ -174,7 +183,7 @@ class Meter:
     def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
         """The budget pre-checks: each budget reserves the call's worst case, or the call is refused
         (and whatever was already reserved for it is released)."""
-        budgets = [b for b in (self.budget, self.book) if b is not None]
+        budgets = [b for b in (self.budget, self.book, self.workshop) if b is not None]
         if not budgets:
             return
         tokens = estimate_input(call)
@@ -252,8 +261,10 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           validator: Callable[[str], Any] | None = None, min_confidence: float = 0.7, max_tokens: int | None = None,
           stop: tuple[str, ...] = (), concise: int | None = None, batch: bool = False,
           budgets: Any = None, user: str | None = None, segment: str | None = None,
-          budget_fallback: bool = False) -> Iterator[Meter]:
-    """Meter every OpenAI / Anthropic call made inside the block (scripts, tests).
+          budget_fallback: bool = False, workshop: str | None = None,
+          workshop_fail_open: bool = False) -> Iterator[Meter]:
+    """Meter every OpenAI / Anthropic call made inside the block (scripts, tests), including calls
+    from threads it starts (when the block is on the main thread) and from asyncio tasks.
 
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
     would this cost, sending nothing out. ``cache="exact"`` or ``"semantic"`` serves repeated
@@ -265,22 +276,38 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     ...     run_my_pipeline()
     >>> print(m.summary())                           # doctest: +SKIP
     """
+    user = user or default_user()
+    workshop_budget = None
+    if workshop:
+        from .workshop import WorkshopBudget, cache_context
+
+        workshop_budget = WorkshopBudget(workshop, user, fail_open=workshop_fail_open)
+        cache = cache or "exact"
     response_cache = None
     if cache:
         from .cache_commands import remember_cache
         from .policies.response_cache import build_cache
         from .session import current_cache_store, current_semantic_index
 
-        response_cache = build_cache(cache, store=current_cache_store(), ttl=ttl, threshold=threshold, tag=tag,
-                                     semantic_index=current_semantic_index() if cache == "semantic" else None,
-                                     any_temperature=cache_any_temperature)
+        store = current_cache_store()
+        if workshop:
+            from .stores import open_store
+
+            store = open_store(workshop)
+        semantic = None
+        if cache == "semantic":
+            from .policies.semantic_cache import SemanticIndex
+
+            semantic = SemanticIndex(store) if workshop else current_semantic_index()
+        response_cache = build_cache(cache, store=store, ttl=ttl, threshold=threshold, tag=tag, semantic_index=semantic,
+                                     any_temperature=cache_any_temperature,
+                                     context_key=cache_context(workshop, user) if workshop else "")
         remember_cache(response_cache)
     from .policies.output_controls import OutputControls
     from .policies.routing import routing_policy
 
     output = OutputControls(max_tokens, tuple(stop), concise) if (max_tokens or stop or concise) else None
     book = None
-    user = user or default_user()
     if budgets is not None:
         from .policies.budget_book import BudgetBook, BudgetConfig, load_budgets
         from .session import current_ledger
@@ -289,6 +316,6 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
         book = BudgetBook(config, user=user, segment=segment, ledger=ledger or current_ledger(), tag=tag)
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
-               book=book, user=user, segment=segment or "", budget_fallback=budget_fallback,
+               book=book, user=user, segment=segment or "", budget_fallback=budget_fallback, workshop=workshop_budget,
                **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m
