@@ -216,6 +216,8 @@ class Meter:
                 self.release(call, rec.cost_usd)
             except Exception as exc:  # noqa: BLE001
                 self.report_failure(exc)
+        if self.workshop is not None and rec.status != "refused":
+            self.workshop.count_call()
         with self._lock:
             self.records.append(rec)
             self.totals.add(rec)

@@ -55,9 +55,11 @@ def _reprice(calls: pd.DataFrame, s: Scenario) -> dict[str, float | int | str]:
     totals = dict.fromkeys(_COMPONENTS, 0.0)
     unpriced = 0
     for row in calls.itertuples():
+        if getattr(row, "cache", ""):  # answered by a response cache: it cost nothing, and would again
+            continue
         model = s.model or row.model
         try:
-            prices = price_for(model, batch=s.batch)
+            prices = price_for(model, batch=s.batch or getattr(row, "endpoint", "") == "batch")
         except UnknownModelError:
             unpriced += 1
             continue

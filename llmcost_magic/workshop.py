@@ -128,14 +128,19 @@ class WorkshopBudget:
 
     def settle(self, reserved: float, cost_usd: float | None) -> None:
         _, spent_key, reserved_key = self._keys()
-        day = _day()
         try:
             pipe = self._client.pipeline()
             pipe.hincrbyfloat(reserved_key, self.user, -reserved)
             pipe.hincrbyfloat(spent_key, self.user, cost_usd if cost_usd is not None else reserved)
-            pipe.hincrby(f"{PREFIX}:calls:{day}", self.user, 1)
             pipe.expire(spent_key, 86400 * 35)
             pipe.execute()
+        except Exception as exc:  # noqa: BLE001
+            self._unreachable(exc, 0.0, refusing=False)
+
+    def count_call(self) -> None:
+        """Count one recorded call for the room (cache hits included: they cost $0 but were served)."""
+        try:
+            self._client.hincrby(f"{PREFIX}:calls:{_day()}", self.user, 1)
         except Exception as exc:  # noqa: BLE001
             self._unreachable(exc, 0.0, refusing=False)
 

@@ -17,6 +17,7 @@ def test_notebook_runs_offline(path, tmp_path, monkeypatch):
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LLMCOST_LEDGER", str(tmp_path / "ledger.sqlite3"))
+    monkeypatch.setenv("LLMCOST_CACHE", str(tmp_path / "cache.sqlite3"))
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     text = "\n".join(

@@ -56,3 +56,18 @@ def test_magic_and_bad_input(shell, recorded):
     assert "gpt-4o" in str(r.error_in_exec)
     r = shell.run_cell("%llmcost whatif --all --cache-hit 1.5")
     assert "between 0 and 1" in str(r.error_in_exec)
+
+
+def test_cache_hits_and_batch_rows_keep_their_prices():
+    oc = client("openai", sandbox=Sandbox())
+    with meter(tag="mixed", cache="exact"):
+        for _ in range(3):
+            oc.chat.completions.create(model="gpt-4o", temperature=0, messages=[{"role": "user", "content": "hi"}])
+    from llmcost_magic import batch
+    job = batch.build(["a", "b"], model="gpt-4o-mini").submit(oc, name="mixed-batch")
+    sandbox_clock_wait = job.wait(oc, interval=0.5, progress=False)
+    assert sandbox_clock_wait["state"] == "done"
+    job.collect(oc)
+    calls = llmcost_magic.ledger()
+    table = llmcost_magic.whatif(calls)
+    assert table.loc["actual (re-priced)", "cost_usd"] == pytest.approx(calls.cost_usd.sum())

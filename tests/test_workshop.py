@@ -67,6 +67,7 @@ def test_cached_answers_are_private_unless_the_instructor_shares_them(room_url):
         with meter(workshop=room_url, user=participant):
             oc.chat.completions.create(**request)
     assert list(llmcost_magic.ledger().cache)[-2:] == ["", "exact"]  # one shared entry for the room
+    assert workshop.room(room_url).loc["dina", "calls"] == 1  # a cache hit is a call the room served
 
 
 def test_unreachable_redis_fails_closed_or_open(room_url, capsys):

@@ -22,6 +22,7 @@ from .body import BodyCollector
 from .call import Call, Parsed, json_body
 from .rewrite import rewrite, with_body
 
+MAX_FALLBACK_STEPS = 3
 _ROUTES: list[tuple[str, str, ModuleType]] = [
     (suffix, endpoint, adapter)
     for adapter in (anthropic_protocol, openai_protocol)
@@ -67,18 +68,21 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         meter.deferred.append((call.provider, call.model, call.deferred, call.sent_body or call.body))
         return call, request
     try:
-        try:
-            meter.before_send(call, adapter.estimate_input)
-        except LLMCostError as refusal:
-            cheaper = getattr(refusal, "suggestion", None)
-            if not (meter.budget_fallback and cheaper):
-                raise
-            # Cheap fallback: near a limit, send the call to the cheaper model that fits instead of refusing.
-            body = {**(call.sent_body or call.body), "model": cheaper}
-            call.model, call.sent_body = cheaper, body
-            request = with_body(request, body)
-            call.note = "; ".join(n for n in (call.note, f"budget fallback to {cheaper}") if n)
-            meter.before_send(call, adapter.estimate_input)
+        for step in range(MAX_FALLBACK_STEPS + 1):
+            try:
+                meter.before_send(call, adapter.estimate_input)
+                break
+            except LLMCostError as refusal:
+                cheaper = getattr(refusal, "suggestion", None)
+                if not (meter.budget_fallback and cheaper) or step == MAX_FALLBACK_STEPS:
+                    raise
+                # Cheap fallback: near a limit, send the call to a cheaper model that fits instead of refusing
+                # (stepping down again if another limit still refuses it).
+                body = {**(call.sent_body or call.body), "model": cheaper}
+                call.model, call.sent_body = cheaper, body
+                request = with_body(request, body)
+        if call.model != call.requested_model and meter.budget_fallback:
+            call.note = "; ".join(n for n in (call.note, f"budget fallback to {call.model}") if n)
     except LLMCostError as refusal:
         meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
         raise as_sdk_error(refusal, call.provider) from None

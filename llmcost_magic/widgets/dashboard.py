@@ -79,6 +79,9 @@ class Dashboard:
         columns = ["ts", "cell", "tag", "model", "input_tokens", "output_tokens", "cost_usd", "status"]
         self.top_calls = calls.nlargest(top, "cost_usd")[columns]
 
+    def __repr__(self) -> str:
+        return f"<llmcost dashboard: {len(self.calls):,} calls, ${self.calls['cost_usd'].sum():,.4f}>"
+
     def _repr_html_(self) -> str:
         image = base64.b64encode(self.png).decode()
         return (f"<div><img src='data:image/png;base64,{image}' style='max-width:100%'/>"
