@@ -4,6 +4,7 @@ most one call's worst case)."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,8 +32,18 @@ def overhead() -> None:
     base = per_call()
     cell = per_call(budget=1_000.0)
     book = per_call(budgets={"default": {"max_per_query_usd": 1.0, "daily_max_per_user_usd": 10_000.0}}, user="bench")
-    print(f"per call: metered {base:.0f} µs; + cell budget {cell - base:+.0f} µs; + budget-file book (SQLite spend "
-          f"query) {book - base:+.0f} µs")
+    line = (f"per call: metered {base:.0f} µs; + cell budget {cell - base:+.0f} µs; + budget-file book (SQLite spend "
+            f"query) {book - base:+.0f} µs")
+    url = os.environ.get("REDIS_URL")
+    if url:
+        from llmcost_magic import workshop
+
+        workshop.configure(url, daily_limit_usd=10_000.0)
+        room = per_call(workshop=url, user="bench", cache=None)
+        line += f"; + workshop budget on Redis (reserve + settle + room totals, cache included) {room - base:+.0f} µs"
+    else:
+        line += "; Redis: set REDIS_URL to measure the workshop budget"
+    print(line)
 
 
 def overshoot(runs: int = 10) -> None:
