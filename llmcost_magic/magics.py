@@ -210,29 +210,15 @@ class LLMCost(Magics):
         mode = options.cache or self.cache or ("exact" if self.workshop else None)
         if not mode:
             return None
-        from .cache_commands import remember_cache
-        from .policies.response_cache import build_cache, load_ttl_table
-        from .session import current_cache_store, current_semantic_index
+        from .policies.response_cache import load_ttl_table
+        from .session import response_cache
 
-        store, context = current_cache_store(), options.context
-        if self.workshop:
-            from .stores import open_store
-            from .workshop import cache_context
-
-            store, context = open_store(self.workshop), context or cache_context(self.workshop, self.user or default_user())
-        semantic = None
-        if mode == "semantic":
-            from .policies.semantic_cache import SemanticIndex
-
-            semantic = SemanticIndex(store) if self.workshop else current_semantic_index()
-        cache = build_cache(
-            mode, store=store, semantic_index=semantic,
+        return response_cache(
+            mode, tag=tag, context_key=options.context, workshop=self.workshop, user=self.user or default_user(),
             ttl=options.ttl, ttl_by_tag=load_ttl_table(self.cache_ttl_file) if self.cache_ttl_file else None,
             threshold=options.threshold, any_temperature=options.cache_any_temperature,
-            cache_tool_calls=options.cache_tool_calls, context_key=context, tag=tag,
+            cache_tool_calls=options.cache_tool_calls,
         )
-        remember_cache(cache)
-        return cache
 
     def _end(self) -> None:
         opened, self._open = self._open, None

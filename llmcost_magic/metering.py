@@ -281,30 +281,16 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     user = user or default_user()
     workshop_budget = None
     if workshop:
-        from .workshop import WorkshopBudget, cache_context
+        from .workshop import WorkshopBudget
 
         workshop_budget = WorkshopBudget(workshop, user, fail_open=workshop_fail_open)
         cache = cache or "exact"
     response_cache = None
     if cache:
-        from .cache_commands import remember_cache
-        from .policies.response_cache import build_cache
-        from .session import current_cache_store, current_semantic_index
+        from .session import response_cache as build
 
-        store = current_cache_store()
-        if workshop:
-            from .stores import open_store
-
-            store = open_store(workshop)
-        semantic = None
-        if cache == "semantic":
-            from .policies.semantic_cache import SemanticIndex
-
-            semantic = SemanticIndex(store) if workshop else current_semantic_index()
-        response_cache = build_cache(cache, store=store, ttl=ttl, threshold=threshold, tag=tag, semantic_index=semantic,
-                                     any_temperature=cache_any_temperature,
-                                     context_key=cache_context(workshop, user) if workshop else "")
-        remember_cache(response_cache)
+        response_cache = build(cache, tag=tag, workshop=workshop, user=user, ttl=ttl, threshold=threshold,
+                               any_temperature=cache_any_temperature)
     from .policies.output_controls import OutputControls
     from .policies.routing import routing_policy
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-
 from typing import Any
 
 from .sqlite_ledger import Ledger
@@ -15,6 +14,7 @@ _ledger_path: str | None = None
 _cache_store: Any = None
 _cache_url: str | None = None
 _semantic_index: Any = None
+_workshop_caches: dict[str, tuple[Any, Any]] = {}  # redis URL -> (store, semantic index), one per room
 
 
 def current_ledger() -> Ledger:
@@ -69,3 +69,36 @@ def current_semantic_index() -> Any:
 
             _semantic_index = SemanticIndex(store)
         return _semantic_index
+
+
+def _workshop_cache(url: str) -> tuple[Any, Any]:
+    """The room's Redis store and its semantic index, opened once per URL (not once per cell)."""
+    with _lock:
+        if url not in _workshop_caches:
+            from .policies.semantic_cache import SemanticIndex
+            from .stores import open_store
+
+            store = open_store(url)
+            _workshop_caches[url] = (store, SemanticIndex(store))
+        return _workshop_caches[url]
+
+
+def response_cache(mode: str, *, tag: str = "", context_key: str = "", workshop: str | None = None,
+                   user: str = "", **settings: Any) -> Any:
+    """A ResponseCache for ``mode`` over the session's store, or over a workshop's Redis (where a
+    participant's answers are theirs unless the instructor shares the cache). ``settings`` go to
+    :func:`~llmcost_magic.policies.response_cache.build_cache` (ttl, threshold, ...)."""
+    from .cache_commands import remember_cache
+    from .policies.response_cache import build_cache
+
+    if workshop:
+        from .workshop import cache_context
+
+        store, semantic = _workshop_cache(workshop)
+        context_key = context_key or cache_context(workshop, user)
+    else:
+        store, semantic = current_cache_store(), current_semantic_index()
+    cache = build_cache(mode, store=store, semantic_index=semantic if mode == "semantic" else None,
+                        context_key=context_key, tag=tag, **settings)
+    remember_cache(cache)
+    return cache

@@ -30,6 +30,13 @@ class Call:
     def __post_init__(self) -> None:
         self.requested_model = self.requested_model or self.model
     @property
+    def needs_stream_usage(self) -> bool:
+        """An OpenAI chat stream that did not ask for usage: the seam asks for it (and cached tokens)
+        and drops the extra chunk before it reaches the user."""
+        return self.endpoint == "chat.completions" and self.stream and not (
+            (self.body.get("stream_options") or {}).get("include_usage"))
+
+    @property
     def max_output_tokens(self) -> int | None:
         """The output cap the request set, under whichever name its endpoint uses."""
         body = self.sent_body or self.body

@@ -59,8 +59,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
             meter.report_failure(exc)
         if call.cache_hit is not None:
-            call.strip_usage_chunk = call.stream and call.endpoint == "chat.completions" and not (
-                (call.body.get("stream_options") or {}).get("include_usage"))
+            call.strip_usage_chunk = call.needs_stream_usage  # the stored stream has the chunk it asked for
             return call, request
     request = rewrite(call, meter, request)
     if meter.batch_mode and not call.stream and call.endpoint in ("chat.completions", "messages"):

@@ -36,13 +36,9 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
         body, placed = place_breakpoints(body, call.model)
         if placed:
             notes.append("prompt-cache breakpoints: " + ", ".join(placed))
-    if call.endpoint == "chat.completions" and call.stream:
-        # OpenAI chat streams report usage (and cached tokens) only when asked: ask, and remember
-        # to drop the extra chunk before it reaches the user.
-        options = body.get("stream_options") or {}
-        if not options.get("include_usage"):
-            body = {**body, "stream_options": {**options, "include_usage": True}}
-            call.strip_usage_chunk = True
+    if call.needs_stream_usage:
+        body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
+        call.strip_usage_chunk = True
     call.note = "; ".join(notes)
     if body is call.body:
         return request
