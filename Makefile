@@ -9,9 +9,13 @@ OLDEST_SDKS = 'openai==1.40.0' 'anthropic==0.40.0' 'httpx==0.27.2'
 
 .PHONY: lab test test-newest test-oldest bench notebooks sandbox clean
 
+# torch first, pinned to the CPU build this machine kind ships (unpinned, pip would fetch GBs of CUDA).
+TORCH  ?= torch==2.13.0
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet '$(TORCH)'
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 

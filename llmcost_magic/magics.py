@@ -68,6 +68,8 @@ class LLMCost(Magics):
     route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier or cascade.").tag(config=True)
     tiers_file = Unicode(None, allow_none=True, help="YAML/TOML file of model tiers (default: the shipped tiers).").tag(config=True)
     min_confidence = Float(0.7, help="The cascade escalates below this stated confidence.").tag(config=True)
+    compress = Unicode(None, allow_none=True, help="Compress every metered cell's prompts: METHOD[:RATE], e.g. 'selective:0.5'.").tag(config=True)
+    compress_system = Bool(True, help="Let compression rewrite system prompts too.").tag(config=True)
 
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -82,6 +84,17 @@ class LLMCost(Magics):
     def _check_fx(self, proposal: Any) -> float:
         if not proposal["value"] > 0:
             raise TraitError(f"LLMCost.fx must be > 0 (units of {self.currency} per USD), got {proposal['value']}")
+        return proposal["value"]
+
+    @validate("compress")
+    def _check_compress(self, proposal: Any) -> str | None:
+        if proposal["value"]:
+            from .compression import CompressionError, parse_spec
+
+            try:
+                parse_spec(proposal["value"])
+            except CompressionError as exc:
+                raise TraitError(f"LLMCost.compress: {exc}") from None
         return proposal["value"]
 
     @validate("budget")
@@ -141,6 +154,7 @@ class LLMCost(Magics):
             cache=self._cache_for(options, tag),
             prompt_cache=options.prompt_cache,
             output=self._output_for(options),
+            compression=self._compression_for(options),
             batch=options.batch,
             book=self._book(tag),
             user=self.user or default_user(),
@@ -205,6 +219,14 @@ class LLMCost(Magics):
         from .policies.output_controls import OutputControls
 
         return OutputControls(options.max_tokens, options.stop, options.concise)
+
+    def _compression_for(self, options: Any) -> Any:
+        spec = options.compress or self.compress
+        if not spec:
+            return None
+        from .policies.compression import CompressionPolicy
+
+        return CompressionPolicy(spec, include_system=self.compress_system and not options.compress_keep_system)
 
     def _cache_for(self, options: Any, tag: str) -> Any:
         mode = options.cache or self.cache or ("exact" if self.workshop else None)

@@ -112,6 +112,7 @@ class Meter:
         router: Any = None,
         tiers: Any = None,
         output: Any = None,
+        compression: Any = None,
         cascade: Any = None,
         batch: bool = False,
         book: Any = None,
@@ -131,6 +132,7 @@ class Meter:
         self.router = router  # a policies.routing Router (with ``tiers``), or None
         self.tiers = tiers
         self.output = output  # policies.output_controls.OutputControls, or None
+        self.compression = compression  # policies.compression.CompressionPolicy, or None
         self.cascade = cascade  # policies.cascade.CascadeSettings (with ``tiers``), or None
         self.batch_mode = batch  # defer chat calls to one batch, sent when the meter closes
         self.batch_name = f"cell{cell_run}-{int(time.time())}" if batch else ""
@@ -264,7 +266,8 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           stop: tuple[str, ...] = (), concise: int | None = None, batch: bool = False,
           budgets: Any = None, user: str | None = None, segment: str | None = None,
           budget_fallback: bool = False, workshop: str | None = None,
-          workshop_fail_open: bool = False) -> Iterator[Meter]:
+          workshop_fail_open: bool = False, compress: str | None = None,
+          compress_system: bool = True) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests), including calls
     from threads it starts (when the block is on the main thread) and from asyncio tasks.
 
@@ -272,7 +275,8 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     would this cost, sending nothing out. ``cache="exact"`` or ``"semantic"`` serves repeated
     (or same-meaning) deterministic requests from the session's cache store. ``route`` sends each
     call to a model tier ("rules", "embedding", "classifier", "cascade" with an optional
-    ``validator(text)``); ``max_tokens`` / ``stop`` / ``concise`` are output controls.
+    ``validator(text)``); ``max_tokens`` / ``stop`` / ``concise`` are output controls;
+    ``compress="selective:0.5"`` compresses each prompt (``compress_system=False`` spares system prompts).
 
     >>> with meter(tag="nightly", budget=1.0) as m:  # doctest: +SKIP
     ...     run_my_pipeline()
@@ -295,6 +299,11 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     from .policies.routing import routing_policy
 
     output = OutputControls(max_tokens, tuple(stop), concise) if (max_tokens or stop or concise) else None
+    compression = None
+    if compress:
+        from .policies.compression import CompressionPolicy
+
+        compression = CompressionPolicy(compress, include_system=compress_system)
     book = None
     if budgets is not None:
         from .policies.budget_book import BudgetBook, BudgetConfig, load_budgets
@@ -304,6 +313,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
         book = BudgetBook(config, user=user, segment=segment, ledger=ledger or current_ledger(), tag=tag)
     with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
+               compression=compression,
                book=book, user=user, segment=segment or "", budget_fallback=budget_fallback, workshop=workshop_budget,
                **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m

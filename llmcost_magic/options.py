@@ -11,7 +11,8 @@ from IPython.core.error import UsageError
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.92] [--context KEY] [--cache-any-temperature] "
               "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|cascade] "
-              "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--batch] [--budget-fallback]")
+              "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--compress METHOD[:RATE] [--compress-keep-system]] "
+              "[--batch] [--budget-fallback]")
 LINE_USAGE = (
     "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
@@ -51,6 +52,8 @@ class CellOptions:
     concise: int | None = None
     batch: bool = False
     budget_fallback: bool = False
+    compress: str | None = None
+    compress_keep_system: bool = False
 
 
 def _positive_float(name: str):  # noqa: ANN202
@@ -87,7 +90,19 @@ def _cell_parser() -> _Parser:
     p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS")
     p.add_argument("--batch", action="store_true")
     p.add_argument("--budget-fallback", action="store_true")
+    p.add_argument("--compress", type=_compress_spec, metavar="METHOD[:RATE]")
+    p.add_argument("--compress-keep-system", action="store_true")
     return p
+
+
+def _compress_spec(text: str) -> str:
+    from .compression import CompressionError, parse_spec
+
+    try:
+        parse_spec(text)
+    except CompressionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _escapes(text: str) -> str:
@@ -143,9 +158,12 @@ def parse_cell_options(line: str) -> CellOptions:
         raise UsageError(f"llmcost: --{cache_only[0]} only applies with --cache exact|semantic. Usage: {CELL_USAGE}")
     if ns.threshold is not None and ns.cache != "semantic":
         raise UsageError("llmcost: --threshold only applies with --cache semantic.")
+    if ns.compress_keep_system and not ns.compress:
+        raise UsageError("llmcost: --compress-keep-system only applies with --compress METHOD[:RATE].")
     return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run, ns.cache, ns.ttl, ns.threshold,
                        ns.context, ns.cache_any_temperature, ns.cache_tool_calls, ns.prompt_cache, ns.route,
-                       ns.max_tokens, tuple(ns.stop), ns.concise, ns.batch, ns.budget_fallback)
+                       ns.max_tokens, tuple(ns.stop), ns.concise, ns.batch, ns.budget_fallback, ns.compress,
+                       ns.compress_keep_system)
 
 
 def parse_line_command(line: str) -> argparse.Namespace:

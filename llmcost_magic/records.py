@@ -75,6 +75,7 @@ class CallRecord:
     cell_run: int = 0
     cell_hash: str = ""
     tag: str = ""
+    input_tokens_before: int | None = None  # input tokens before compression, when compression removed some
 
     @property
     def saved_usd(self) -> float:

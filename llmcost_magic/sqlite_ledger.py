@@ -33,7 +33,7 @@ COLUMNS = (
     "ts", "session", "cell", "cell_run", "cell_hash", "tag", "provider", "endpoint", "model", "requested_model",
     "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
     "cost_usd", "baseline_cost_usd", "saved_usd", "saved_by", "cache", "estimated", "stream", "latency_ms",
-    "status", "note", "max_tokens", "user", "segment",
+    "status", "note", "max_tokens", "user", "segment", "input_tokens_before",
 )
 
 FLUSH_SECONDS = 0.2
@@ -78,6 +78,11 @@ def _m004_user_segment(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN user TEXT")
     db.execute("ALTER TABLE calls ADD COLUMN segment TEXT")
     db.execute("CREATE INDEX calls_user_ts ON calls(user, ts)")
+
+
+@_migration
+def _m005_input_tokens_before(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE calls ADD COLUMN input_tokens_before INTEGER")  # before compression (NULL: none)
 
 
 class LedgerError(RuntimeError):
@@ -133,7 +138,7 @@ class Ledger:
             rec.model, rec.requested_model or rec.model, u.input_tokens, u.cached_input_tokens,
             u.cache_write_tokens, u.output_tokens, u.reasoning_tokens, rec.cost_usd, rec.baseline_cost_usd,
             rec.saved_usd, rec.saved_by, rec.cache, int(rec.estimated), int(rec.stream), rec.latency_ms,
-            rec.status, rec.note, rec.max_tokens, rec.user, rec.segment,
+            rec.status, rec.note, rec.max_tokens, rec.user, rec.segment, rec.input_tokens_before,
         )
         with self._lock:
             if self._closed:

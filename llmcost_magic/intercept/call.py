@@ -26,9 +26,11 @@ class Call:
     sent_body: dict[str, Any] | None = None  # the body as the policies rewrote it (None: as the user sent it)
     deferred: str = ""  # the custom_id when the call was deferred to a batch (--batch)
     requested_model: str = ""
+    tokens_removed: int = 0  # input tokens the compression policy took out of the request
 
     def __post_init__(self) -> None:
         self.requested_model = self.requested_model or self.model
+
     @property
     def needs_stream_usage(self) -> bool:
         """An OpenAI chat stream that did not ask for usage: the seam asks for it (and cached tokens)

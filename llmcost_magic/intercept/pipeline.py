@@ -199,6 +199,12 @@ def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Cal
         plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
         record.baseline_cost_usd = price_usage(model, plain, estimated=estimated).usd
         record.saved_by = "prompt_cache"
+    if cost.usd is not None and call.tokens_removed > 0:
+        # Compression: the baseline is the uncompressed prompt (the removed tokens at the plain input rate).
+        record.input_tokens_before = usage.input_tokens + call.tokens_removed
+        uncompressed = Usage(input_tokens=record.input_tokens_before, output_tokens=usage.output_tokens)
+        record.baseline_cost_usd = price_usage(model, uncompressed, estimated=estimated).usd
+        record.saved_by = "+".join(s for s in ("compression", record.saved_by) if s)
     return record
 
 

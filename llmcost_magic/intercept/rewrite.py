@@ -1,5 +1,5 @@
-"""The policies that rewrite a request before it leaves: routing, output controls, prompt-cache
-breakpoints, and asking an OpenAI stream for its usage. Each works on the JSON body; the request is
+"""The policies that rewrite a request before it leaves: compression, routing, output controls,
+prompt-cache breakpoints, and asking an OpenAI stream for its usage. Each works on the JSON body; the request is
 rebuilt once, as a copy (the original stays intact for the SDK's retries)."""
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ routing_in_progress: contextvars.ContextVar[bool] = contextvars.ContextVar("llmc
 def rewrite(call: Call, meter: Meter, request: Any) -> Any:
     """The request to send, with every active policy applied (``call.model`` becomes the model used)."""
     body, notes = call.body, []
+    if meter.compression is not None and call.endpoint in ("chat.completions", "messages", "responses"):
+        done = meter.compression.apply(call.endpoint, body, call.model)
+        if done.tokens_removed > 0:
+            body, call.tokens_removed = done.body, done.tokens_removed
+        notes.append("compress " + ", ".join(done.notes))
     if meter.router is not None and not routing_in_progress.get() and meter.cascade is None:
         token = routing_in_progress.set(True)
         try:

@@ -84,6 +84,21 @@ def finalize(text: str, model: str, max_tokens: int | None, stop: list[str] | No
     return Answer(text, n, "stop")
 
 
+SUMMARY_MARKER = "summarize the conversation so far"
+_FACT = re.compile(r"\d|(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+
+
+def summarize(model: str, prompt: str, seed: int) -> str:
+    """An extractive summary: the user's sentences that carry a fact (a number or a name), each kept
+    with probability equal to the model's capability (a weaker model forgets more)."""
+    from .quality import capability
+
+    sentences = re.findall(r"user: ([^\n]+)", prompt)
+    facts = [s.strip() for line in sentences for s in re.split(r"(?<=[.!?])\s+", line) if _FACT.search(s)]
+    kept = [f for f in facts if _rng(seed, model, f).random() < capability(model)]
+    return "The user said: " + " ".join(kept) if kept else "The user asked general questions."
+
+
 CLASSIFY_MARKER = "classify the complexity"
 CONFIDENCE_MARKER = "state your confidence"
 
@@ -96,6 +111,7 @@ def answer_for(model: str, prompt: str, question: str, seed: int, max_tokens: in
     deterministic filler of a realistic length. Two documented behaviours serve the routers: a prompt
     asking to "classify the complexity" gets a JSON verdict, and one asking to "state your confidence"
     ends with ``Confidence: 0.NN`` (high when the answer is right, usually lower when it is wrong).
+    One serves history summaries: "summarize the conversation so far" gets :func:`summarize`.
     """
     from .quality import answers_correctly, classify, find_item, stated_confidence
 
@@ -103,6 +119,8 @@ def answer_for(model: str, prompt: str, question: str, seed: int, max_tokens: in
     lowered = prompt.lower()
     if CLASSIFY_MARKER in lowered:
         return finalize(classify(model, item, question, seed), model, max_tokens, stop)
+    if SUMMARY_MARKER in lowered:
+        return finalize(summarize(model, prompt, seed + choice), model, max_tokens, stop)
     core = ""
     correct = None
     if item is not None:

@@ -1,0 +1,99 @@
+"""What every compressor returns, the rate check they share, and the word-level diff that shows
+what a compression removed."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..tokens import count_text_tokens
+
+_WORDS = re.compile(r"\S+|\s+")
+
+
+class CompressionError(ValueError):
+    """Bad input to a compressor: the message names the problem and the fix."""
+
+
+def check_rate(rate: float | None, method: str) -> float | None:
+    """``rate`` is the share of tokens to keep, in (0, 1]; None means the method's default."""
+    if rate is None:
+        return None
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
+        raise CompressionError(f"{method}: rate must be the share of tokens to keep, in (0, 1], got {rate!r} "
+                               f"(e.g. {method}:0.5 keeps about half)")
+    return float(rate)
+
+
+def check_text(text: object, method: str) -> str:
+    if not isinstance(text, str):
+        raise CompressionError(f"{method}: expected text, got {type(text).__name__}; pass message lists to "
+                               f"compress_messages(), which skips images and tool calls")
+    if not text.strip():
+        raise CompressionError(f"{method}: the prompt is empty; there is nothing to compress")
+    return text
+
+
+@dataclass(slots=True)
+class Compressed:
+    """A compressed text, its token counts (for ``model``) and, on demand, what was removed."""
+
+    original: str
+    text: str
+    method: str
+    rate: float | None = None
+    model: str = "gpt-4o"
+    note: str = ""  # why nothing (or less than asked) was removed, when that happened
+    tokens_before: int = field(init=False)
+    tokens_after: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens_before = count_text_tokens(self.original, self.model)
+        self.tokens_after = self.tokens_before if self.text == self.original else count_text_tokens(self.text, self.model)
+
+    @property
+    def reduction(self) -> float:
+        """Share of tokens removed (0.4 = 40% fewer tokens)."""
+        return 1.0 - self.tokens_after / self.tokens_before if self.tokens_before else 0.0
+
+    @property
+    def segments(self) -> list[tuple[str, bool]]:
+        """The original as (text, kept) runs, for showing what was removed."""
+        return word_diff(self.original, self.text)
+
+    @property
+    def dropped(self) -> list[str]:
+        return [text.strip() for text, kept in self.segments if not kept and text.strip()]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Compressor(Protocol):
+    """Compresses one text. ``rate`` is the share of tokens to keep; ``query`` is what the prompt
+    will be asked (some compressors keep what is relevant to it)."""
+
+    name: str
+
+    def compress(self, text: str, *, rate: float | None = None, query: str = "", model: str = "gpt-4o") -> Compressed: ...
+
+
+def word_diff(original: str, compressed: str) -> list[tuple[str, bool]]:
+    """``original`` split into runs kept in ``compressed`` and runs removed from it (word level).
+    Works for any compressor, including ones that only return text (LLMLingua)."""
+    a, b = _WORDS.findall(original), _WORDS.findall(compressed)
+    a_key = [w if not w.isspace() else " " for w in a]
+    b_key = [w if not w.isspace() else " " for w in b]
+    runs: list[tuple[str, bool]] = []
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a_key, b_key, autojunk=False).get_opcodes():
+        piece = "".join(a[i1:i2])
+        if not piece:
+            continue
+        kept = tag == "equal" or piece.isspace()
+        if runs and runs[-1][1] == kept:
+            runs[-1] = (runs[-1][0] + piece, kept)
+        else:
+            runs.append((piece, kept))
+    return runs

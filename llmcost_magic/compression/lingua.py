@@ -1,0 +1,83 @@
+"""LLMLingua and LLMLingua-2 through the ``llmlingua`` package (extra ``llmlingua``: torch, transformers).
+
+Models load from a local folder or the Hugging Face cache first; a download is tried only when
+``HF_HUB_OFFLINE`` is not set. When neither works the error names the extra, the model and how to
+point at a local copy (``model=`` or ``LLMCOST_LLMLINGUA2_MODEL`` / ``LLMCOST_LLMLINGUA_MODEL``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from ..errors import LLMCostError, MissingDependency
+from .base import Compressed, check_rate, check_text
+
+DEFAULT_RATE = 0.5
+DEFAULT_MODELS = {2: "microsoft/llmlingua-2-xlm-roberta-large-meetingbank", 1: "openai-community/gpt2"}
+MODEL_ENV = {2: "LLMCOST_LLMLINGUA2_MODEL", 1: "LLMCOST_LLMLINGUA_MODEL"}
+_loaded: dict[tuple[str, int], Any] = {}
+_lock = threading.Lock()
+
+
+class ModelUnavailable(LLMCostError):
+    """The compressor's model is neither on disk nor downloadable from here."""
+
+
+class LinguaCompressor:
+    """LLMLingua-2 (``version=2``: a token classifier keeps or drops each word) or LLMLingua
+    (``version=1``: a small causal LM drops low-perplexity tokens). ``model`` is a name or a folder."""
+
+    def __init__(self, version: int = 2, model: str | None = None, device: str = "cpu") -> None:
+        if version not in DEFAULT_MODELS:
+            raise ValueError(f"LLMLingua version must be 1 or 2, got {version!r}")
+        self.version = version
+        self.name = "llmlingua2" if version == 2 else "llmlingua"
+        self.model = model or os.environ.get(MODEL_ENV[version]) or DEFAULT_MODELS[version]
+        self.device = device
+
+    def compress(self, text: str, *, rate: float | None = None, query: str = "", model: str = "gpt-4o") -> Compressed:
+        check_text(text, self.name)
+        rate = check_rate(rate, self.name) or DEFAULT_RATE
+        compressor = self._compressor()
+        if self.version == 2:
+            result = compressor.compress_prompt(text, rate=rate, force_tokens=["\n", "?", ".", "!"], drop_consecutive=True)
+        else:
+            result = compressor.compress_prompt([text], question=query, rate=rate)
+            result["compressed_prompt"] = result["compressed_prompt"].removesuffix("\n\n" + query) if query else result["compressed_prompt"]
+        compressed = result["compressed_prompt"].strip() or text
+        return Compressed(text, compressed, self.name, rate, model,
+                          note="" if compressed != text else "no-op: the model kept every token")
+
+    def _compressor(self) -> Any:
+        key = (self.model, self.version)
+        with _lock:
+            if key not in _loaded:
+                _loaded[key] = self._load()
+            return _loaded[key]
+
+    def _load(self) -> Any:
+        try:
+            from llmlingua import PromptCompressor
+        except ImportError:
+            raise MissingDependency(f"{self.name} (the llmlingua package, torch and transformers)", "llmlingua") from None
+        from ..tokens import encoding_for_model
+
+        encoding_for_model("gpt-3.5-turbo")  # llmlingua counts with cl100k: load it from the bundled ranks
+        attempts = [{"local_files_only": True}]
+        if not os.environ.get("HF_HUB_OFFLINE"):
+            attempts.append({})
+        failure: Exception | None = None
+        for config in attempts:
+            try:
+                return PromptCompressor(model_name=self.model, device_map=self.device, model_config=dict(config),
+                                        use_llmlingua2=self.version == 2)
+            except (OSError, ValueError) as exc:
+                failure = exc
+        raise ModelUnavailable(
+            f"{self.name}: model {self.model!r} is not on this machine and could not be downloaded "
+            f"({type(failure).__name__}). Download it where there is network (e.g. `hf download {self.model} "
+            f"--local-dir ./models/{self.model.rsplit('/', 1)[-1]}`), then pass model='./models/…' or set "
+            f"{MODEL_ENV[self.version]}=./models/…. LLMLingua-2 folder names must contain "
+            f"'xlm-roberta-large' or 'bert-base-multilingual-cased' (llmlingua picks the word splitter by name).") from failure

@@ -1,0 +1,99 @@
+"""The compression methods by name, and ``METHOD[:RATE]`` specs (``format+selective:0.5`` chains)."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from dataclasses import dataclass
+
+from .base import Compressed, CompressionError, Compressor, check_rate
+from .examples import FewShotCompressor
+from .formats import FormatCompressor
+from .lingua import LinguaCompressor
+from .retrieval import RagCompressor
+from .selective import SelectiveCompressor
+
+TEXT_METHODS = ("format", "selective", "fewshot", "rag", "llmlingua2", "llmlingua")
+HISTORY_METHODS = ("window", "budget")  # window:N turns, budget:N tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One method of a spec: ``rate`` for text methods, ``amount`` (turns or tokens) for history ones."""
+
+    method: str
+    rate: float | None = None
+    amount: int | None = None
+
+
+def parse_spec(spec: str) -> tuple[Step, ...]:
+    """``"format+selective:0.5"`` -> steps; unknown methods and bad rates raise CompressionError."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise CompressionError("compress: say which method, e.g. --compress selective:0.5 "
+                               f"(methods: {', '.join(TEXT_METHODS + HISTORY_METHODS)})")
+    steps = []
+    for part in spec.split("+"):
+        name, _, value = part.strip().partition(":")
+        name = name.strip().lower()
+        if name in HISTORY_METHODS:
+            steps.append(Step(name, amount=_amount(name, value)))
+            continue
+        if name not in TEXT_METHODS:
+            near = difflib.get_close_matches(name, TEXT_METHODS + HISTORY_METHODS, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise CompressionError(f"compress: unknown method {name!r}; {hint}"
+                                   f"methods: {', '.join(TEXT_METHODS + HISTORY_METHODS)}")
+        rate = None
+        if value:
+            try:
+                rate = float(value)
+            except ValueError:
+                raise CompressionError(f"compress: {name}:{value} — the rate must be a number in (0, 1], "
+                                       f"the share of tokens to keep (e.g. {name}:0.5)") from None
+        steps.append(Step(name, rate=check_rate(rate, name)))
+    return tuple(steps)
+
+
+def _amount(name: str, value: str) -> int:
+    unit = "turns" if name == "window" else "tokens"
+    example = "window:6" if name == "window" else "budget:2000"
+    try:
+        amount = int(value)
+    except ValueError:
+        raise CompressionError(f"compress: {name} needs the number of {unit} to keep, e.g. {example}") from None
+    if amount < 1:
+        raise CompressionError(f"compress: {name} must keep at least 1 of its {unit}, e.g. {example}")
+    return amount
+
+
+@functools.cache
+def compressor(name: str) -> Compressor:
+    """The shared compressor for a text method name."""
+    if name == "llmlingua2":
+        return LinguaCompressor(version=2)
+    if name == "llmlingua":
+        return LinguaCompressor(version=1)
+    classes = {"format": FormatCompressor, "selective": SelectiveCompressor, "fewshot": FewShotCompressor,
+               "rag": RagCompressor}
+    if name not in classes:
+        parse_spec(name)  # raises the helpful error
+        raise CompressionError(f"compress: {name!r} works on conversations, not text: use compress_messages()")
+    return classes[name]()
+
+
+def compress(text: str, method: str = "selective", *, rate: float | None = None, query: str = "",
+             model: str = "gpt-4o") -> Compressed:
+    """Compress ``text`` with ``method`` (a name, or a spec like ``"format+selective:0.5"``).
+
+    >>> compress("Please make sure that you always answer politely.", "selective", rate=0.5).text  # doctest: +SKIP
+    """
+    steps = parse_spec(method)
+    if rate is not None:
+        steps = steps[:-1] + (Step(steps[-1].method, rate=check_rate(rate, steps[-1].method)),)
+    current, notes = text, []
+    for step in steps:
+        result = compressor(step.method).compress(current, rate=step.rate, query=query, model=model)
+        current = result.text
+        notes += [result.note] if result.note else []
+    label = "+".join(s.method for s in steps)
+    return Compressed(text, current, label, steps[-1].rate, model, note="; ".join(notes) if current == text or len(steps) == 1 else "")

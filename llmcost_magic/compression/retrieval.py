@@ -1,0 +1,59 @@
+"""RAG context trimming: drop near-duplicate chunks, then keep the most relevant ones that fit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..tokens import count_text_tokens
+from .base import Compressed, CompressionError, check_rate, check_text
+
+DEFAULT_RATE = 0.5
+DUPLICATE_SIMILARITY = 0.95
+_CHUNK_SPLIT = re.compile(r"\n\s*(?:-{3,}|={3,})\s*\n|\n\s*\n(?=\s*(?:\[\d+\]|Document\s+\d+|Source\s*[:：]|문서\s*\d+))", re.I)
+
+
+def trim_context(chunks: Sequence[str], query: str, *, budget_tokens: int, model: str = "gpt-4o",
+                 duplicate_similarity: float = DUPLICATE_SIMILARITY) -> list[int]:
+    """Indices (original order) of the chunks to keep: near-duplicates dropped, then by relevance to
+    ``query`` until ``budget_tokens`` is reached (the most relevant chunk is always kept)."""
+    if not chunks:
+        return []
+    from ..embedder import default_embedder
+
+    vectors = default_embedder().embed([query, *chunks])
+    relevance = vectors[1:] @ vectors[0]
+    order = sorted(range(len(chunks)), key=lambda i: (-float(relevance[i]), i))
+    kept: list[int] = []
+    used = 0
+    for i in order:
+        if any(float(vectors[1 + i] @ vectors[1 + j]) >= duplicate_similarity for j in kept):
+            continue  # a near-duplicate of a more relevant chunk already kept
+        tokens = count_text_tokens(chunks[i], model)
+        if kept and used + tokens > budget_tokens:
+            continue
+        kept.append(i)
+        used += tokens
+    return sorted(kept)
+
+
+class RagCompressor:
+    """Retrieved chunks (separated by ``---`` lines, or starting ``[1]``, ``Document 2``, ``Source:``)
+    are cut to ``rate`` of the tokens by relevance to the query. Every piece counts as a chunk: keep
+    instructions and the question in their own message or part."""
+
+    name = "rag"
+
+    def compress(self, text: str, *, rate: float | None = None, query: str = "", model: str = "gpt-4o") -> Compressed:
+        check_text(text, self.name)
+        rate = check_rate(rate, self.name) or DEFAULT_RATE
+        if not query.strip():
+            raise CompressionError("rag: needs the question to rank chunks by (query=...); in a policy it is the "
+                                   "last user message")
+        chunks = [c for c in _CHUNK_SPLIT.split(text) if c.strip()]
+        if len(chunks) < 2:
+            return Compressed(text, text, self.name, rate, model, note="no-op: fewer than two context chunks found")
+        budget = int(rate * count_text_tokens(text, model))
+        kept = trim_context(chunks, query, budget_tokens=budget, model=model)
+        note = "" if len(kept) < len(chunks) else "no-op: every chunk fits the budget and none is a duplicate"
+        return Compressed(text, "\n---\n".join(chunks[i].strip("\n") for i in kept), self.name, rate, model, note=note)
