@@ -37,6 +37,8 @@ __all__ = [
     "dashboard",
     "calibrate_threshold",
     "clear_cache",
+    "compress",
+    "compression_playground",
     "count_tokens",
     "estimate_cost",
     "ledger",
@@ -116,6 +118,25 @@ def calibrate_threshold(pairs: list[tuple[str, str, bool]], max_false_hit_rate: 
     from .policies.semantic_cache import calibrate_threshold as _calibrate
 
     return _calibrate(pairs, max_false_hit_rate=max_false_hit_rate)
+
+
+def compress(text: str, method: str = "selective", *, rate: float | None = None, query: str = "",
+             model: str = "gpt-4o") -> Any:
+    """Compress a prompt: ``method`` is ``format``, ``selective``, ``fewshot``, ``rag``, ``llmlingua2``,
+    ``llmlingua`` or a chain like ``"format+selective:0.5"``; ``rate`` is the share of tokens to keep.
+    Returns a :class:`~llmcost_magic.compression.Compressed` (``.text``, ``.tokens_before``,
+    ``.tokens_after``, ``.dropped``); ``llmcost_magic.compression.measure(result)`` gives its fidelity."""
+    from .compression import compress as _compress
+
+    return _compress(text, method, rate=rate, query=query, model=model)
+
+
+def compression_playground(prompt: str = "", **options: Any) -> Any:
+    """An interactive widget: a prompt box, a method, a rate slider; shows what was removed, tokens
+    before/after, dollars saved per 1,000 calls (``model=``) and fidelity measures."""
+    from .widgets.compression_playground import CompressionPlayground
+
+    return CompressionPlayground(prompt, **options)
 
 
 def load_ipython_extension(ip: InteractiveShell) -> None:

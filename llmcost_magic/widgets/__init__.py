@@ -1,1 +1,1 @@
-"""Notebook views: the live meter (and, later, the compression playground and dashboard)."""
+"""Notebook views: the live meter, the compression playground and the dashboard."""
