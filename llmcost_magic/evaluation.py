@@ -86,3 +86,53 @@ def batched_vs_separate(questions: Sequence[str], *, model: str = "gpt-4o-mini",
             {"pattern": "all questions in one call", "calls": batched.totals.calls, "input_tokens": batched.totals.input_tokens,
              "output_tokens": batched.totals.output_tokens, "cost_usd": batched.totals.cost_usd}]
     return pd.DataFrame(rows).set_index("pattern")
+
+
+def support_prompt(lang: str = "en", *, compact: bool = False) -> str:
+    """The cookbook's verbose customer-support system prompt (``lang`` "en" or "ko"); ``compact=True``
+    gives the hand-tightened Korean version that keeps every rule."""
+    from importlib import resources
+
+    name = f"support_prompt_{lang}{'_compact' if compact else ''}.txt"
+    return resources.files("llmcost_magic").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def evaluate_compression(specs: Iterable[str | None], *, items: Sequence[dict[str, Any]] | None = None,
+                         client: Any = None, model: str = "gpt-4.1-mini", system: str | None = None,
+                         compress_question: bool = False) -> pd.DataFrame:
+    """One row per compression spec (None: uncompressed): cost, accuracy and keyword retention on the
+    labelled set, each question asked under the verbose support system prompt.
+
+    The policy compresses the system prompt (where the money is). With ``compress_question=True`` the
+    question itself is compressed too: the stress test, since on the sandbox an answer is right only
+    as often as the words it needs survive (see ``sandbox.quality``).
+    """
+    from .compression import compress
+    from .sandbox import client as sandbox_client
+    from .sandbox import is_correct, load_eval_set
+
+    items = list(items or load_eval_set())
+    client = client or sandbox_client("openai")
+    system = system or support_prompt("en")
+    rows = []
+    for spec in specs:
+        kept_keywords = total_keywords = correct = 0
+        with meter(tag=f"compress:{spec or 'none'}", compress=spec) as m:
+            for item in items:
+                question = item["question"]
+                if spec and compress_question:
+                    question = compress(question, spec).text
+                keywords = item.get("keywords") or []
+                kept_keywords += sum(k.lower() in question.lower() for k in keywords)
+                total_keywords += len(keywords)
+                reply = client.chat.completions.create(model=model, messages=[
+                    {"role": "system", "content": system}, {"role": "user", "content": question}])
+                correct += is_correct(item, reply.choices[0].message.content or "")
+        t = m.totals
+        rows.append({"method": spec or "none", "input_tokens": t.input_tokens, "cost_usd": t.cost_usd,
+                     "saved_usd": t.saved_usd, "accuracy": correct / len(items),
+                     "keywords_kept": kept_keywords / total_keywords if total_keywords else 1.0})
+    table = pd.DataFrame(rows).set_index("method")
+    if "none" in table.index:
+        table["cost_vs_none"] = table["cost_usd"] / table.loc["none", "cost_usd"]
+    return table

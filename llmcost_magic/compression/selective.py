@@ -39,6 +39,7 @@ def _frequencies(lang: str) -> dict[str, float]:
     return get_frequency_dict(lang)
 
 
+@functools.lru_cache(maxsize=131072)
 def self_information(word: str) -> float:
     """Bits of information of ``word`` (higher = rarer = kept first), from wordfreq's lists."""
     core = word.strip(_EDGE_PUNCT).lower()
@@ -63,24 +64,31 @@ class SelectiveCompressor:
         pieces = _pieces(text)
         enc = encoding_for_model(model)
         query_words = {w.strip(_EDGE_PUNCT).lower() for w in query.split()}
-        cost = functools.lru_cache(maxsize=65536)(lambda w: len(enc.encode_ordinary(" " + w)))
-        total = sum(cost(p) for p, _ in pieces if not p.isspace())
-        target = rate * total
+        # One entry per distinct word (prompts repeat words a lot): (tokens, bits, always kept, capitalised, in query)
+        facts: dict[str, tuple[int, float, bool, bool, bool]] = {}
         removable: list[tuple[float, int, int]] = []  # (information, position, tokens)
         line_of: dict[int, int] = {}
         has_fixed_words: set[int] = set()  # lines with a word that is never dropped
-        at_sentence_start, line = True, 0
+        at_sentence_start, line, total = True, 0, 0
         for i, (piece, protected) in enumerate(pieces):
             if piece.isspace():
                 at_sentence_start = at_sentence_start or "\n" in piece
                 line += piece.count("\n")
                 continue
-            if not (protected or _keeps(piece, at_sentence_start) or piece.strip(_EDGE_PUNCT).lower() in query_words):
-                removable.append((self_information(piece), i, cost(piece)))
+            fact = facts.get(piece)
+            if fact is None:
+                always, capitalised = _kind(piece)
+                fact = facts[piece] = (len(enc.encode_ordinary(" " + piece)), self_information(piece), always,
+                                       capitalised, bool(query_words) and piece.strip(_EDGE_PUNCT).lower() in query_words)
+            tokens, bits, always, capitalised, in_query = fact
+            total += tokens
+            if not (protected or always or in_query or (capitalised and not at_sentence_start)):
+                removable.append((bits, i, tokens))
                 line_of[i] = line
             elif piece.strip(_EDGE_PUNCT) and not _BULLET.match(piece):
                 has_fixed_words.add(line)
             at_sentence_start = piece.endswith(_SENTENCE_END)
+        target = rate * total
         removable.sort()
         dropped, kept_tokens = set(), total
         for _, i, tokens in removable:
@@ -116,16 +124,17 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _keeps(word: str, at_sentence_start: bool) -> bool:
-    """Numbers, code, names and list markers are never dropped."""
+@functools.lru_cache(maxsize=131072)
+def _kind(word: str) -> tuple[bool, bool]:
+    """(always kept: number, code, acronym, list marker; capitalised)."""
     core = word.strip(_EDGE_PUNCT)
     if not core or _BULLET.match(word):
-        return True
+        return True, False
     if any(c.isdigit() for c in core) or _CODE_LIKE.search(core):
-        return True
+        return True, False
     if core.isupper() and sum(c.isalpha() for c in core) >= 2:
-        return True  # an acronym
-    return core[0].isupper() and not at_sentence_start  # a name (capitalised mid-sentence)
+        return True, False  # an acronym
+    return False, core[0].isupper()
 
 
 def _rebuild(pieces: list[tuple[str, bool]], dropped: set[int]) -> str:

@@ -47,8 +47,31 @@ def load_eval_set() -> tuple[dict[str, Any], ...]:
 
 
 def find_item(prompt: str) -> dict[str, Any] | None:
-    """The evaluation item whose question appears in the prompt, if any."""
-    return next((item for item in load_eval_set() if item["question"] in prompt), None)
+    """The evaluation item whose question appears in the prompt, if any; a compressed question is
+    recognised when at least half of its words are still there (the item with the most wins)."""
+    exact = next((item for item in load_eval_set() if item["question"] in prompt), None)
+    if exact is not None:
+        return exact
+    present = set(_words(prompt))
+    best, best_share = None, FUZZY_MATCH
+    for item in load_eval_set():
+        words = _question_words(item["question"])
+        share = sum(w in present for w in words) / len(words) if words else 0.0
+        if share >= best_share:
+            best, best_share = item, share
+    return best
+
+
+FUZZY_MATCH = 0.5
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip(".,:;!?'\"()[]“”‘’").lower() for w in text.split()]
+
+
+@functools.cache
+def _question_words(question: str) -> tuple[str, ...]:
+    return tuple(w for w in _words(question) if len(w) > 2)
 
 
 def p_correct(model: str, item: dict[str, Any], prompt: str) -> float:
