@@ -53,6 +53,7 @@ def named_entities(text: str) -> set[str]:
     for word in text.split():
         core = word.strip("\"'()[]{}<>.,;:!?…“”‘’「」")
         if core and _LATIN.match(core):
+            core = re.match(r"[A-Za-z][A-Za-z0-9]*", core).group()  # "Cloud의" -> "Cloud" (a Korean particle)
             acronym = core.isupper() and len(core) >= 2
             if acronym or (core[0].isupper() and not sentence_start):
                 found.add(core)
