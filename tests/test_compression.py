@@ -191,3 +191,12 @@ def test_compress_messages_keeps_roles_tools_images_and_cache_control():
     assert done.tokens_removed > 0 and done.parts == 2
     kept_system = compress_messages(messages, "selective:0.5", include_system=False)
     assert kept_system.body["messages"][0] == messages[0]
+
+
+def test_context_pasted_above_the_question_is_compressed_and_the_question_kept():
+    question = "How long do refunds take?"
+    messages = [{"role": "user", "content": POLICY_EN * 2 + "\n\n" + question}]
+    out = compress_messages(messages, "selective:0.5").body["messages"][0]["content"]
+    assert out.endswith("\n\n" + question) and len(out) < len(messages[0]["content"]) * 0.8
+    one_paragraph = [{"role": "user", "content": "Refunds? " * 40}]
+    assert compress_messages(one_paragraph, "selective:0.5").body["messages"] == one_paragraph  # nothing to tell apart

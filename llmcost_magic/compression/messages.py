@@ -2,8 +2,9 @@
 
 Only text is rewritten: roles, tool calls and results, images, documents and any block carrying
 ``cache_control`` are passed through unchanged, and a part that would come out empty keeps its
-original text, so no message is ever dropped by a text method. Short parts (under ``min_tokens``,
-such as the question itself) are left alone. History methods drop whole turns, and say so.
+original text, so no message is ever dropped by a text method. The question (the last paragraph of
+the last user message) and short parts (under ``min_tokens``) are left alone. History methods drop
+whole turns, and say so.
 """
 
 from __future__ import annotations
@@ -76,7 +77,11 @@ def _history(step: Step, body: dict[str, Any], key: str, model: str, result: Bod
 
 def _text_step(step: Step, endpoint: str, body: dict[str, Any], key: str, model: str, include_system: bool,
                min_tokens: int, result: BodyCompression) -> None:
-    query = _last_user_text(body.get(key))
+    last = _last_user_text(body.get(key))
+    # The question is the last paragraph of the last user message: it stays as written, and it is
+    # what few-shot and RAG trimming rank by. The rest of that message (pasted context) is compressed.
+    head, _, question = last.rpartition("\n\n")
+    query = question or last
     engine = compressor(step.method)
     changed = 0
 
@@ -84,6 +89,9 @@ def _text_step(step: Step, endpoint: str, body: dict[str, Any], key: str, model:
         nonlocal changed
         from ..tokens import count_text_tokens
 
+        if text == last and head:
+            compressed_head = rewrite(head)
+            return text if compressed_head == head else f"{compressed_head}\n\n{question}"
         if text == query or count_text_tokens(text, model) < min_tokens:
             return text  # the question and short parts stay as written
         try:
