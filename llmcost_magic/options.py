@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import shlex
 from dataclasses import dataclass
 
@@ -95,16 +96,6 @@ def _cell_parser() -> _Parser:
     return p
 
 
-def _compress_spec(text: str) -> str:
-    from .compression import CompressionError, parse_spec
-
-    try:
-        parse_spec(text)
-    except CompressionError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
 def _escapes(text: str) -> str:
     """A magic line cannot hold a newline: ``--stop "\\n\\n"`` means two newlines (also ``\\t``)."""
     return text.replace("\\n", "\n").replace("\\t", "\t")
@@ -123,14 +114,21 @@ def _positive_int(name: str):  # noqa: ANN202
     return parse
 
 
-def _duration(text: str) -> str:
-    from .policies.response_cache import parse_duration
+def _checked_by(module: str, function: str):  # noqa: ANN202
+    """An argparse type that keeps the text once ``module.function(text)`` accepts it (its ValueError
+    message becomes the usage error); the module is imported only when the option is used."""
+    def parse(text: str) -> str:
+        try:
+            getattr(importlib.import_module(module, __package__), function)(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
 
-    try:
-        parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+    return parse
+
+
+_duration = _checked_by(".policies.response_cache", "parse_duration")
+_compress_spec = _checked_by(".compression.methods", "parse_spec")
 
 
 def _threshold(text: str) -> float:
