@@ -133,6 +133,7 @@ def test_chained_specs_apply_in_order():
 def test_fidelity_measures_numbers_entities_keywords_and_similarity():
     result = compress(POLICY_EN, "selective", rate=0.5)
     f = measure(result)
+    assert result.fidelity == f
     assert f.numbers_kept == 1.0 and f.entities_kept >= 0.95
     assert 0 < f.keywords_kept <= 1 and f.similarity is not None and 0.5 < f.similarity <= 1.0
     assert f.token_reduction == pytest.approx(result.reduction)

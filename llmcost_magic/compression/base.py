@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..tokens import count_text_tokens
 
@@ -62,6 +62,14 @@ class Compressed:
     def segments(self) -> list[tuple[str, bool]]:
         """The original as (text, kept) runs, for showing what was removed."""
         return word_diff(self.original, self.text)
+
+    @property
+    def fidelity(self) -> Any:
+        """Its :class:`~llmcost_magic.compression.fidelity.Fidelity`: reduction, similarity, numbers,
+        names and keywords kept."""
+        from .fidelity import measure
+
+        return measure(self)
 
     @property
     def dropped(self) -> list[str]:
