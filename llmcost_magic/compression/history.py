@@ -63,7 +63,9 @@ def keep_within_budget(messages: Sequence[Message], budget_tokens: int, model: s
 @dataclass
 class HistorySummary:
     """Older turns replaced by a summary. ``summary_cost_usd`` is what the summarizing call cost;
-    ``saved_per_turn_usd`` what every later turn saves on input at ``chat_model``'s rate."""
+    ``saved_per_turn_usd`` what every later turn saves on input at ``chat_model``'s plain input rate:
+    an upper bound where the provider would have served those turns from its prompt cache (a cached
+    read costs 10-50% of the plain rate; notebook 03 measures the difference)."""
 
     messages: list[Message]
     summary: str
@@ -99,13 +101,18 @@ def summarize_history(messages: Sequence[Message], client: Any, *, summary_model
         response = client.messages.create(model=summary_model, max_tokens=max_summary_tokens, system=SUMMARY_INSTRUCTION,
                                           messages=[{"role": "user", "content": transcript}])
         summary = "".join(b.text for b in response.content if getattr(b, "type", "") == "text")
-        usage = Usage(input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens)
+        read = getattr(response.usage, "cache_read_input_tokens", 0) or 0
+        written = getattr(response.usage, "cache_creation_input_tokens", 0) or 0
+        usage = Usage(input_tokens=response.usage.input_tokens + read + written, cached_input_tokens=read,
+                      cache_write_tokens=written, output_tokens=response.usage.output_tokens)
     else:
         response = client.chat.completions.create(
             model=summary_model, max_tokens=max_summary_tokens,
             messages=[{"role": "system", "content": SUMMARY_INSTRUCTION}, {"role": "user", "content": transcript}])
         summary = response.choices[0].message.content or ""
-        usage = Usage(input_tokens=response.usage.prompt_tokens, output_tokens=response.usage.completion_tokens)
+        details = getattr(response.usage, "prompt_tokens_details", None)
+        usage = Usage(input_tokens=response.usage.prompt_tokens, cached_input_tokens=getattr(details, "cached_tokens", 0) or 0,
+                      output_tokens=response.usage.completion_tokens)
     note = f"Summary of the earlier conversation: {summary}"
     if anthropic or not head:  # keep user/assistant alternation where the API needs it
         summary_messages = [{"role": "user", "content": note}, {"role": "assistant", "content": "Understood."}]
