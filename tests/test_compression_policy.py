@@ -83,3 +83,21 @@ def test_the_magic_option_and_its_errors(shell):
     assert not bad.success and "did you mean 'selective'" in str(bad.error_in_exec or bad.error_before_exec)
     keep = shell.run_cell("%%llmcost --compress-keep-system\nx = 1")
     assert not keep.success and "only applies with --compress" in str(keep.error_before_exec or keep.error_in_exec)
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_history_summary_is_a_metered_call_that_keeps_facts(provider):
+    from llmcost_magic.compression import summarize_history
+
+    messages = [{"role": "system", "content": "You are a support agent."}] if provider == "openai" else []
+    for i in range(8):
+        messages += [{"role": "user", "content": f"Turn {i}. My order number is A-10{i}. Thanks."},
+                     {"role": "assistant", "content": "Noted, thank you. " * 20}]
+    with meter() as m:
+        summary = summarize_history(messages, client(provider), summary_model="gpt-4.1-nano" if provider == "openai"
+                                    else "claude-haiku-4-5", chat_model="gpt-4.1", keep_last=2)
+    assert m.totals.calls == 1 and summary.summary_cost_usd == pytest.approx(m.totals.cost_usd)
+    assert summary.tokens_after < summary.tokens_before / 2 and "A-10" in summary.summary
+    assert summary.messages[-4:] == messages[-4:] and 0 < summary.break_even_turns < 1
+    roles = [msg["role"] for msg in summary.messages]
+    assert roles[:3] == (["system", "system", "user"] if provider == "openai" else ["user", "assistant", "user"])
