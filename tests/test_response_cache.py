@@ -259,3 +259,14 @@ def test_redis_unreachable_says_so():
 
     with pytest.raises(llmcost_magic.LLMCostError, match="Cannot reach Redis"):
         open_store("redis://127.0.0.1:1/0")
+
+
+@pytest.mark.parametrize(("new", "cached", "reason"), [
+    ("How do I reset my password? Thanks!", "How do I reset my password?", None),  # a sentence start is not a name
+    ("Where is the Seoul office?", "Where is the Busan office?", "different names"),
+    ("Refund for order 42?", "Refund for order 43?", "different numbers"),
+])
+def test_semantic_guard_reasons(new, cached, reason):
+    from llmcost_magic.policies.semantic_cache import why_not_same
+
+    assert why_not_same(new, cached) == reason

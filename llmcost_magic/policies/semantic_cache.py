@@ -69,8 +69,12 @@ def _words(text: str) -> list[str]:
 
 
 def _proper_nouns(text: str) -> set[str]:
-    words = _WORD.findall(text)
-    return {w.lower() for i, w in enumerate(words) if i > 0 and w[:1].isupper() and w.lower() not in _STOP}
+    """Capitalised words that do not start a sentence ("Thanks!" after a question is not a name)."""
+    names = set()
+    for sentence in re.split(r"(?<=[.!?。])\s+", text):
+        words = _WORD.findall(sentence)
+        names.update(w.lower() for w in words[1:] if w[:1].isupper() and w.lower() not in _STOP)
+    return names
 
 
 def _content(words: list[str]) -> set[str]:
