@@ -37,3 +37,12 @@ def test_no_submodule_shadows_a_public_name():
             importlib.import_module(module.name)
     for name in llmcost_magic.__all__:
         assert not isinstance(getattr(llmcost_magic, name), types.ModuleType), f"llmcost_magic.{name} is shadowed by a submodule"
+
+
+def test_both_course_tables_list_every_notebook():
+    root = Path(__file__).parent.parent
+    notebooks = sorted(p.name for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for readme, prefix in ((root / "README.md", "notebooks/"), (root / "notebooks" / "README.md", "")):
+        text = readme.read_text(encoding="utf-8")
+        missing = [name for name in notebooks if f"]({prefix}{name})" not in text]
+        assert not missing, f"{readme.relative_to(root)} does not link {missing}"
