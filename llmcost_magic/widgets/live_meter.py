@@ -22,7 +22,7 @@ _STYLE = (
 
 def _cells(t: Totals, currency: str, fx: float) -> list[tuple[str, str]]:
     cells = [
-        ("calls", f"{t.calls}"),
+        ("call" if t.calls == 1 else "calls", f"{t.calls}"),
         ("input", tokens(t.input_tokens)),
         ("cached", tokens(t.cached_input_tokens)),
         ("output", tokens(t.output_tokens)),
