@@ -1,4 +1,5 @@
-"""Issue 5 targets: built-in compressors >= 1 MB/s on English and Korean text; at rate 0.5 they keep
+"""Issue 5 targets: built-in compressors >= 1 MB/s on English and Korean text (fewshot and rag are bound by
+the offline embedder, wordllama: they are reported, not held to it); at rate 0.5 they keep
 >= 95% of numbers and named entities. Also: ratio and fidelity at rates 0.3 / 0.5 / 0.7 per method,
 accuracy with and without compression on the sandbox's labelled set, and LLMLingua-2 time per
 2,000-token prompt where a model is available. Baseline in the same run: tiktoken counting the same text."""
@@ -42,13 +43,28 @@ def baseline_mb_s(text: str) -> float:
     return len(big.encode()) / (time.perf_counter() - t0) / 1e6
 
 
+def examples_corpus(lang: str) -> str:
+    """Few-shot examples (the labelled set's questions and answers) for the fewshot method."""
+    from llmcost_magic.sandbox import load_eval_set
+
+    items = [i for i in load_eval_set() if (i["lang"] == "ko") == (lang == "ko")] or list(load_eval_set())
+    return "\n\n".join(f"Example: {i['question']} -> {i['answer']}" for i in items)
+
+
+def chunks_corpus(lang: str) -> str:
+    """Retrieved chunks (the support prompt's paragraphs, separated by ---) for the rag method."""
+    return "\n---\n".join(p for p in support_prompt(lang).split("\n") if p.strip())
+
+
 def speed_table() -> None:
     rows = []
+    query = {"en": "How long do refunds take?", "ko": "환불은 얼마나 걸리나요?"}
     for lang in ("en", "ko"):
         text = corpus(lang)
         base = baseline_mb_s(text)
-        for method, rate in (("format", None), ("selective", 0.5), ("format+selective", 0.5)):
-            mb_s = throughput(method, text, rate)
+        for method, rate, sample in (("format", None, text), ("selective", 0.5, text), ("format+selective", 0.5, text),
+                                     ("fewshot", 0.3, examples_corpus(lang)), ("rag", 0.3, chunks_corpus(lang))):
+            mb_s = throughput(method, sample, rate, query[lang])
             rows.append({"lang": lang, "method": method, "MB/s": round(mb_s, 2), "tiktoken MB/s": round(base, 1),
                          "vs counting": f"x{base / mb_s:.1f} slower", "target >= 1 MB/s": mb_s >= TARGET_MB_S})
     print(pd.DataFrame(rows).to_string(index=False))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..tokens import count_text_tokens
 from .base import Compressed, CompressionError, check_rate, check_text
 
@@ -25,13 +27,15 @@ def trim_context(chunks: Sequence[str], query: str, *, budget_tokens: int, model
     relevance = vectors[1:] @ vectors[0]
     order = sorted(range(len(chunks)), key=lambda i: (-float(relevance[i]), i))
     kept: list[int] = []
+    kept_vectors = np.empty((len(chunks), vectors.shape[1]), dtype=vectors.dtype)  # rows 0..len(kept)-1 in use
     used = 0
     for i in order:
-        if any(float(vectors[1 + i] @ vectors[1 + j]) >= duplicate_similarity for j in kept):
-            continue  # a near-duplicate of a more relevant chunk already kept
         tokens = count_text_tokens(chunks[i], model)
         if kept and used + tokens > budget_tokens:
             continue
+        if kept and float((kept_vectors[: len(kept)] @ vectors[1 + i]).max()) >= duplicate_similarity:
+            continue  # a near-duplicate of a more relevant chunk already kept
+        kept_vectors[len(kept)] = vectors[1 + i]
         kept.append(i)
         used += tokens
     return sorted(kept)
