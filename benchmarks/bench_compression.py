@@ -97,6 +97,21 @@ def accuracy_table() -> None:
     print(evaluate_compression(specs, compress_question=True).round(4).to_string())
 
 
+def playground_recompute() -> None:
+    """What one slider step costs the kernel (uncached: each rate is new)."""
+    from llmcost_magic.widgets.compression_playground import CompressionPlayground
+
+    pg = CompressionPlayground(support_prompt("en"), rate=0.5)
+    samples = []
+    for step in range(10, 100, 5):
+        t0 = time.perf_counter()
+        pg.rate.value = step / 100
+        samples.append((time.perf_counter() - t0) * 1e3)
+    samples.sort()
+    print(f"playground slider step (selective, {pg.last.tokens_before}-token prompt, fidelity included): "
+          f"p50 {samples[len(samples) // 2]:.1f} ms, max {samples[-1]:.1f} ms (target: under 100 ms, the kernel stays responsive)")
+
+
 def llmlingua_time() -> None:
     model = os.environ.get("LLMCOST_LLMLINGUA2_MODEL")
     if not model:
@@ -120,4 +135,5 @@ def main() -> None:
     speed_table()
     fidelity_table()
     accuracy_table()
+    playground_recompute()
     llmlingua_time()
