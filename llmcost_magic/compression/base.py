@@ -36,6 +36,14 @@ def check_text(text: object, method: str) -> str:
     return text
 
 
+def check_query(query: str, method: str, purpose: str) -> str:
+    """Methods that rank by relevance need the question."""
+    if not query.strip():
+        raise CompressionError(f"{method}: needs the question {purpose} (query=...); in a policy it is the last "
+                               f"paragraph of the last user message")
+    return query
+
+
 @dataclass(slots=True)
 class Compressed:
     """A compressed text, its token counts (for ``model``) and, on demand, what was removed."""

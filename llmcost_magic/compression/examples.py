@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .base import Compressed, CompressionError, check_rate, check_text
+from .base import Compressed, CompressionError, check_query, check_rate, check_text
 
 DEFAULT_RATE = 0.5
 _EXAMPLE_START = re.compile(r"^\s*(?:#+\s*)?(?:Example|Q:|Question:|Input:|User:|예시|예제|질문[:：])", re.I)
@@ -34,9 +34,7 @@ class FewShotCompressor:
     def compress(self, text: str, *, rate: float | None = None, query: str = "", model: str = "gpt-4o") -> Compressed:
         check_text(text, self.name)
         rate = check_rate(rate, self.name) or DEFAULT_RATE
-        if not query.strip():
-            raise CompressionError("fewshot: needs the question the examples are for (query=...); in a policy "
-                                   "it is the last user message")
+        check_query(query, self.name, "the examples are for")
         blocks = re.split(r"\n\s*\n", text)
         example_ids = [i for i, block in enumerate(blocks) if _EXAMPLE_START.match(block)]
         if len(example_ids) < 2:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..tokens import count_text_tokens
-from .base import Compressed, CompressionError, check_rate, check_text
+from .base import Compressed, check_query, check_rate, check_text
 
 DEFAULT_RATE = 0.5
 DUPLICATE_SIMILARITY = 0.95
@@ -51,9 +51,7 @@ class RagCompressor:
     def compress(self, text: str, *, rate: float | None = None, query: str = "", model: str = "gpt-4o") -> Compressed:
         check_text(text, self.name)
         rate = check_rate(rate, self.name) or DEFAULT_RATE
-        if not query.strip():
-            raise CompressionError("rag: needs the question to rank chunks by (query=...); in a policy it is the "
-                                   "last user message")
+        check_query(query, self.name, "to rank chunks by")
         chunks = [c for c in _CHUNK_SPLIT.split(text) if c.strip()]
         if len(chunks) < 2:
             return Compressed(text, text, self.name, rate, model, note="no-op: fewer than two context chunks found")
