@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("llmlingua", reason="needs the llmlingua extra: pip install 'llmcost-magic[llmlingua]'")
 
 from llmcost_magic import meter  # noqa: E402
-from llmcost_magic.compression import LinguaCompressor, ModelUnavailable, compress  # noqa: E402
+from llmcost_magic.compression import LinguaCompressor, ModelUnavailable  # noqa: E402
 from llmcost_magic.sandbox import client  # noqa: E402
 
 CORPUS = ["The invoice 42 is due tomorrow, please pay it before noon.",
