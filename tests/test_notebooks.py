@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 KEY_TAG = "key-numbers"
+SETUP = "%load_ext llmcost_magic\nfrom llmcost_magic.cookbook import openai_client, anthropic_client"
 
 # What legitimately differs from run to run; nothing else in a key-numbers cell may.
 _VARIES = [
@@ -80,6 +81,8 @@ def test_notebook_shape(path):
     assert tagged, f"{path.name}: tag the cells holding its key results with {KEY_TAG!r} (cell metadata tags)"
     empty = [i for i in tagged if not any(_output_text(o).strip() for o in nb.cells[i].get("outputs", []))]
     assert not empty, f"{path.name}: key-numbers cells {empty} have no committed output: run `make notebooks`"
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert first_code.source.strip() == SETUP, f"{path.name}: the first code cell must be the cookbook's two-line setup"
     last = nb.cells[-1]
     assert last.cell_type == "markdown" and re.match(r"#+\s*What you learned", last.source.strip()), \
         f"{path.name} must end with a 'What you learned' markdown cell"
