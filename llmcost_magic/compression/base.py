@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from ..tokens import count_text_tokens
 
-_WORDS = re.compile(r"\S+|\s+")
+_WORDS = re.compile(r"\w+|[^\w\s]+|\s+")  # words and punctuation apart: "$29." keeps "$29" when only "." moved
 
 
 class CompressionError(ValueError):
