@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..pricing import price_for, price_usage
+from ..pricing import estimate_cost, price_usage
 from ..records import Usage
 from ..tokens import count_tokens
 from .base import CompressionError
@@ -76,8 +76,7 @@ class HistorySummary:
 
     @property
     def saved_per_turn_usd(self) -> float:
-        rate = price_for(self.chat_model).rates_for(self.tokens_before).input  # dollars per token
-        return (self.tokens_before - self.tokens_after) * rate
+        return input_dollars_saved(self.chat_model, self.tokens_before, self.tokens_after)
 
     @property
     def break_even_turns(self) -> float:
@@ -121,6 +120,12 @@ def summarize_history(messages: Sequence[Message], client: Any, *, summary_model
     new = head + summary_messages + [m for turn in turns[-keep_last:] for m in turn]
     cost = price_usage(summary_model, usage).usd or 0.0
     return HistorySummary(new, summary, cost, tokens_before, count_tokens(new, model=chat_model), chat_model)
+
+
+def input_dollars_saved(model: str, tokens_before: int, tokens_after: int) -> float:
+    """What sending ``tokens_after`` input tokens instead of ``tokens_before`` saves on ``model``, at its
+    plain input rate (each side priced in its own long-context tier)."""
+    return estimate_cost(model, tokens_before, 0) - estimate_cost(model, tokens_after, 0)
 
 
 def _is_tool_result(message: Message) -> bool:

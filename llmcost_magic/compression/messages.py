@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..tokens import count_text_tokens, count_tokens
 from .base import CompressionError
 from .history import keep_last_turns, keep_within_budget
 from .methods import Step, compressor, parse_spec
@@ -61,8 +62,6 @@ def _history(step: Step, body: dict[str, Any], key: str, model: str, result: Bod
     messages = body.get(key)
     if not isinstance(messages, list):
         return
-    from ..tokens import count_tokens
-
     before = count_tokens(messages, model=model)
     kept = keep_last_turns(messages, step.amount) if step.method == "window" else keep_within_budget(messages, step.amount, model)
     if len(kept) == len(messages):
@@ -87,8 +86,6 @@ def _text_step(step: Step, endpoint: str, body: dict[str, Any], key: str, model:
 
     def rewrite(text: str) -> str:
         nonlocal changed
-        from ..tokens import count_text_tokens
-
         if text == last and head:
             compressed_head = rewrite(head)
             return text if compressed_head == head else f"{compressed_head}\n\n{question}"

@@ -16,9 +16,9 @@ import ipywidgets as widgets
 
 from ..compression import TEXT_METHODS, CompressionError, compress, measure
 from ..compression.base import Compressed
+from ..compression.history import input_dollars_saved
 from ..display import money
 from ..errors import LLMCostError
-from ..pricing import price_for
 
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-5", "claude-haiku-4-5")
 _REMOVED = "background:#fde2e2;color:#a33;text-decoration:line-through"
@@ -85,8 +85,7 @@ def highlight(result: Compressed) -> str:
 
 
 def _stats_html(result: Compressed, fidelity: Any, calls: int) -> str:
-    rate = price_for(result.model).rates_for(result.tokens_before).input  # dollars per input token
-    saved = (result.tokens_before - result.tokens_after) * rate * calls
+    saved = input_dollars_saved(result.model, result.tokens_before, result.tokens_after) * calls
     similarity = "n/a" if fidelity.similarity is None else f"{fidelity.similarity:.3f}"
     cells = [("tokens", f"{result.tokens_before:,} → {result.tokens_after:,}"), ("reduction", f"{result.reduction:.0%}"),
              (f"saved per {calls:,} calls", money(saved)), ("similarity", similarity),
