@@ -87,9 +87,20 @@ def test_llmlingua2_as_a_policy_through_the_sdk(tiny_models, monkeypatch):
     assert rec.saved_by == "compression" and rec.input_tokens_before > rec.usage.input_tokens
 
 
-def test_a_model_that_is_not_here_fails_with_the_fix(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_a_model_that_is_not_here_fails_with_the_fix_and_no_download(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # even where the hub is allowed, nothing is fetched
+    from transformers.utils import hub
+
+    real, asked = hub.hf_hub_download, []
+
+    def local_only(*args, **kwargs):
+        asked.append(kwargs.get("local_files_only"))
+        assert kwargs.get("local_files_only"), f"tried to reach the model hub: {args}"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hub, "hf_hub_download", local_only)
     with pytest.raises(ModelUnavailable) as info:
         LinguaCompressor(version=2, model="nobody/no-such-model").compress(TEXT)
     message = str(info.value)
     assert "nobody/no-such-model" in message and "LLMCOST_LLMLINGUA2_MODEL" in message and "local-dir" in message
+    assert "never downloads" in message and asked and all(asked)

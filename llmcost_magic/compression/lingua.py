@@ -1,7 +1,7 @@
 """LLMLingua and LLMLingua-2 through the ``llmlingua`` package (extra ``llmlingua``: torch, transformers).
 
-Models load from a local folder or the Hugging Face cache first; a download is tried only when
-``HF_HUB_OFFLINE`` is not set. When neither works the error names the extra, the model and how to
+Models load only from a local folder or the Hugging Face cache (``local_files_only``): nothing is
+downloaded at run time. When the model is not there the error names the extra, the model and how to
 point at a local copy (``model=`` or ``LLMCOST_LLMLINGUA2_MODEL`` / ``LLMCOST_LLMLINGUA_MODEL``).
 """
 
@@ -65,19 +65,14 @@ class LinguaCompressor:
         from ..tokens import encoding_for_model
 
         encoding_for_model("gpt-3.5-turbo")  # llmlingua counts with cl100k: load it from the bundled ranks
-        attempts = [{"local_files_only": True}]
-        if not os.environ.get("HF_HUB_OFFLINE"):
-            attempts.append({})
-        failure: Exception | None = None
-        for config in attempts:
-            try:
-                return PromptCompressor(model_name=self.model, device_map=self.device, model_config=dict(config),
-                                        use_llmlingua2=self.version == 2)
-            except (OSError, ValueError) as exc:
-                failure = exc
-        raise ModelUnavailable(
-            f"{self.name}: model {self.model!r} is not on this machine and could not be downloaded "
-            f"({type(failure).__name__}). Download it where there is network (e.g. `hf download {self.model} "
-            f"--local-dir ./models/{self.model.rsplit('/', 1)[-1]}`), then pass model='./models/…' or set "
-            f"{MODEL_ENV[self.version]}=./models/…. LLMLingua-2 folder names must contain "
-            f"'xlm-roberta-large' or 'bert-base-multilingual-cased' (llmlingua picks the word splitter by name).") from failure
+        try:  # never a model hub at run time: a local folder or the Hugging Face cache only
+            return PromptCompressor(model_name=self.model, device_map=self.device,
+                                    model_config={"local_files_only": True}, use_llmlingua2=self.version == 2)
+        except (OSError, ValueError) as failure:
+            raise ModelUnavailable(
+                f"{self.name}: model {self.model!r} is not on this machine ({type(failure).__name__}); llmcost_magic "
+                f"never downloads models at run time. Download it where there is network (e.g. `hf download {self.model} "
+                f"--local-dir ./models/{self.model.rsplit('/', 1)[-1]}`), then pass model='./models/…' or set "
+                f"{MODEL_ENV[self.version]}=./models/…. LLMLingua-2 folder names must contain "
+                f"'xlm-roberta-large' or 'bert-base-multilingual-cased' (llmlingua picks the word splitter by name)."
+            ) from failure
