@@ -38,12 +38,18 @@ COLUMNS = (
 
 FLUSH_SECONDS = 0.2
 FLUSH_ROWS = 256
-_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
+_MIGRATIONS: dict[str, Callable[[sqlite3.Connection], None]] = {}
 
 
 def _migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
-    """Register a schema step. Steps are append-only: never edit one that has shipped."""
-    _MIGRATIONS.append(fn)
+    """Register a schema step under its function's name (the key recorded in ``_migrations``).
+
+    Steps run in registration order and are append-only: never edit or rename one that has shipped.
+    Keyed by name, a step added between two others (two branches merged) still runs exactly once.
+    """
+    if fn.__name__ in _MIGRATIONS:
+        raise ValueError(f"two ledger migrations are named {fn.__name__}")
+    _MIGRATIONS[fn.__name__] = fn
     return fn
 
 
@@ -120,15 +126,24 @@ class Ledger:
         atexit.register(_flush_at_exit, weakref.ref(self))
 
     def _migrate(self) -> None:
+        """Run the steps this file has not seen, safely when several processes open it at once.
+
+        Each step runs in its own ``BEGIN IMMEDIATE`` transaction (one writer at a time; the others wait
+        on the busy timeout) and re-reads what is done inside it, so a step another process has just
+        applied is skipped instead of failing with "table already exists" or "duplicate column".
+        """
         db = self._db
-        db.execute("CREATE TABLE IF NOT EXISTS _migrations (step INTEGER PRIMARY KEY, name TEXT)")
-        done = {row[0] for row in db.execute("SELECT step FROM _migrations")}
-        for step, fn in enumerate(_MIGRATIONS, start=1):
-            if step not in done:
-                with db:
-                    db.execute("BEGIN")
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (step INTEGER PRIMARY KEY, name TEXT)")
+        if _MIGRATIONS.keys() <= {row[0] for row in db.execute("SELECT name FROM _migrations")}:
+            return  # the usual case: nothing to do, no write lock taken
+        for name, fn in _MIGRATIONS.items():
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone() is None:
                     fn(db)
-                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (step, fn.__name__))
+                    db.execute("INSERT INTO _migrations (name) VALUES (?)", (name,))
 
     def record(self, rec: CallRecord) -> None:
         """Add one call (committed with the next flush). Never stores headers, keys or message content."""

@@ -94,3 +94,43 @@ def test_rows_reach_disk_when_a_meter_closes(tmp_path):
     with meter(ledger=ledger):
         client("openai").chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 1
+
+
+_OPEN_AT = """
+import sys, time
+from llmcost_magic.sqlite_ledger import Ledger
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+ledger = Ledger(sys.argv[1])
+ledger.close()
+"""
+
+
+def test_processes_opening_a_new_ledger_at_once_all_succeed(tmp_path):
+    """A room of kernels starting on one shared ledger file: creating and migrating it is race-free."""
+    import subprocess
+    import sys
+
+    for attempt in range(3):
+        path = tmp_path / f"shared-{attempt}.sqlite3"
+        start = time.time() + 1.5  # every process imports first, then they open the file together
+        procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AT, str(path), str(start)],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)
+        names = [row[0] for row in Ledger(path).query("SELECT name FROM _migrations ORDER BY step")]
+        assert names == list(sqlite_ledger._MIGRATIONS)
+
+
+def test_migrations_are_keyed_by_name(tmp_path):
+    """A step registered between two shipped ones (two branches merged) still runs exactly once."""
+    path = tmp_path / "l.sqlite3"
+    Ledger(path).close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM _migrations WHERE name = '_m003_batches'")
+    db.execute("DROP TABLE batches")
+    db.commit()
+    again = Ledger(path)
+    assert again.query("SELECT COUNT(*) FROM batches")[0][0] == 0
+    assert again.query("SELECT COUNT(*) FROM _migrations")[0][0] == len(sqlite_ledger._MIGRATIONS)
