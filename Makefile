@@ -12,15 +12,23 @@ OLDEST_SDKS = 'openai==1.40.0' 'anthropic==0.40.0' 'httpx==0.27.2'
 # torch first, pinned to the CPU build this machine kind ships (unpinned, pip would fetch GBs of CUDA).
 TORCH  ?= torch==2.13.0
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The cookbook alone: the package, both SDKs, the offline embedder, JupyterLab (no torch, no test tools).
+$(BIN)/.lab-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[cookbook]'
+	touch $@
+
+# Everything the tests need, LLMLingua's torch included.
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet '$(TORCH)'
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 ## JupyterLab on the cookbook; runs on the offline sandbox when no API key is set.
-lab: $(BIN)/.installed
+lab: $(BIN)/.lab-installed
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(OLDEST)/bin/.installed: pyproject.toml
