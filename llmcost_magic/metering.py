@@ -239,6 +239,9 @@ class Meter:
     def close(self) -> None:
         """Commit this meter's rows to the ledger now (the end of a cell or a ``with`` block), and
         send the calls deferred by ``batch=True`` as batches."""
+        from .intercept.open_calls import close_where
+
+        close_where(meter=self)  # responses handed out and never read to their end: recorded as closed
         if self.deferred and not self.batch_jobs:
             from .batch import submit_deferred
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import sqlite3
+import sys
 import threading
 import time
 import uuid
@@ -254,6 +255,9 @@ class Ledger:
 def _flush_at_exit(ref: weakref.ReferenceType[Ledger]) -> None:
     ledger = ref()
     if ledger is not None:
+        open_calls = sys.modules.get("llmcost_magic.intercept.open_calls")
+        if open_calls is not None:  # record the responses never read before the ledger closes
+            open_calls.close_where()
         try:
             ledger.close()
         except LedgerError:

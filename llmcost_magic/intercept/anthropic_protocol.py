@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..records import Usage
 from ..tokens import count_text_tokens, count_tokens
-from .call import Call, Parsed
+from .call import Call, Parsed, loads_or_none
 
 PROVIDER = "anthropic"
 ENDPOINTS = {"/messages": "messages"}
@@ -40,9 +39,12 @@ def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
     finish = None
     for raw in payloads:
         if b'"message_start"' in raw[:40]:
-            start = json.loads(raw).get("message") or {}
+            event = loads_or_none(raw)
+            start = (event.get("message") or {}) if isinstance(event, dict) else start
         elif b'"message_delta"' in raw[:40]:
-            event = json.loads(raw)
+            event = loads_or_none(raw)
+            if not isinstance(event, dict):  # cut inside the final usage: counted from the text below
+                continue
             delta.update(event.get("usage") or {})
             finish = (event.get("delta") or {}).get("stop_reason") or finish
     if not start:
@@ -59,8 +61,8 @@ def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
 def _streamed_text(payloads: list[bytes]) -> list[str]:
     texts = []
     for raw in payloads:
-        if b'"content_block_delta"' in raw[:40]:
-            d = json.loads(raw).get("delta") or {}
+        if b'"content_block_delta"' in raw[:40] and isinstance(event := loads_or_none(raw), dict):
+            d = event.get("delta") or {}
             texts.append(d.get("text") or d.get("partial_json") or d.get("thinking") or "")
     return texts
 

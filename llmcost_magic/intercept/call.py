@@ -60,6 +60,14 @@ class Parsed:
     estimated: bool = False
 
 
+def loads_or_none(raw: bytes) -> Any:
+    """One SSE payload or body as JSON, or None when it is cut or malformed (a stream may end mid-event)."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 def json_body(content: bytes) -> dict[str, Any] | None:
     """The request's JSON object, or None for anything else (multipart uploads, empty bodies)."""
     if not content or content[:1] != b"{":

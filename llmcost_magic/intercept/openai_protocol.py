@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..records import Usage
 from ..tokens import count_text_tokens, count_tokens
-from .call import Call, Parsed
+from .call import Call, Parsed, loads_or_none
 
 PROVIDER = "openai"
 # Path suffix -> endpoint name. Suffixes, so any base_url prefix (proxies, Azure, the sandbox) matches.
@@ -51,7 +50,9 @@ def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
     for raw in reversed(payloads):
         if b'"usage"' not in raw:
             continue
-        event = json.loads(raw)
+        event = loads_or_none(raw)
+        if not isinstance(event, dict):  # cut inside the usage event: fall back to counting
+            continue
         if endpoint == "responses":
             event = event.get("response") or {}
         usage = _usage(event.get("usage"))
@@ -61,13 +62,13 @@ def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
             return parsed
     texts, model = [], None
     for raw in payloads:
-        if raw == b"[DONE]":
+        event = loads_or_none(raw) if raw != b"[DONE]" else None
+        if not isinstance(event, dict):
             continue
-        event = json.loads(raw)
         model = model or event.get("model")
         for choice in event.get("choices") or ():
             delta = choice.get("delta") or {}
-            texts.append(delta.get("content") or "")
+            texts.append(delta.get("content") or choice.get("text") or "")  # chat delta, or legacy completions text
             for tool_call in delta.get("tool_calls") or ():
                 fn = tool_call.get("function") or {}
                 texts.append((fn.get("name") or "") + (fn.get("arguments") or ""))
@@ -78,8 +79,8 @@ def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
 
 def _last_finish(payloads: list[bytes]) -> str | None:
     for raw in reversed(payloads):
-        if b'"finish_reason":"' in raw.replace(b" ", b""):
-            for choice in json.loads(raw).get("choices") or ():
+        if b'"finish_reason":"' in raw.replace(b" ", b"") and isinstance(event := loads_or_none(raw), dict):
+            for choice in event.get("choices") or ():
                 if choice.get("finish_reason"):
                     return choice["finish_reason"]
     return None

@@ -6,6 +6,7 @@ logic exists once. Nothing here may break the user's call: failures are reported
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from types import ModuleType
@@ -23,6 +24,7 @@ from .call import Call, Parsed, json_body
 from .rewrite import rewrite, with_body
 
 MAX_FALLBACK_STEPS = 3
+STOPPED_NOTE = "stopped after sending: the provider may bill it"
 _ROUTES: list[tuple[str, str, ModuleType]] = [
     (suffix, endpoint, adapter)
     for adapter in (anthropic_protocol, openai_protocol)
@@ -102,26 +104,46 @@ def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
 
 
 def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector, outcome: str) -> None:
-    """Meter a response whose body has been read (``outcome``: ok, cut or closed)."""
+    """Meter a response whose body has been read (``outcome``: ok, cut, closed, cancelled, interrupted).
+
+    Record first: the row is written (and the call's reservations settled) before anything that
+    may fail after it, and a parse or pricing failure still leaves an estimated row.
+    """
+    parsed, complete = None, False
     try:
         collector.finish()
-        adapter = ADAPTERS[call.provider]
-        if status_code >= 400:
-            record = _record(call, Usage(), 0.0, status=f"http_{status_code}")
-        else:
-            parsed = _parse(adapter, call, collector)
+        if status_code < 400:
+            parsed = _parse(ADAPTERS[call.provider], call, collector)
             # A stream whose final usage arrived is complete, however the reader stopped (the SDKs
             # close the response at [DONE] without reading on).
             complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated)
-            record = _priced(adapter, call, parsed, "ok" if complete else outcome)
-            if call.cache_hit is not None:
-                _as_cache_hit(record, call.cache_hit)
-            elif meter.cache is not None:
-                meter.cache.remember(call, status_code, parsed, collector.body, collector.content_type,
-                                     "ok" if complete else outcome)
-        meter.record(record, call)
+    except Exception as exc:  # noqa: BLE001 - an unreadable answer is still a sent call: estimate it
+        meter.report_failure(exc)
+        parsed = Parsed()
+    meter.record(_record_for(meter, call, status_code, parsed, "ok" if complete else outcome), call)
+    if parsed is not None and call.cache_hit is None and meter.cache is not None:
+        try:
+            meter.cache.remember(call, status_code, parsed, collector.body, collector.content_type,
+                                 "ok" if complete else outcome)
+        except Exception as exc:  # noqa: BLE001 - a cache that cannot store is only a cache miss later
+            meter.report_failure(exc)
+
+
+def _record_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, status: str) -> CallRecord:
+    """The call's row; never raises (a row that cannot be priced is kept with its cost unknown)."""
+    if parsed is None:
+        return _record(call, Usage(), 0.0, status=f"http_{status_code}")
+    adapter = ADAPTERS[call.provider]
+    try:
+        record = _priced(adapter, call, parsed, status)
+        if status in ("cancelled", "interrupted"):
+            record.note = "; ".join(n for n in (record.note, STOPPED_NOTE) if n)
+        if call.cache_hit is not None:
+            _as_cache_hit(record, call.cache_hit)
+        return record
     except Exception as exc:  # noqa: BLE001
         meter.report_failure(exc)
+        return _record(call, parsed.usage or Usage(), None, status=status, estimated=True)
 
 
 def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any]]] | None:
@@ -165,12 +187,31 @@ def _as_cache_hit(record: CallRecord, hit: Any) -> None:
 
 
 def failed(meter: Meter, call: Call, exc: BaseException) -> None:
-    """Meter a call whose request raised before any response (connection error, interrupt)."""
+    """Meter a call whose request raised before any response: a connection error costs nothing; an
+    interrupt or a cancelled task came after the request was sent, so its input is estimated and priced."""
     try:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"error:{type(exc).__name__}"
-        meter.record(_record(call, Usage(), 0.0, status=status), call)
+        if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            meter.record(_stopped(call, outcome_of(exc)), call)
+        else:
+            meter.record(_record(call, Usage(), 0.0, status=f"error:{type(exc).__name__}"), call)
     except Exception as inner:  # noqa: BLE001
         meter.report_failure(inner)
+
+
+def outcome_of(exc: BaseException) -> str:
+    """How a response that raised ended: cancelled, interrupted, or cut (anything else)."""
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "cut"
+
+
+def _stopped(call: Call, status: str) -> CallRecord:
+    try:
+        record = _priced(ADAPTERS[call.provider], call, Parsed(), status)
+    except Exception:  # noqa: BLE001 - the request could not be counted: keep the row, cost unknown
+        record = _record(call, Usage(), None, status=status, estimated=True)
+    record.note = "; ".join(n for n in (record.note, STOPPED_NOTE) if n)
+    return record
 
 
 def _parse(adapter: ModuleType, call: Call, collector: BodyCollector) -> Parsed:

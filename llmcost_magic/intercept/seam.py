@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ..metering import active_meter
+from . import open_calls
 from .pipeline import route_for
 from .transports import wrappers_for
 
@@ -48,10 +49,27 @@ def _patch(module: ModuleType) -> None:
             route = route_for(url.path)
             if meter.dry_run and (route is not None or url.host in PROVIDER_HOSTS):
                 transport = _dry_run_transport(_module, _async)
-            return _wrapper(transport, meter, route) if route is not None else transport
+            return _wrapper(transport, meter, route, id(self)) if route is not None else transport
 
         _originals[key] = original
         cls._transport_for_url = _transport_for_url
+        _patch_close(module.__name__, cls, cls_name == "AsyncClient")
+
+
+def _patch_close(module_name: str, cls: type, is_async: bool) -> None:
+    """Closing a client records the responses it handed out and nobody read (status ``closed``)."""
+    name = "aclose" if is_async else "close"
+    original = getattr(cls, name)
+    if is_async:
+        async def close(self: Any, _original: Any = original) -> None:
+            open_calls.close_where(owner=id(self))
+            await _original(self)
+    else:
+        def close(self: Any, _original: Any = original) -> None:  # type: ignore[misc]
+            open_calls.close_where(owner=id(self))
+            _original(self)
+    _originals[(module_name, f"{cls.__name__}.{name}")] = original
+    setattr(cls, name, close)
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
@@ -90,9 +108,10 @@ def uninstall() -> None:
     """Restore every patched method and stop patching on import."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
-    for (module_name, cls_name), original in list(_originals.items()):
-        setattr(getattr(sys.modules[module_name], cls_name), "_transport_for_url", original)
-        del _originals[(module_name, cls_name)]
+    for (module_name, name), original in list(_originals.items()):
+        cls_name, _, method = name.partition(".")
+        setattr(getattr(sys.modules[module_name], cls_name), method or "_transport_for_url", original)
+        del _originals[(module_name, name)]
 
 
 def is_installed() -> bool:

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from ..metering import Meter
-from . import pipeline
+from . import open_calls, pipeline
 from .body import BodyCollector, UsageChunkFilter
 from .call import Call
 from .rewrite import with_body
@@ -44,6 +44,7 @@ class _Finisher:
     def __call__(self, outcome: str) -> None:
         if not self.done:
             self.done = True
+            open_calls.ended(self)
             pipeline.finish(self.meter, self.call, self.status_code, self.collector, outcome)
 
 
@@ -66,8 +67,8 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             except GeneratorExit:
                 self._finisher("closed")
                 raise
-            except BaseException:
-                self._finisher("cut")
+            except BaseException as exc:
+                self._finisher(pipeline.outcome_of(exc))
                 raise
             self._finisher("ok")
 
@@ -92,8 +93,8 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             except GeneratorExit:
                 self._finisher("closed")
                 raise
-            except BaseException:
-                self._finisher("cut")
+            except BaseException as exc:
+                self._finisher(pipeline.outcome_of(exc))
                 raise
             self._finisher("ok")
 
@@ -103,7 +104,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             finally:
                 self._finisher("closed")
 
-    def attach(meter: Meter, call: Call, response: Any, stream_cls: type) -> Any:
+    def attach(meter: Meter, call: Call, response: Any, stream_cls: type, owner: int = 0) -> Any:
         finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response, meter))
         if call.strip_usage_chunk:  # the user gets decoded bytes, so the headers must say so
             for header in ("content-encoding", "content-length"):
@@ -117,6 +118,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             finisher("ok")
         else:
             response.stream = stream_cls(response.stream, finisher)
+            open_calls.opened(finisher, meter, owner)
         return response
 
     def cached_response(hit: Any, request: Any) -> Any:
@@ -136,8 +138,8 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
         return module.Response(response.status_code, headers={"content-type": content_type}, content=raw, request=request)
 
     class MeteredTransport(module.BaseTransport):  # type: ignore[name-defined,misc]
-        def __init__(self, inner: Any, meter: Meter, route: Any) -> None:
-            self._inner, self._meter, self._route = inner, meter, route
+        def __init__(self, inner: Any, meter: Meter, route: Any, owner: int = 0) -> None:
+            self._inner, self._meter, self._route, self.owner = inner, meter, route, owner
 
         def handle_request(self, request: Any) -> Any:
             call, request = pipeline.prepare(request, self._meter, self._route)
@@ -159,14 +161,14 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             except BaseException as exc:
                 pipeline.failed(self._meter, call, exc)
                 raise
-            return attach(self._meter, call, response, MeteredStream)
+            return attach(self._meter, call, response, MeteredStream, self.owner)
 
         def close(self) -> None:
             self._inner.close()
 
     class AsyncMeteredTransport(module.AsyncBaseTransport):  # type: ignore[name-defined,misc]
-        def __init__(self, inner: Any, meter: Meter, route: Any) -> None:
-            self._inner, self._meter, self._route = inner, meter, route
+        def __init__(self, inner: Any, meter: Meter, route: Any, owner: int = 0) -> None:
+            self._inner, self._meter, self._route, self.owner = inner, meter, route, owner
 
         async def handle_async_request(self, request: Any) -> Any:
             call, request = pipeline.prepare(request, self._meter, self._route)
@@ -188,7 +190,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             except BaseException as exc:
                 pipeline.failed(self._meter, call, exc)
                 raise
-            return attach(self._meter, call, response, AsyncMeteredStream)
+            return attach(self._meter, call, response, AsyncMeteredStream, self.owner)
 
         async def aclose(self) -> None:
             await self._inner.aclose()
