@@ -67,20 +67,17 @@ def test_filters_and_previous_run(tmp_path):
     assert ledger.last_cell_run("h1", (ledger.session, 2)) == (0.5, 1)
 
 
-def test_pending_rows_are_committed_within_the_flush_interval_and_on_close(tmp_path, monkeypatch):
-    from llmcost_magic import sqlite_ledger
-
+def test_a_row_is_committed_within_milliseconds_without_any_flush(tmp_path):
     path = tmp_path / "l.sqlite3"
     ledger = Ledger(path)
     other = sqlite3.connect(path)
-    ledger.record(_rec())
     count = lambda: other.execute("SELECT COUNT(*) FROM calls").fetchone()[0]  # noqa: E731
-    assert count() == 0  # buffered
-    monkeypatch.setattr(sqlite_ledger, "FLUSH_SECONDS", 0.0)
-    ledger.record(_rec())
-    assert count() == 2  # the interval passed: both committed together
-    monkeypatch.setattr(sqlite_ledger, "FLUSH_SECONDS", 60.0)
-    ledger.record(_rec())
+    for expected in (1, 2, 3):
+        ledger.record(_rec())
+        deadline = time.monotonic() + 0.5
+        while count() < expected and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert count() == expected
     ledger.close()
     assert count() == 3
 
