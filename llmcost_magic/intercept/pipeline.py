@@ -193,6 +193,7 @@ def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Cal
         estimated = True
     cost = price_usage(model, usage, estimated=estimated)
     record = _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
+    record.price_source, record.note = cost.source, "; ".join(n for n in (record.note, cost.note) if n)
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):
         # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
         # saving is negative on a call whose cache-write premium cost more than it saved.
