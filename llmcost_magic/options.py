@@ -15,7 +15,7 @@ CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx
               "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--compress METHOD[:RATE] [--compress-keep-system]] "
               "[--batch] [--budget-fallback]")
 LINE_USAGE = (
-    "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
+    "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]|update|check  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
     "%llmcost dashboard [--all] [--export report.html|report.png]  |  "
     "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]  |  "
