@@ -140,17 +140,24 @@ def genai_source() -> str:
     return f"genai-prices {__version__}"
 
 
-def _from_genai(model: str, batch: bool, tier: str, speed: str) -> ModelPrices | None:
+def _find(model: str, vendor: str) -> tuple[Any, Any] | None:
+    """genai-prices' (provider, model): at the vendor that served it, else by the model's name."""
     from genai_prices import data_snapshot
 
     snapshot = data_snapshot.get_snapshot()
-    try:
-        provider, info = snapshot.find_provider_model(model, None, provider_for_model(model), None)
-    except LookupError:
+    for provider_id in dict.fromkeys((vendor or None, provider_for_model(model), None)):
         try:
-            provider, info = snapshot.find_provider_model(model, None, None, None)
+            return snapshot.find_provider_model(model, None, provider_id, None)
         except LookupError:
-            return None
+            continue
+    return None
+
+
+def _from_genai(model: str, batch: bool, tier: str, speed: str, vendor: str = "") -> ModelPrices | None:
+    found = _find(model, vendor)
+    if found is None:
+        return None
+    provider, info = found
     now = datetime.now(tz=timezone.utc)
     standard = info.get_prices(now)
     context = {"processing": "batch"} if batch else {"service_tier": tier} if tier else {"speed": speed} if speed else None
@@ -158,7 +165,7 @@ def _from_genai(model: str, batch: bool, tier: str, speed: str) -> ModelPrices |
     missing = ""
     if context and mp == standard:
         if batch:  # no batch variant in the snapshot: apply the published 50% batch discount
-            return _from_genai(model, False, "", "").as_batch()  # type: ignore[union-attr]
+            return _from_genai(model, False, "", "", vendor).as_batch()  # type: ignore[union-attr]
         missing = f"unpriced: {'service_tier=' + tier if tier else 'speed=' + speed} has no price for {info.id} (standard rates used)"
     starts = sorted({t.start for key in _PRICE_KEYS for t in getattr(getattr(mp, key, None), "tiers", ())})
     tiers = tuple((start, _rates_from(mp, i)) for i, start in enumerate(starts))
@@ -211,7 +218,7 @@ def _override(model: str) -> ModelPrices | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _resolved(model: str, batch: bool, tier: str = "", speed: str = "") -> ModelPrices | None:
+def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: str = "") -> ModelPrices | None:
     override = _override(model)
     if override is not None:
         override = replace(override, model=model)
@@ -219,12 +226,12 @@ def _resolved(model: str, batch: bool, tier: str = "", speed: str = "") -> Model
             override = replace(override, missing=f"unpriced: {'service_tier=' + tier if tier else 'speed=' + speed} "
                                                  f"has no price in the override for {model} (its rates used)")
         return override.as_batch() if batch else override
-    prices = _from_genai(model, batch, tier, speed)
+    prices = _from_genai(model, batch, tier, speed, vendor)
     if prices is None and model.lower().startswith("ft:"):
         return None  # a fine-tune without a fine-tuned price is never priced as its base model
     if prices is None:
         for name in base_names(model)[1:]:  # a dated snapshot or prefixed name of a known model
-            prices = _from_genai(name, batch, tier, speed)
+            prices = _from_genai(name, batch, tier, speed, vendor)
             if prices is not None:
                 return replace(prices, model=model)
     return prices
@@ -275,14 +282,15 @@ def _unknown(model: str) -> UnknownModelError:
     )
 
 
-def price_for(model: str, *, batch: bool = False, service_tier: str | None = None, speed: str | None = None) -> ModelPrices:
-    """The resolved prices of ``model`` (at a service tier or speed if given); raises
-    :class:`UnknownModelError` with suggestions."""
+def price_for(model: str, *, batch: bool = False, service_tier: str | None = None, speed: str | None = None,
+              vendor: str = "") -> ModelPrices:
+    """The resolved prices of ``model`` (at a service tier or speed, and at the vendor that served it, if
+    given); raises :class:`UnknownModelError` with suggestions."""
     tier = "" if (service_tier or "").lower() in _STANDARD_TIERS else str(service_tier).lower()
     if tier == "batch":  # Anthropic reports batch results with service_tier "batch"
         batch, tier = True, ""
     fast = "" if (speed or "").lower() in ("", "standard", "normal") else str(speed).lower()
-    prices = _resolved(model, batch, tier, fast)
+    prices = _resolved(model, batch, tier, fast, vendor)
     if prices is None:
         raise _unknown(model)
     return prices
@@ -291,16 +299,16 @@ def price_for(model: str, *, batch: bool = False, service_tier: str | None = Non
 _warned: set[str] = set()
 
 
-def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: bool = False) -> Cost:
-    """Dollars for ``usage`` on ``model`` (its details' service tier, speed and batch flag included);
-    an unknown model gives ``Cost(usd=None)`` and one warning."""
+def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: bool = False, vendor: str = "") -> Cost:
+    """Dollars for ``usage`` on ``model`` (its details' service tier, speed and batch flag included) at
+    ``vendor``'s prices; an unknown model gives ``Cost(usd=None)`` and one warning."""
     details = usage.details
     try:
         if details:
-            prices = price_for(model, batch=batch or bool(details.get("batch")),
-                               service_tier=details.get("service_tier"), speed=details.get("speed"))
+            prices = price_for(model, batch=batch or bool(details.get("batch")), service_tier=details.get("service_tier"),
+                               speed=details.get("speed"), vendor=vendor)
         else:
-            prices = price_for(model, batch=batch)
+            prices = price_for(model, batch=batch, vendor=vendor)
         return prices.cost(usage, estimated=estimated)
     except UnknownModelError as exc:
         if model not in _warned:

@@ -58,8 +58,9 @@ def reprice_row(row: Any, usage: Usage | None = None, *, model: str | None = Non
         return Cost(0.0)
     usage = usage_from_row(row) if usage is None else usage
     d = usage.details
+    vendor = "" if model else str(getattr(row, "vendor", "") or "")  # another model: at its own vendor's prices
     prices = price_for(model or row.model, batch=batch or row_batch(row),
-                       service_tier=d.get("service_tier"), speed=d.get("speed"))
+                       service_tier=d.get("service_tier"), speed=d.get("speed"), vendor=vendor)
     return prices.cost(usage)
 
 
@@ -110,7 +111,7 @@ def _reprice(calls: pd.DataFrame, s: Scenario) -> dict[str, float | int | str]:
         model = s.model or row.model
         usage = _scenario_usage(usage_from_row(row), model, s)
         try:
-            cost = reprice_row(row, usage, model=model, batch=s.batch)
+            cost = reprice_row(row, usage, model=s.model, batch=s.batch)
         except UnknownModelError:
             unpriced += 1
             continue

@@ -247,6 +247,7 @@ class Ledger:
         df["batch"] = df["batch"].fillna(df["endpoint"].eq("batch")).astype(bool)
         for column in ("vendor", "service_tier", "tool_calls", "usage_details", "price_source"):
             df[column] = df[column].fillna("")
+        df["vendor"] = df["vendor"].mask(df["vendor"] == "", df["provider"])  # older rows: the protocol's vendor
         return df
 
     def last_cell_run(self, cell_hash: str, before_session_run: tuple[str, int] | None = None) -> tuple[float, int] | None:
