@@ -314,6 +314,10 @@ class LLMCost(Magics):
 
             calls = ledger.dataframe(session=None if ns.all else ledger.session)
             return max_tokens_report(calls) if ns.by == "max-tokens" else cost_report(calls, by=ns.by)
+        if ns.command == "prices" and ns.models[:1] in (["update"], ["check"]):
+            from .price_updates import prices_command
+
+            return prices_command(ns.models[0], ledger.dataframe())
         if ns.command == "prices":
             from .pricing import UnknownModelError
             from .report import price_table

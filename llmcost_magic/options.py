@@ -15,7 +15,7 @@ CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx
               "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--compress METHOD[:RATE] [--compress-keep-system]] "
               "[--batch] [--budget-fallback]")
 LINE_USAGE = (
-    "%llmcost report [--by cell|model|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]  |  "
+    "%llmcost report [--by cell|model|vendor|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]|update|check  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
     "%llmcost dashboard [--all] [--export report.html|report.png]  |  "
     "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]  |  "
@@ -169,7 +169,7 @@ def parse_line_command(line: str) -> argparse.Namespace:
     p = _Parser(prog="%llmcost", usage_hint=LINE_USAGE)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     r = sub.add_parser("report", usage_hint=LINE_USAGE)
-    r.add_argument("--by", default="cell", choices=["cell", "model", "tag", "endpoint", "max-tokens"])
+    r.add_argument("--by", default="cell", choices=["cell", "model", "vendor", "tag", "endpoint", "max-tokens"])
     r.add_argument("--all", action="store_true")
     pr = sub.add_parser("prices", usage_hint=LINE_USAGE)
     pr.add_argument("models", nargs="+")

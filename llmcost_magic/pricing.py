@@ -1,7 +1,9 @@
 """Prices: usage -> dollars, from genai-prices' bundled snapshot plus user overrides.
 
-Resolving a model in genai-prices costs ~80 µs, so each (model, batch) is resolved once into a
-:class:`ModelPrices` of plain floats; pricing a call afterwards is a few multiplications.
+Resolving a model in genai-prices costs ~80 µs, so each (model, batch, service tier, speed) is resolved
+once into a :class:`~llmcost_magic.rates.ModelPrices` of plain floats (genai-prices' variants, then our
+dated table ``data/extra_prices.yaml`` for what it lacks); pricing a call afterwards is a few
+multiplications. Overrides apply to dated snapshots and fine-tunes of the name they give.
 
 >>> estimate_cost("gpt-4o-mini", input_tokens=1_000_000, output_tokens=0)
 0.15
@@ -11,15 +13,18 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .config_files import read_table
+from .rates import ModelPrices, Rates
 from .records import Cost, Usage
 from .tokens import provider_for_model
 
@@ -32,10 +37,26 @@ __all__ = [
     "price_for",
     "price_usage",
     "known_models",
+    "invalidate_prices",
 ]
 
 _PER_MTOK = 1e-6
 _PRICE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
+# genai-prices' price keys for what is billed besides text tokens -> (our unit, dollars per unit factor).
+_UNIT_KEYS = {
+    "input_audio_mtok": ("audio_input_tokens", _PER_MTOK),
+    "output_audio_mtok": ("audio_output_tokens", _PER_MTOK),
+    "input_image_mtok": ("image_input_tokens", _PER_MTOK),
+    "output_image_mtok": ("image_output_tokens", _PER_MTOK),
+    "input_mchars": ("characters", _PER_MTOK),
+    "audio_hours": ("audio_seconds", 1 / 3600),
+    "input_audio_hours": ("audio_seconds", 1 / 3600),
+    "web_searches_kcount": ("web_search", 1e-3),
+    "storage_searches_kcount": ("file_search", 1e-3),
+    "code_executions_kcount": ("code_execution", 1e-3),
+}
+# Service tiers that are the standard price (OpenAI echoes "default"; Anthropic "standard").
+_STANDARD_TIERS = frozenset({"", "default", "auto", "standard"})
 
 
 class UnknownModelError(LookupError):
@@ -44,57 +65,6 @@ class UnknownModelError(LookupError):
 
 class PriceFileError(ValueError):
     """A price override file that cannot be used; the message names the entry and the fix."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """Dollars per token, one set for a range of prompt sizes."""
-
-    input: float
-    output: float
-    cache_read: float
-    cache_write: float
-    cache_write_1h: float
-
-    def scaled(self, factor: float) -> Rates:
-        return Rates(*(x * factor for x in (self.input, self.output, self.cache_read, self.cache_write, self.cache_write_1h)))
-
-
-@dataclass(frozen=True, slots=True)
-class ModelPrices:
-    """A model's resolved prices. ``tiers`` are (min input tokens, Rates), a cliff: the whole
-    call is priced at the tier its total input reaches (long-context pricing)."""
-
-    model: str
-    provider: str
-    rates: Rates
-    tiers: tuple[tuple[int, Rates], ...] = ()
-    source: str = "genai-prices"
-    batch: bool = False
-
-    def rates_for(self, input_tokens: int) -> Rates:
-        chosen = self.rates
-        for start, rates in self.tiers:
-            if input_tokens > start:
-                chosen = rates
-        return chosen
-
-    def as_batch(self) -> ModelPrices:
-        """These prices at the 50% discount both providers publish for batch work."""
-        return ModelPrices(self.model, self.provider, self.rates.scaled(0.5),
-                           tuple((s, r.scaled(0.5)) for s, r in self.tiers), self.source, batch=True)
-
-    def cost(self, usage: Usage, *, estimated: bool = False) -> Cost:
-        r = self.rates_for(usage.input_tokens)
-        write_5m = max(usage.cache_write_tokens - usage.cache_write_1h_tokens, 0)
-        input_usd = (
-            usage.uncached_input_tokens * r.input
-            + usage.cached_input_tokens * r.cache_read
-            + write_5m * r.cache_write
-            + usage.cache_write_1h_tokens * r.cache_write_1h
-        )
-        output_usd = usage.output_tokens * r.output
-        return Cost(input_usd + output_usd, input_usd, output_usd, estimated)
 
 
 @dataclass
@@ -123,31 +93,154 @@ def _rates_from(mp: Any, tier_index: int | None) -> Rates:
     return Rates(inp, pick("output_mtok"), pick("cache_read_mtok", inp), write, pick("cache_write_1h_mtok", write))
 
 
-def _from_genai(model: str, batch: bool) -> ModelPrices | None:
+def _matches(patterns: Iterable[str], *names: str) -> bool:
+    return any(n == p or (p.endswith("*") and n.startswith(p[:-1])) for p in patterns for n in names if n)
+
+
+@functools.cache
+def _extra_table() -> dict[str, Any]:
+    """data/extra_prices.yaml: dated, sourced figures genai-prices lacks."""
+    import yaml
+
+    text = resources.files("llmcost_magic").joinpath("data", "extra_prices.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _extra_units(provider: str, *names: str, have: Mapping[str, float]) -> tuple[dict[str, float], bool]:
+    """Units from our own table for what ``have`` lacks; and whether any was used."""
+    table, units = _extra_table(), {}
+    for entry in table.get("models") or ():
+        if _matches(entry["match"], *names):
+            for key, (unit, factor) in _UNIT_KEYS.items():
+                if key in entry and unit not in have and unit not in units:
+                    units[unit] = float(entry[key]) * factor
+    for entry in table.get("tools") or ():
+        if entry["provider"] == provider and (not entry.get("match") or _matches(entry["match"], *names)):
+            if entry["kind"] not in have and entry["kind"] not in units:
+                units[entry["kind"]] = float(entry["usd_per_call"])
+    return units, bool(units)
+
+
+def _units_from(mp: Any) -> dict[str, float]:
+    units: dict[str, float] = {}
+    for key, (unit, factor) in _UNIT_KEYS.items():
+        value = getattr(mp, key, None)
+        if value is not None and unit not in units:
+            units[unit] = float(getattr(value, "base", value)) * factor
+    return units
+
+
+def genai_source() -> str:
+    """The genai-prices data in use: the bundled version, or the time of the last update."""
+    from genai_prices import __version__, data_snapshot
+
+    snapshot = data_snapshot.get_snapshot()
+    if snapshot.from_auto_update:
+        return f"genai-prices {__version__} updated {snapshot.timestamp:%Y-%m-%dT%H:%M}"
+    return f"genai-prices {__version__}"
+
+
+def _find(model: str, vendor: str) -> tuple[Any, Any] | None:
+    """genai-prices' (provider, model): at the vendor that served it, else by the model's name."""
     from genai_prices import data_snapshot
 
     snapshot = data_snapshot.get_snapshot()
-    provider_id = provider_for_model(model)
-    try:
-        provider, info = snapshot.find_provider_model(model, None, provider_id, None)
-    except LookupError:
+    for provider_id in dict.fromkeys((vendor or None, provider_for_model(model), None)):
         try:
-            provider, info = snapshot.find_provider_model(model, None, None, None)
+            return snapshot.find_provider_model(model, None, provider_id, None)
         except LookupError:
-            return None
+            continue
+    return None
+
+
+def _from_genai(model: str, batch: bool, tier: str, speed: str, vendor: str = "") -> ModelPrices | None:
+    found = _find(model, vendor)
+    if found is None:
+        return None
+    provider, info = found
     now = datetime.now(tz=timezone.utc)
-    mp = info.get_prices(now, {"processing": "batch"} if batch else None)
-    if batch and mp == info.get_prices(now):
-        # No batch variant in the snapshot: apply the published 50% batch discount.
-        return _from_genai(model, False).as_batch()  # type: ignore[union-attr]
+    standard = info.get_prices(now)
+    context = {"processing": "batch"} if batch else {"service_tier": tier} if tier else {"speed": speed} if speed else None
+    mp = info.get_prices(now, context) if context else standard
+    missing = ""
+    if context and mp == standard:
+        if batch:  # no batch variant in the snapshot: apply the published 50% batch discount
+            return _from_genai(model, False, "", "", vendor).as_batch()  # type: ignore[union-attr]
+        missing = f"unpriced: {'service_tier=' + tier if tier else 'speed=' + speed} has no price for {info.id} (standard rates used)"
     starts = sorted({t.start for key in _PRICE_KEYS for t in getattr(getattr(mp, key, None), "tiers", ())})
     tiers = tuple((start, _rates_from(mp, i)) for i, start in enumerate(starts))
-    return ModelPrices(model, provider.id, _rates_from(mp, None), tiers, "genai-prices", batch)
+    units = _units_from(mp)
+    extra, used = _extra_units(provider.id, model.lower(), info.id, have=units)
+    source = genai_source() + (f" + extra_prices {_extra_date()}" if used else "")
+    return ModelPrices(model, provider.id, _rates_from(mp, None), tiers, source, batch, {**units, **extra}, missing)
 
 
-@functools.lru_cache(maxsize=1024)
-def _resolved(model: str, batch: bool) -> ModelPrices | None:
-    return _from_genai(model, batch)
+def _extra_date() -> str:
+    return max(str(e.get("date", "")) for part in ("models", "tools") for e in _extra_table().get(part) or ())
+
+
+_DATE_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$")
+
+
+def base_names(model: str) -> list[str]:
+    """Names a model answers to, most specific first: as given, without a vendor prefix, a dated
+    snapshot's date, and for a fine-tune (``ft:BASE:org::id``) ``ft:BASE`` then ``ft:`` + the undated base.
+
+    >>> base_names("ft:gpt-4.1-2025-04-14:acme::x1")
+    ['ft:gpt-4.1-2025-04-14:acme::x1', 'ft:gpt-4.1-2025-04-14', 'ft:gpt-4.1']
+    """
+    name = model.strip().lower()
+    names = [name]
+    for prefix in ("openai/", "anthropic/", "models/"):
+        if name.startswith(prefix):
+            name = name.removeprefix(prefix)
+            names.append(name)
+    if name.startswith("ft:"):
+        base = name[3:].split(":", 1)[0]
+        names += [f"ft:{base}", f"ft:{_DATE_SUFFIX.sub('', base)}"]
+    else:
+        names.append(_DATE_SUFFIX.sub("", name))
+    return list(dict.fromkeys(names))
+
+
+def _override(model: str) -> ModelPrices | None:
+    prices = _overrides.prices
+    if not prices:
+        return None
+    found = prices.get(model)
+    if found is None:
+        lowered = {k.lower(): v for k, v in prices.items()}
+        found = next((lowered[n] for n in base_names(model) if n in lowered), None)
+    if found is not None and not found.units:
+        extra, _ = _extra_units(found.provider, *base_names(model), have={})
+        found = replace(found, units=extra)
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: str = "") -> ModelPrices | None:
+    override = _override(model)
+    if override is not None:
+        override = replace(override, model=model)
+        if tier or speed:
+            override = replace(override, missing=f"unpriced: {'service_tier=' + tier if tier else 'speed=' + speed} "
+                                                 f"has no price in the override for {model} (its rates used)")
+        return override.as_batch() if batch else override
+    prices = _from_genai(model, batch, tier, speed, vendor)
+    if prices is None and model.lower().startswith("ft:"):
+        return None  # a fine-tune without a fine-tuned price is never priced as its base model
+    if prices is None:
+        for name in base_names(model)[1:]:  # a dated snapshot or prefixed name of a known model
+            prices = _from_genai(name, batch, tier, speed, vendor)
+            if prices is not None:
+                return replace(prices, model=model)
+    return prices
+
+
+def invalidate_prices() -> None:
+    """Forget every resolved price (after an update or an override change); the next call resolves again."""
+    _resolved.cache_clear()
+    _warned.clear()
 
 
 def known_models(provider: str | None = None) -> list[str]:
@@ -163,9 +256,25 @@ def known_models(provider: str | None = None) -> list[str]:
     return sorted(set(ids) | set(_overrides.prices))
 
 
+def _suggestions(model: str) -> list[str]:
+    """Known models nearest to ``model``, compared without ft:, dates and vendor prefixes."""
+    known = known_models()
+    plain = {k: base_names(k)[-1].removeprefix("ft:") for k in known}
+    target = base_names(model)[-1].removeprefix("ft:")
+    if model.lower().startswith("ft:"):  # a fine-tune: its base model first, then other fine-tunes
+        family = [k for k in known if k.startswith("ft:") and target.startswith(plain[k].rstrip("-."))]
+        if family:
+            return family[:3]
+    close = difflib.get_close_matches(target, sorted(set(plain.values())), n=3, cutoff=0.5)
+    return [next(k for k in known if plain[k] == c) if c not in known else c for c in close]
+
+
 def _unknown(model: str) -> UnknownModelError:
-    close = difflib.get_close_matches(model.lower(), known_models(), n=3, cutoff=0.5)
+    close = _suggestions(model)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    if model.lower().startswith("ft:"):
+        hint += (f" Fine-tunes are priced at their base model's fine-tuned rate, which the price data lacks for "
+                 f"{base_names(model)[-1]!r}; add it under that name to a price file.")
     return UnknownModelError(
         f"No price known for model {model!r}.{hint} To price a custom or self-hosted model, add it to a "
         f"price file (models: {{{model}: {{input_mtok: 0.5, output_mtok: 1.5}}}}) and load it with "
@@ -173,12 +282,15 @@ def _unknown(model: str) -> UnknownModelError:
     )
 
 
-def price_for(model: str, *, batch: bool = False) -> ModelPrices:
-    """The resolved prices of ``model``; raises :class:`UnknownModelError` with suggestions."""
-    override = _overrides.prices.get(model) or _overrides.prices.get(model.lower())
-    if override is not None:
-        return override.as_batch() if batch else override
-    prices = _resolved(model, batch)
+def price_for(model: str, *, batch: bool = False, service_tier: str | None = None, speed: str | None = None,
+              vendor: str = "") -> ModelPrices:
+    """The resolved prices of ``model`` (at a service tier or speed, and at the vendor that served it, if
+    given); raises :class:`UnknownModelError` with suggestions."""
+    tier = "" if (service_tier or "").lower() in _STANDARD_TIERS else str(service_tier).lower()
+    if tier == "batch":  # Anthropic reports batch results with service_tier "batch"
+        batch, tier = True, ""
+    fast = "" if (speed or "").lower() in ("", "standard", "normal") else str(speed).lower()
+    prices = _resolved(model, batch, tier, fast, vendor)
     if prices is None:
         raise _unknown(model)
     return prices
@@ -187,15 +299,22 @@ def price_for(model: str, *, batch: bool = False) -> ModelPrices:
 _warned: set[str] = set()
 
 
-def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: bool = False) -> Cost:
-    """Dollars for ``usage`` on ``model``; an unknown model gives ``Cost(usd=None)`` and one warning."""
+def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: bool = False, vendor: str = "") -> Cost:
+    """Dollars for ``usage`` on ``model`` (its details' service tier, speed and batch flag included) at
+    ``vendor``'s prices; an unknown model gives ``Cost(usd=None)`` and one warning."""
+    details = usage.details
     try:
-        return price_for(model, batch=batch).cost(usage, estimated=estimated)
+        if details:
+            prices = price_for(model, batch=batch or bool(details.get("batch")), service_tier=details.get("service_tier"),
+                               speed=details.get("speed"), vendor=vendor)
+        else:
+            prices = price_for(model, batch=batch, vendor=vendor)
+        return prices.cost(usage, estimated=estimated)
     except UnknownModelError as exc:
         if model not in _warned:
             _warned.add(model)
             warnings.warn(str(exc), stacklevel=2)
-        return Cost(None, estimated=estimated)
+        return Cost(None, estimated=estimated, note=f"unpriced: no price for {model}")
 
 
 def estimate_cost(
@@ -262,7 +381,7 @@ def load_price_overrides(path: str | Path | Mapping[str, Any]) -> list[str]:
     parsed = {str(name): _override_entry(str(name), entry, source) for name, entry in models.items()}
     with _lock:
         _overrides.prices.update(parsed)
-        _warned.difference_update(parsed)
+        invalidate_prices()
     return list(parsed)
 
 
@@ -271,3 +390,4 @@ def clear_price_overrides(models: Iterable[str] | None = None) -> None:
     with _lock:
         for m in list(models) if models is not None else list(_overrides.prices):
             _overrides.prices.pop(m, None)
+        invalidate_prices()

@@ -23,6 +23,10 @@ class Usage:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     details: dict[str, Any] = field(default_factory=dict)
+    """What else the provider billed, with these keys (each optional): ``audio_input_tokens``,
+    ``audio_output_tokens``, ``image_input_tokens``, ``image_output_tokens``, ``text_input_tokens``
+    (parts of input/output tokens, priced at their modality's rate), ``characters`` (speech input),
+    ``audio_seconds`` (transcription), ``tool_calls`` ({kind: count}), ``service_tier``, ``speed``, ``batch``."""
 
     @property
     def uncached_input_tokens(self) -> int:
@@ -37,12 +41,22 @@ class Usage:
 
 @dataclass(slots=True, frozen=True)
 class Cost:
-    """Dollars of one call. ``usd`` is None when the model has no known price (never a silent 0)."""
+    """Dollars of one call. ``usd`` is None when the model has no known price (never a silent 0).
+
+    ``input_usd`` includes cache reads and writes (also given apart), ``fees_usd`` the built-in tool
+    calls; ``usd`` is their sum. ``note`` names what could not be priced exactly ("unpriced: ...") and
+    ``source`` the price data used (e.g. "genai-prices 0.2.3").
+    """
 
     usd: float | None
     input_usd: float = 0.0
     output_usd: float = 0.0
     estimated: bool = False
+    cache_read_usd: float = 0.0
+    cache_write_usd: float = 0.0
+    fees_usd: float = 0.0
+    note: str = ""
+    source: str = ""
 
     @property
     def known(self) -> bool:
@@ -76,6 +90,8 @@ class CallRecord:
     cell_hash: str = ""
     tag: str = ""
     input_tokens_before: int | None = None  # input tokens before compression, when compression removed some
+    vendor: str = ""  # who served it (openai, anthropic, deepseek, google, azure...); ``provider`` is the wire protocol
+    price_source: str = ""  # the price data the cost came from, to re-price exactly
 
     @property
     def saved_usd(self) -> float:

@@ -10,11 +10,13 @@ import pandas as pd
 
 from .pricing import UnknownModelError, price_for
 
-_GROUPS = {"cell": ["cell", "cell_hash"], "model": ["provider", "model"], "tag": ["tag"], "endpoint": ["endpoint"]}
+_GROUPS = {"cell": ["cell", "cell_hash"], "model": ["vendor", "provider", "model"], "vendor": ["vendor"], "tag": ["tag"],
+           "endpoint": ["endpoint"]}
 
 
 def cost_report(calls: pd.DataFrame, by: str = "cell") -> pd.DataFrame:
-    """Calls, tokens, dollars and savings grouped ``by`` cell, model, tag or endpoint."""
+    """Calls, tokens, dollars and savings grouped ``by`` cell, model, vendor, tag or endpoint (``vendor`` is
+    who served the call, ``provider`` the wire protocol it spoke)."""
     if by not in _GROUPS:
         raise ValueError(f"Unknown report grouping {by!r}; use one of: {', '.join(_GROUPS)}")
     keys = _GROUPS[by]

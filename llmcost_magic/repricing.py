@@ -10,15 +10,58 @@ rate c serves c of the calls for $0. Calls that cannot be priced are counted, ne
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from .pricing import ModelPrices, UnknownModelError, price_for
+from .pricing import UnknownModelError, price_for
+from .records import Cost, Usage
 from .tokens import provider_for_model
 
-_COMPONENTS = ("input_usd", "cached_read_usd", "cache_write_usd", "output_usd")
+_COMPONENTS = ("input_usd", "cached_read_usd", "cache_write_usd", "output_usd", "tool_fees_usd")
+
+
+def usage_from_row(row: Any) -> Usage:
+    """The billed usage a ledger row recorded (tokens, 5m/1h writes, tool calls, tier, modality counts)."""
+    details: dict[str, Any] = {}
+    extra = getattr(row, "usage_details", "")
+    if isinstance(extra, str) and extra:
+        details.update(json.loads(extra))
+    tools = getattr(row, "tool_calls", "")
+    if isinstance(tools, str) and tools:
+        details["tool_calls"] = json.loads(tools)
+    tier = getattr(row, "service_tier", "")
+    if isinstance(tier, str) and tier:
+        details["service_tier"] = tier
+    return Usage(int(row.input_tokens), int(row.cached_input_tokens), int(row.cache_write_tokens),
+                 _count(row, "cache_write_1h_tokens"), int(row.output_tokens), _count(row, "reasoning_tokens"), details)
+
+
+def _count(row: Any, column: str) -> int:
+    value = getattr(row, column, 0)
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def row_batch(row: Any) -> bool:
+    """Whether a ledger row was billed at batch prices."""
+    batch = getattr(row, "batch", None)
+    return bool(batch) if batch is not None and not pd.isna(batch) else getattr(row, "endpoint", "") == "batch"
+
+
+def reprice_row(row: Any, usage: Usage | None = None, *, model: str | None = None, batch: bool = False) -> Cost:
+    """What a ledger row costs at today's prices, by the same function that priced it when recorded.
+    A response-cache hit cost nothing; raises :class:`UnknownModelError` for a model with no price."""
+    if getattr(row, "cache", ""):
+        return Cost(0.0)
+    usage = usage_from_row(row) if usage is None else usage
+    d = usage.details
+    vendor = "" if model else str(getattr(row, "vendor", "") or "")  # another model: at its own vendor's prices
+    prices = price_for(model or row.model, batch=batch or row_batch(row),
+                       service_tier=d.get("service_tier"), speed=d.get("speed"), vendor=vendor)
+    return prices.cost(usage)
 
 
 @dataclass(frozen=True)
@@ -45,10 +88,18 @@ class Scenario:
         return "; ".join(parts) or "as recorded"
 
 
-def _components(prices: ModelPrices, inp: float, cached: float, write: float, out: float) -> dict[str, float]:
-    r = prices.rates_for(int(inp))
-    return {"input_usd": max(inp - cached - write, 0.0) * r.input, "cached_read_usd": cached * r.cache_read,
-            "cache_write_usd": write * r.cache_write, "output_usd": out * r.output}
+def _scenario_usage(usage: Usage, model: str, s: Scenario) -> Usage:
+    if not (s.model or s.prompt_cache_hit is not None or s.compress_to is not None):
+        return usage
+    # the recorded cache split belongs to the recorded model and prompt
+    inp, cached, write = float(usage.input_tokens), 0.0, 0.0
+    if s.compress_to is not None:
+        inp *= s.compress_to
+    if s.prompt_cache_hit is not None:
+        cached = inp * s.prompt_cache_hit
+        if provider_for_model(model) == "anthropic":
+            write = inp - cached  # Anthropic writes what it does not read
+    return Usage(inp, cached, write, 0, usage.output_tokens, usage.reasoning_tokens, usage.details)  # type: ignore[arg-type]
 
 
 def _reprice(calls: pd.DataFrame, s: Scenario) -> dict[str, float | int | str]:
@@ -58,24 +109,18 @@ def _reprice(calls: pd.DataFrame, s: Scenario) -> dict[str, float | int | str]:
         if getattr(row, "cache", ""):  # answered by a response cache: it cost nothing, and would again
             continue
         model = s.model or row.model
+        usage = _scenario_usage(usage_from_row(row), model, s)
         try:
-            prices = price_for(model, batch=s.batch or getattr(row, "endpoint", "") == "batch")
+            cost = reprice_row(row, usage, model=s.model, batch=s.batch)
         except UnknownModelError:
             unpriced += 1
             continue
-        inp, cached, write, out = (float(row.input_tokens), float(row.cached_input_tokens),
-                                   float(row.cache_write_tokens), float(row.output_tokens))
-        if s.model or s.prompt_cache_hit is not None or s.compress_to is not None:
-            cached = write = 0.0  # the recorded cache split belongs to the recorded model and prompt
-        if s.compress_to is not None:
-            inp *= s.compress_to
-        if s.prompt_cache_hit is not None:
-            cached = inp * s.prompt_cache_hit
-            if provider_for_model(model) == "anthropic":
-                write = inp - cached  # Anthropic writes what it does not read
         share = 1.0 - (s.cache_hit or 0.0)
-        for key, value in _components(prices, inp, cached, write, out).items():
-            totals[key] += value * share
+        totals["input_usd"] += (cost.input_usd - cost.cache_read_usd - cost.cache_write_usd) * share
+        totals["cached_read_usd"] += cost.cache_read_usd * share
+        totals["cache_write_usd"] += cost.cache_write_usd * share
+        totals["output_usd"] += cost.output_usd * share
+        totals["tool_fees_usd"] += cost.fees_usd * share
     cost = sum(totals.values())
     return {"scenario": s.name, "cost_usd": cost, **totals, "unpriced_calls": unpriced, "assumes": s.assumes()}
 
@@ -89,7 +134,7 @@ def whatif(calls: pd.DataFrame, *, models: Sequence[str] = (), batch: bool = Fal
             raise ValueError(f"{name} must be between 0 and 1, got {value}")
     for model in models:
         price_for(model)  # an unknown model fails here, naming the nearest known ones
-    calls = calls[calls["status"] == "ok"] if "status" in calls else calls
+    # every row, whatever its status: a cut stream was billed too (a refused call has no usage, so costs $0)
     scenarios = [Scenario("actual (re-priced)")]
     scenarios += [Scenario(f"on {m}", model=m) for m in models]
     if batch:

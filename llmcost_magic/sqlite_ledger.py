@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import json
 import os
 import sqlite3
 import sys
@@ -37,6 +38,7 @@ COLUMNS = (
     "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
     "cost_usd", "baseline_cost_usd", "saved_usd", "saved_by", "cache", "estimated", "stream", "latency_ms",
     "status", "note", "max_tokens", "user", "segment", "input_tokens_before",
+    "cache_write_1h_tokens", "vendor", "batch", "service_tier", "tool_calls", "usage_details", "price_source",
 )
 
 _MIGRATIONS: dict[str, Callable[[sqlite3.Connection], None]] = {}
@@ -90,6 +92,26 @@ def _m004_user_segment(db: sqlite3.Connection) -> None:
 @_migration
 def _m005_input_tokens_before(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN input_tokens_before INTEGER")  # before compression (NULL: none)
+
+
+@_migration
+def _m006_pricing_detail(db: sqlite3.Connection) -> None:
+    """What re-pricing a row exactly needs, and who served it (``provider`` stays the wire protocol)."""
+    for column in ("cache_write_1h_tokens INTEGER", "vendor TEXT", "batch INTEGER", "service_tier TEXT",
+                   "tool_calls TEXT", "usage_details TEXT", "price_source TEXT"):
+        db.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+
+
+def _pricing_columns(rec: CallRecord) -> tuple[Any, ...]:
+    """(1h writes, vendor, batch, service tier, tool calls JSON, other billed details JSON, price source)."""
+    u, d = rec.usage, rec.usage.details
+    if not d:
+        return (u.cache_write_1h_tokens, rec.vendor, int(rec.endpoint == "batch"), "", "", "", rec.price_source)
+    tier = str(d.get("service_tier") or "")
+    rest = {k: v for k, v in d.items() if k not in ("service_tier", "tool_calls", "batch")}
+    return (u.cache_write_1h_tokens, rec.vendor, int(rec.endpoint == "batch" or bool(d.get("batch")) or tier == "batch"),
+            tier, json.dumps(d["tool_calls"], sort_keys=True) if d.get("tool_calls") else "",
+            json.dumps(rest, sort_keys=True) if rest else "", rec.price_source)
 
 
 class LedgerError(RuntimeError):
@@ -162,6 +184,7 @@ class Ledger:
             u.cache_write_tokens, u.output_tokens, u.reasoning_tokens, rec.cost_usd, rec.baseline_cost_usd,
             rec.saved_usd, rec.saved_by, rec.cache, int(rec.estimated), int(rec.stream), rec.latency_ms,
             rec.status, rec.note, rec.max_tokens, rec.user, rec.segment, rec.input_tokens_before,
+            *_pricing_columns(rec),
         )
         if self._closed:
             raise LedgerError(f"The ledger at {self.path} is closed; open one with llmcost_magic.use_ledger(PATH).")
@@ -242,6 +265,12 @@ class Ledger:
         df["ts"] = pd.to_datetime(df["ts"], unit="s", utc=True).dt.tz_convert(None)
         df["estimated"] = df["estimated"].astype(bool)
         df["stream"] = df["stream"].astype(bool)
+        # rows written before the pricing-detail columns existed: no 1h writes, not batch, no details known
+        df["cache_write_1h_tokens"] = df["cache_write_1h_tokens"].fillna(0).astype(int)
+        df["batch"] = df["batch"].fillna(df["endpoint"].eq("batch")).astype(bool)
+        for column in ("vendor", "service_tier", "tool_calls", "usage_details", "price_source"):
+            df[column] = df[column].fillna("")
+        df["vendor"] = df["vendor"].mask(df["vendor"] == "", df["provider"])  # older rows: the protocol's vendor
         return df
 
     def last_cell_run(self, cell_hash: str, before_session_run: tuple[str, int] | None = None) -> tuple[float, int] | None:

@@ -24,7 +24,7 @@ def test_actual_matches_the_ledger_and_components_add_up(recorded):
     table = llmcost_magic.whatif(recorded)
     actual = table.loc["actual (re-priced)"]
     assert actual.cost_usd == pytest.approx(recorded.cost_usd.sum())
-    assert actual.cost_usd == pytest.approx(actual[["input_usd", "cached_read_usd", "cache_write_usd", "output_usd"]].sum())
+    assert actual.cost_usd == pytest.approx(actual[["input_usd", "cached_read_usd", "cache_write_usd", "output_usd", "tool_fees_usd"]].sum())
     assert actual.calls == 4 and actual.unpriced_calls == 0
 
 

@@ -27,6 +27,7 @@ class Call:
     deferred: str = ""  # the custom_id when the call was deferred to a batch (--batch)
     requested_model: str = ""
     tokens_removed: int = 0  # input tokens the compression policy took out of the request
+    vendor: str = ""  # who serves it (from the host and the model); ``provider`` is the wire protocol
 
     def __post_init__(self) -> None:
         self.requested_model = self.requested_model or self.model

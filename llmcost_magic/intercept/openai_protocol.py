@@ -21,17 +21,36 @@ ENDPOINTS = {
 def _usage(raw: dict[str, Any] | None) -> Usage | None:
     if not raw:
         return None
-    if "prompt_tokens" in raw:  # chat completions, completions, embeddings
-        inp = raw.get("prompt_tokens") or 0
-        out = raw.get("completion_tokens") or 0
-        cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
-        reasoning = (raw.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
-    else:  # Responses API
-        inp = raw.get("input_tokens") or 0
-        out = raw.get("output_tokens") or 0
-        cached = (raw.get("input_tokens_details") or {}).get("cached_tokens") or 0
-        reasoning = (raw.get("output_tokens_details") or {}).get("reasoning_tokens") or 0
-    return Usage(input_tokens=inp, cached_input_tokens=cached, output_tokens=out, reasoning_tokens=reasoning)
+    chat = "prompt_tokens" in raw  # chat completions, completions, embeddings; else the Responses API
+    inp = raw.get("prompt_tokens" if chat else "input_tokens") or 0
+    out = raw.get("completion_tokens" if chat else "output_tokens") or 0
+    in_details = raw.get("prompt_tokens_details" if chat else "input_tokens_details") or {}
+    out_details = raw.get("completion_tokens_details" if chat else "output_tokens_details") or {}
+    details = {key: n for key, n in (("audio_input_tokens", in_details.get("audio_tokens")),
+                                     ("image_input_tokens", in_details.get("image_tokens")),
+                                     ("audio_output_tokens", out_details.get("audio_tokens"))) if n}
+    return Usage(input_tokens=inp, cached_input_tokens=in_details.get("cached_tokens") or 0,
+                 cache_write_tokens=in_details.get("cache_write_tokens") or 0,  # billed from GPT-5.6 on
+                 output_tokens=out, reasoning_tokens=out_details.get("reasoning_tokens") or 0, details=details)
+
+
+def _tool_calls(body: dict[str, Any]) -> dict[str, int]:
+    """Built-in tool calls a Responses body billed: web and file searches per call, code interpreter per container."""
+    calls: dict[str, int] = {}
+    preview = any((t or {}).get("type", "").startswith("web_search_preview") for t in body.get("tools") or ())
+    containers = set()
+    for item in body.get("output") or ():
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "web_search_call":
+            name = "web_search_preview" if preview else "web_search"
+            calls[name] = calls.get(name, 0) + 1
+        elif kind == "file_search_call":
+            calls["file_search"] = calls.get("file_search", 0) + 1
+        elif kind == "code_interpreter_call":
+            containers.add(item.get("container_id") or item.get("id"))
+    if containers:
+        calls["code_interpreter"] = len(containers)
+    return calls
 
 
 def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
@@ -42,7 +61,13 @@ def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
         finish = body.get("status")
         if (body.get("incomplete_details") or {}).get("reason") == "max_output_tokens":
             finish = "length"
-    return Parsed(body.get("model"), _usage(body.get("usage")), finish)
+    usage = _usage(body.get("usage"))
+    if usage is not None:
+        if body.get("service_tier"):
+            usage.details["service_tier"] = body["service_tier"]
+        if endpoint == "responses" and (tools := _tool_calls(body)):
+            usage.details["tool_calls"] = tools
+    return Parsed(body.get("model"), usage, finish)
 
 
 def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:

@@ -17,6 +17,7 @@ from ..metering import Meter
 from ..pricing import price_usage
 from ..records import CallRecord, Usage
 from ..tokens import count_text_tokens
+from ..vendors import vendor_for
 from ..policies.cascade import answer_text, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
@@ -51,6 +52,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
             return None, request
         endpoint, adapter = route
         call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
+        call.vendor = vendor_for(f"{request.url.scheme}://{request.url.host}{request.url.path}", call.model, call.provider)
         meter.saw(call)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
@@ -232,19 +234,20 @@ def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Cal
     if usage is None:  # the response reported no usage: count what was sent and what came back
         usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
         estimated = True
-    cost = price_usage(model, usage, estimated=estimated)
+    cost = price_usage(model, usage, estimated=estimated, vendor=call.vendor)
     record = _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
+    record.price_source, record.note = cost.source, "; ".join(n for n in (record.note, cost.note) if n)
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):
         # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
         # saving is negative on a call whose cache-write premium cost more than it saved.
         plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
-        record.baseline_cost_usd = price_usage(model, plain, estimated=estimated).usd
+        record.baseline_cost_usd = price_usage(model, plain, estimated=estimated, vendor=call.vendor).usd
         record.saved_by = "prompt_cache"
     if cost.usd is not None and call.tokens_removed > 0:
         # Compression: the baseline is the uncompressed prompt (the removed tokens at the plain input rate).
         record.input_tokens_before = usage.input_tokens + call.tokens_removed
         uncompressed = Usage(input_tokens=record.input_tokens_before, output_tokens=usage.output_tokens)
-        record.baseline_cost_usd = price_usage(model, uncompressed, estimated=estimated).usd
+        record.baseline_cost_usd = price_usage(model, uncompressed, estimated=estimated, vendor=call.vendor).usd
         record.saved_by = "+".join(s for s in ("compression", record.saved_by) if s)
     return record
 
@@ -254,6 +257,7 @@ def _record(call: Call, usage: Usage, cost: float | None, *, status: str, model:
     return CallRecord(
         ts=call.ts,
         provider=call.provider,
+        vendor=call.vendor,
         endpoint=call.endpoint,
         model=model or call.model,
         requested_model=call.requested_model,

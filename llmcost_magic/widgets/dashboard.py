@@ -1,8 +1,8 @@
 """The cost dashboard: where the money went, as one page of plots and a table.
 
 ``%llmcost dashboard`` shows it in the notebook; ``export("report.html")`` or ``.png`` saves it to share.
-The five cost axes are input, output and embedding dollars from the ledger, plus external tools and
-storage / compute from figures the user supplies (the ledger cannot know them).
+The five cost axes are input, output, embedding and built-in tool dollars from the ledger, plus external
+tools and storage / compute from figures the user supplies (the ledger cannot know them).
 """
 
 from __future__ import annotations
@@ -16,27 +16,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..pricing import UnknownModelError, price_for
+from ..pricing import UnknownModelError
+from ..repricing import reprice_row
 
 
 def cost_axes(calls: pd.DataFrame, extra_costs: Mapping[str, float] | None = None) -> pd.Series:
-    """Dollars by axis: input, output, embedding (from the ledger) and the user's own figures."""
-    input_usd = output_usd = 0.0
-    for model, group in calls.groupby("model"):
+    """Dollars by axis: input, output, embedding and built-in tool fees re-priced from the ledger by the
+    function that priced each call (so they add up to its ``cost_usd``), plus the user's own figures."""
+    axes = dict.fromkeys(("input", "output", "embedding", "external tools", "storage / compute"), 0.0)
+    for row in calls.itertuples():
         try:
-            rates = price_for(str(model)).rates
+            cost = reprice_row(row)
         except UnknownModelError:
+            continue  # an unpriced call: its cost_usd is empty too
+        if row.endpoint == "embeddings":
+            axes["embedding"] += cost.usd or 0.0
             continue
-        uncached = (group.input_tokens - group.cached_input_tokens - group.cache_write_tokens).clip(lower=0)
-        ins = uncached * rates.input + group.cached_input_tokens * rates.cache_read + group.cache_write_tokens * rates.cache_write
-        outs = group.output_tokens * rates.output
-        billed = group["cache"].fillna("") == ""  # a response-cache hit billed nothing
-        input_usd += float((ins * billed).sum())
-        output_usd += float((outs * billed).sum())
-    embedding = float(calls.loc[calls.endpoint == "embeddings", "cost_usd"].sum())
-    axes = {"input": input_usd - embedding, "output": output_usd, "embedding": embedding}
-    axes.update({"external tools": 0.0, "storage / compute": 0.0})
-    axes.update(dict(extra_costs or {}))
+        axes["input"] += cost.input_usd
+        axes["output"] += cost.output_usd
+        axes["external tools"] += cost.fees_usd
+    for name, usd in (extra_costs or {}).items():
+        axes[name] = axes.get(name, 0.0) + usd
     return pd.Series(axes, name="usd")
 
 
@@ -62,7 +62,8 @@ class Dashboard:
         fig.suptitle(f"LLM spend: {len(calls):,} calls, ${calls['cost_usd'].sum():,.4f}", fontsize=13)
         over_time = calls.set_index("ts")["cost_usd"].sort_index().cumsum()
         over_time.plot(ax=axes[0, 0], title="cumulative spend (USD)")
-        calls.groupby("model")["cost_usd"].sum().sort_values().plot.barh(ax=axes[0, 1], title="by model (USD)")
+        by_model = calls.groupby(calls["vendor"] + ": " + calls["model"])["cost_usd"].sum().sort_values()
+        by_model.tail(12).plot.barh(ax=axes[0, 1], title="by vendor: model (USD)")
         by_tag = calls.assign(tag=calls["tag"].replace("", "(no tag)")).groupby("tag")["cost_usd"].sum().sort_values()
         by_tag.tail(12).plot.barh(ax=axes[0, 2], title="by tag (USD)")
         self.axes_usd = cost_axes(calls, extra_costs)
