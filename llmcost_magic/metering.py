@@ -120,12 +120,14 @@ class Meter:
         segment: str = "",
         budget_fallback: bool = False,
         workshop: Any = None,
+        allow_unpriced: bool = False,
     ) -> None:
         self.tag = tag
         self.book = book  # a policies.budget_book.BudgetBook (limits from a budget file), or None
         self.user, self.segment = user, segment
         self.budget_fallback = budget_fallback  # near a limit, switch to a cheaper model that fits
         self.workshop = workshop  # a workshop.WorkshopBudget (the room's Redis), or None
+        self.allow_unpriced = allow_unpriced  # let calls to unpriced models pass hard caps (uncapped)
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
         self.prompt_cache = prompt_cache  # "auto": place Anthropic cache_control breakpoints
         self.requests: list[dict[str, Any]] = []  # recent request bodies, in memory only (for the advisor)
@@ -138,6 +140,7 @@ class Meter:
         self.batch_name = f"cell{cell_run}-{int(time.time())}" if batch else ""
         self.deferred: list[tuple[str, str, str, dict[str, Any]]] = []
         self.batch_jobs: list[Any] = []
+        self.batch_refusal: Exception | None = None  # the deferred batch did not fit the budgets
         self.budget = budget
         self.cell, self.cell_run, self.cell_hash = cell, cell_run, cell_hash
         self.dry_run = dry_run
@@ -164,6 +167,8 @@ class Meter:
         if self in _main_thread_scopes:
             _main_thread_scopes.remove(self)
         self.close()
+        if self.batch_refusal is not None and exc[0] is None:
+            raise self.batch_refusal
 
     @property
     def ledger(self):  # noqa: ANN201 - a Ledger; imported lazily to keep start-up light
@@ -183,24 +188,32 @@ class Meter:
             self.requests.append(call.body)
 
     def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
-        """The budget pre-checks: each budget reserves the call's worst case, or the call is refused
-        (and whatever was already reserved for it is released)."""
-        budgets = [b for b in (self.budget, self.book, self.workshop) if b is not None]
+        """The budget pre-checks: each budget holds the call's worst case, or the call is refused (and
+        whatever was already held for it is released). Every request a policy sends comes through here."""
+        budgets = self.budgets
         if not budgets:
             return
-        tokens = estimate_input(call)
+        from .policies.budgets.worst_case import worst_case
+
+        sent = call if call.sent_body is None else Call(call.provider, call.endpoint, call.model, call.sent_body, call.stream)
+        worst = worst_case(call.model, sent.body, estimate_input(sent), allow_unpriced=self.allow_unpriced)
         try:
             for budget in budgets:
-                call.reservations.append((budget, budget.reserve(call, tokens)))
+                call.reservations.append((budget, budget.reserve(call, worst)))
         except Exception:
             self.release(call)
             raise
 
+    @property
+    def budgets(self) -> list[Any]:
+        """The limits this meter's calls are checked against: cell, budget file, workshop."""
+        return [b for b in (self.budget, self.book, self.workshop) if b is not None]
+
     def release(self, call: Call, cost_usd: float | None = 0.0) -> None:
         """Settle every reservation held for ``call`` at ``cost_usd``."""
-        for budget, reserved in call.reservations:
-            budget.settle(reserved, cost_usd)
-        call.reservations.clear()
+        held, call.reservations = call.reservations, []
+        for budget, hold in held:
+            budget.settle(hold, cost_usd)
 
     def record(self, rec: CallRecord, call: Call | None = None) -> None:
         """Attribute, persist and count one call. Never raises into the user's code."""
@@ -213,13 +226,15 @@ class Meter:
             self.ledger.record(rec)
         except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
             self.report_failure(exc)
-        if call is not None:
-            try:
-                self.release(call, rec.cost_usd)
-            except Exception as exc:  # noqa: BLE001
-                self.report_failure(exc)
         if self.workshop is not None and rec.status != "refused":
-            self.workshop.count_call()
+            self.workshop.count_call()  # sent to the room with the call's settlement: one round trip
+        try:
+            if call is not None:
+                self.release(call, rec.cost_usd)
+            if self.workshop is not None:
+                self.workshop.flush_counts()
+        except Exception as exc:  # noqa: BLE001
+            self.report_failure(exc)
         with self._lock:
             self.records.append(rec)
             self.totals.add(rec)
@@ -239,10 +254,15 @@ class Meter:
     def close(self) -> None:
         """Commit this meter's rows to the ledger now (the end of a cell or a ``with`` block), and
         send the calls deferred by ``batch=True`` as batches."""
-        if self.deferred and not self.batch_jobs:
+        if self.deferred and not self.batch_jobs and self.batch_refusal is None:
             from .batch import submit_deferred
+            from .errors import BudgetExceeded
 
-            self.batch_jobs = submit_deferred(self.deferred, self.batch_name)
+            try:
+                self.batch_jobs = submit_deferred(self.deferred, self.batch_name, meter=self)
+            except BudgetExceeded as refusal:  # recorded as a refused row; said here, raised by ``with meter()``
+                self.batch_refusal = refusal
+                print(f"llmcost: {refusal}", file=sys.stderr)
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:
@@ -267,7 +287,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           budgets: Any = None, user: str | None = None, segment: str | None = None,
           budget_fallback: bool = False, workshop: str | None = None,
           workshop_fail_open: bool = False, compress: str | None = None,
-          compress_system: bool = True) -> Iterator[Meter]:
+          compress_system: bool = True, allow_unpriced: bool = False) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests), including calls
     from threads it starts (when the block is on the main thread) and from asyncio tasks.
 
@@ -315,5 +335,6 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
                compression=compression,
                book=book, user=user, segment=segment or "", budget_fallback=budget_fallback, workshop=workshop_budget,
+               allow_unpriced=allow_unpriced,
                **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m

@@ -9,13 +9,14 @@ lose the calls of its last fraction of a second; one commit per row would cost ~
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sqlite3
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,15 @@ def _m004_user_segment(db: sqlite3.Connection) -> None:
 @_migration
 def _m005_input_tokens_before(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN input_tokens_before INTEGER")  # before compression (NULL: none)
+
+
+@_migration
+def _m007_reservations(db: sqlite3.Connection) -> None:
+    # Budget holds of calls in flight (policies/budgets/reservations.py): live while expires > now.
+    db.execute("CREATE TABLE reservations (id INTEGER PRIMARY KEY, user TEXT, tag TEXT, session TEXT, "
+               "usd REAL NOT NULL, holder TEXT, expires REAL NOT NULL, batch TEXT)")
+    db.execute("CREATE INDEX reservations_expires ON reservations(expires)")
+    db.execute("ALTER TABLE batches ADD COLUMN user TEXT")  # who a batch's results are attributed to
 
 
 class LedgerError(RuntimeError):
@@ -179,6 +189,27 @@ class Ledger:
         except sqlite3.Error as exc:
             self._pending = rows + self._pending  # keep them for the next attempt
             raise LedgerError(f"Cannot write to the ledger at {self.path}: {exc}") from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction, the pending rows written first: what it reads is every
+        process's committed state, and nothing commits in between (budget reservations use it)."""
+        with self._lock:
+            if self._closed:
+                raise LedgerError(f"The ledger at {self.path} is closed; open one with llmcost_magic.use_ledger(PATH).")
+            rows, self._pending = self._pending, []
+            try:
+                with self._db:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    if rows:
+                        self._db.executemany(self._insert, rows)
+                    yield self._db
+            except BaseException as exc:
+                self._pending = rows + self._pending  # rolled back: keep them for the next attempt
+                if isinstance(exc, sqlite3.Error):
+                    raise LedgerError(f"Cannot write to the ledger at {self.path}: {exc}") from None
+                raise
+            self._last_flush = time.monotonic()
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Run one write statement (committed at once) after the pending rows."""
