@@ -12,13 +12,16 @@ import contextvars
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, field
 
+from .errors import LLMCostError
 from .intercept.call import Call
 from .policies.budget import Budget
 from .records import CallRecord
+from .redaction import redact
 
 __all__ = ["Meter", "Totals", "active_meter", "meter"]
 
@@ -38,14 +41,42 @@ def default_user() -> str:
     return os.environ.get("LLMCOST_USER") or getpass.getuser()
 
 
+# Stragglers: asyncio tasks a metered cell created (they copy this variable) and threads it started that were
+# still running when it ended keep counting for that cell (rows marked late), never silently free.
+_cell_context: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_cell", default=None)
+_threads_at_start: set[threading.Thread] = set()
+_late_threads: dict[int, tuple[weakref.ref[threading.Thread], Meter]] = {}
+
+
 def active_meter() -> Meter | None:
     """The meter a request starting now belongs to, or None (then the seam does nothing)."""
-    return _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
+    found = _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
+    if found is None and (_late_threads or _cell_context.get() is not None):
+        found = _cell_context.get() or _late_thread_meter()
+    return found
+
+
+def _late_thread_meter() -> Meter | None:
+    entry = _late_threads.get(threading.get_ident())
+    return entry[1] if entry is not None and entry[0]() is threading.current_thread() else None
 
 
 def set_cell_meter(m: Meter | None) -> None:
-    global _cell_meter
-    _cell_meter = m
+    """Open (``m``) or close (None) the process-wide scope of a metered cell."""
+    global _cell_meter, _threads_at_start
+    ended, _cell_meter = _cell_meter, m
+    if m is not None:
+        _threads_at_start = set(threading.enumerate())
+        _cell_context.set(m)
+        return
+    _cell_context.set(None)
+    for ident, (ref, _) in list(_late_threads.items()):
+        if ref() is None or not ref().is_alive():  # type: ignore[union-attr]
+            del _late_threads[ident]
+    if ended is not None:
+        for thread in threading.enumerate():
+            if thread not in _threads_at_start and thread.ident is not None and thread is not threading.current_thread():
+                _late_threads[thread.ident] = (weakref.ref(thread), ended)
 
 
 @dataclass
@@ -151,6 +182,7 @@ class Meter:
         self._listeners: list[Callable[[Meter], None]] = []
         self._reported_failure = False
         self._tokens: list[contextvars.Token[Meter | None]] = []
+        self.ended = False  # closed: calls still arriving are stragglers (recorded as late)
 
     def __enter__(self) -> Meter:
         """Meter the calls made inside the ``with`` block (this thread and the tasks it starts)."""
@@ -222,6 +254,10 @@ class Meter:
         rec.user, rec.segment = rec.user or self.user, rec.segment or self.segment
         if self.dry_run:
             rec.note = ("dry-run (simulated) " + rec.note).strip()
+        if self.ended:
+            rec.note = ("late: after its cell ended; " + rec.note).strip("; ")
+        if "://" in rec.note:
+            rec.note = redact(rec.note)
         try:
             self.ledger.record(rec)
         except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
@@ -263,6 +299,7 @@ class Meter:
             except BudgetExceeded as refusal:  # recorded as a refused row; said here, raised by ``with meter()``
                 self.batch_refusal = refusal
                 print(f"llmcost: {refusal}", file=sys.stderr)
+        self.ended = True
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:
@@ -313,8 +350,14 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     if cache:
         from .session import response_cache as build
 
-        response_cache = build(cache, tag=tag, workshop=workshop, user=user, ttl=ttl, threshold=threshold,
-                               any_temperature=cache_any_temperature)
+        try:
+            response_cache = build(cache, tag=tag, workshop=workshop, user=user, ttl=ttl, threshold=threshold,
+                                   any_temperature=cache_any_temperature)
+        except LLMCostError as exc:
+            if not (workshop and workshop_fail_open):
+                raise
+            print(f"llmcost: the workshop's cache is unreachable ({redact(str(exc))}); answers are not cached "
+                  f"(fail open).", file=sys.stderr)
     from .policies.output_controls import OutputControls
     from .policies.routing import routing_policy
 

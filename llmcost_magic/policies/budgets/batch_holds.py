@@ -58,9 +58,9 @@ def _refused(meter: Any, whole: Call, refusal: BudgetExceeded, each: list[WorstC
         fits, running = fits + 1, running + (w.usd or 0.0)
     message = (f"Refused before submitting batch {name!r}: its {len(each)} requests could cost up to "
                f"{_fmt(total.usd or 0.0)} at batch prices ({total.described}), over the limit of "
-               f"{_fmt(refusal.limit_usd)} ({_fmt(refusal.spent_usd)} spent or reserved, {_fmt(left)} left). "
-               f"The first {fits} of them (up to {_fmt(running)}) would fit: submit fewer, lower max_tokens, "
-               f"or raise the limit. Nothing was sent. ({refusal})")
+               f"{_fmt(refusal.limit_usd)} ({_fmt(refusal.spent_usd)} spent or reserved, {_fmt(left)} left; over by "
+               f"{_fmt(refusal.spent_usd + (total.usd or 0.0) - refusal.limit_usd)}). The first {fits} of them (up to "
+               f"{_fmt(running)}) would fit: submit fewer, lower max_tokens, or raise the limit. Nothing was sent.")
     error = BudgetExceeded(message, limit_usd=refusal.limit_usd, spent_usd=refusal.spent_usd,
                            needed_usd=total.usd or 0.0, suggestion=refusal.suggestion)
     error.fits = fits  # type: ignore[attr-defined]
