@@ -77,8 +77,30 @@ class BatchPlan:
             size += line
         return out
 
-    def submit(self, client: Any, *, name: str = "") -> BatchJob:
-        """Send the batch (split if needed) and record it in the ledger database."""
+    def submit(self, client: Any, *, name: str = "", meter: Any = None) -> BatchJob:
+        """Send the batch (split if needed) and record it in the ledger database.
+
+        Inside a metered scope with budgets (or given ``meter``), the batch first holds its worst case at batch
+        prices in each of them, as a whole; it is refused (nothing sent) when it does not fit."""
+        from .metering import active_meter, default_user
+        from .policies.budgets.batch_holds import hold_batch
+
+        meter = meter or active_meter()
+        name = name or f"batch-{uuid.uuid4().hex[:8]}"
+        holds = hold_batch(meter, self.provider, self.model, self.requests, name)
+        try:
+            ids = self._send(client)
+        except BaseException:
+            for budget, hold in holds:
+                budget.settle(hold, 0.0)
+            raise
+        job = BatchJob(name, self.provider, self.model, ids, [cid for cid, _ in self.requests], time.time(),
+                       user=meter.user if meter is not None and meter.user else default_user())
+        job.holds = holds
+        _store().save(job)
+        return job
+
+    def _send(self, client: Any) -> list[str]:
         ids = []
         for chunk in self.chunks():
             if self.provider == "openai":
@@ -90,10 +112,7 @@ class BatchPlan:
             else:
                 ids.append(client.messages.batches.create(
                     requests=[{"custom_id": cid, "params": body} for cid, body in chunk]).id)
-        job = BatchJob(name or f"batch-{uuid.uuid4().hex[:8]}", self.provider, self.model, ids,
-                       [cid for cid, _ in self.requests], time.time())
-        _store().save(job)
-        return job
+        return ids
 
 
 def build(items: Iterable[Any], *, model: str, template: str = "{}", system: str | None = None,
@@ -147,7 +166,9 @@ class BatchJob:
     custom_ids: list[str]
     created: float
     collected: bool = False
+    user: str = ""  # who submitted it: its results count toward this user's limits
     last_status: dict[str, Any] = field(default_factory=dict)
+    holds: list[tuple[Any, Any]] = field(default_factory=list, repr=False)  # (budget, hold) until collected
 
     def status(self, client: Any) -> dict[str, Any]:
         """Totals across the provider batches: state, completed, failed, total."""
@@ -225,6 +246,8 @@ class BatchJob:
                     yield _anthropic_result(entry.model_dump(), self.model)
 
     def _record(self, table: pd.DataFrame) -> None:
+        from .policies.budgets.reservations import settle_batch_holds
+
         ledger = current_ledger()
         for cid, row in table.iterrows():
             if row["error"] and not row["output_tokens"]:
@@ -233,8 +256,12 @@ class BatchJob:
             ledger.record(CallRecord(ts=time.time(), provider=self.provider, endpoint="batch", model=self.model,
                                      usage=usage, cost_usd=row["cost_usd"],
                                      baseline_cost_usd=price_for(self.model).cost(usage).usd, latency_ms=0.0,
-                                     saved_by="batch", tag=self.name, note=f"batch {self.name} {cid}"))
-        ledger.flush()
+                                     saved_by="batch", tag=self.name, note=f"batch {self.name} {cid}",
+                                     user=self.user))
+        settle_batch_holds(ledger, self.name)  # commits the rows above and drops the batch's ledger holds at once
+        holds, self.holds = self.holds, []
+        for budget, hold in holds:  # the other budgets it held in this process (a cell budget, the workshop)
+            budget.settle(hold, float(table["cost_usd"].sum()))
 
 
 def _priced(model: str, usage: Usage) -> float:
@@ -279,18 +306,18 @@ class _BatchTable:
 
     def save(self, job: BatchJob) -> None:
         self.ledger.execute(
-            "INSERT OR REPLACE INTO batches (name, provider, model, provider_ids, custom_ids, created, collected) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO batches (name, provider, model, provider_ids, custom_ids, created, collected, user) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (job.name, job.provider, job.model, json.dumps(job.provider_ids), json.dumps(job.custom_ids), job.created,
-             int(job.collected)))
+             int(job.collected), job.user))
 
     def load(self, name: str) -> BatchJob:
-        rows = self.ledger.query("SELECT name, provider, model, provider_ids, custom_ids, created, collected FROM batches "
-                                 "WHERE name = ? OR provider_ids LIKE ?", (name, f'%"{name}"%'))
+        rows = self.ledger.query("SELECT name, provider, model, provider_ids, custom_ids, created, collected, user "
+                                 "FROM batches WHERE name = ? OR provider_ids LIKE ?", (name, f'%"{name}"%'))
         if not rows:
             raise BatchError(f"No recorded batch {name!r}: llmcost_magic.batches() lists them.")
-        n, provider, model, pids, cids, created, collected = rows[0]
-        return BatchJob(n, provider, model, json.loads(pids), json.loads(cids), created, bool(collected))
+        n, provider, model, pids, cids, created, collected, user = rows[0]
+        return BatchJob(n, provider, model, json.loads(pids), json.loads(cids), created, bool(collected), user or "")
 
     def frame(self) -> pd.DataFrame:
         rows = self.ledger.query("SELECT name, provider, model, provider_ids, custom_ids, created, collected FROM batches ORDER BY created")
@@ -337,13 +364,14 @@ def _client_for(provider: str) -> Any:
     return openai_client() if provider == "openai" else anthropic_client()
 
 
-def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: str) -> list[BatchJob]:
-    """Send a cell's deferred calls, one batch per (provider, model), with clients from the environment."""
+def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: str, meter: Any = None) -> list[BatchJob]:
+    """Send a cell's deferred calls, one batch per (provider, model), with clients from the environment,
+    each checked as a whole against ``meter``'s budgets first."""
     groups: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
     for provider, model, custom_id, body in deferred:
         groups.setdefault((provider, model), []).append((custom_id, {**body, "max_tokens": body.get("max_tokens") or
                                                                     body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS}))
-    jobs = [BatchPlan(provider, model, requests).submit(_client_for(provider), name=f"{name}-{model}")
+    jobs = [BatchPlan(provider, model, requests).submit(_client_for(provider), name=f"{name}-{model}", meter=meter)
             for (provider, model), requests in groups.items()]
     _last_jobs[:] = jobs
     return jobs

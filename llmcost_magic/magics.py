@@ -9,6 +9,7 @@ closes the meter, also when the cell raises or is interrupted.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .errors import LLMCostError
 from .metering import Meter, default_user, set_cell_meter
 from .options import parse_cell_options, parse_line_command
 from .policies.budget import Budget
+from .redaction import redact
 from .session import current_ledger, use_ledger
 
 _MARK = "%%llmcost"
@@ -190,7 +192,7 @@ class LLMCost(Magics):
             try:
                 self._workshop = WorkshopBudget(self.workshop, key[1], fail_open=self.workshop_fail_open)
             except LLMCostError as exc:
-                raise UsageError(f"llmcost: {exc}") from None
+                raise UsageError(f"llmcost: {redact(str(exc))}") from None
             self._workshop_key = key
         return self._workshop
 
@@ -235,12 +237,19 @@ class LLMCost(Magics):
         from .policies.response_cache import load_ttl_table
         from .session import response_cache
 
-        return response_cache(
-            mode, tag=tag, context_key=options.context, workshop=self.workshop, user=self.user or default_user(),
-            ttl=options.ttl, ttl_by_tag=load_ttl_table(self.cache_ttl_file) if self.cache_ttl_file else None,
-            threshold=options.threshold, any_temperature=options.cache_any_temperature,
-            cache_tool_calls=options.cache_tool_calls,
-        )
+        try:
+            return response_cache(
+                mode, tag=tag, context_key=options.context, workshop=self.workshop, user=self.user or default_user(),
+                ttl=options.ttl, ttl_by_tag=load_ttl_table(self.cache_ttl_file) if self.cache_ttl_file else None,
+                threshold=options.threshold, any_temperature=options.cache_any_temperature,
+                cache_tool_calls=options.cache_tool_calls,
+            )
+        except LLMCostError as exc:
+            if not (self.workshop and self.workshop_fail_open):
+                raise UsageError(f"llmcost: {redact(str(exc))}") from None
+            print(f"llmcost: the workshop's cache is unreachable ({redact(str(exc))}); answers are not cached (fail open).",
+                  file=sys.stderr)
+            return None
 
     def _end(self) -> None:
         opened, self._open = self._open, None

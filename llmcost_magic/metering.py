@@ -12,13 +12,16 @@ import contextvars
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, field
 
+from .errors import LLMCostError
 from .intercept.call import Call
 from .policies.budget import Budget
 from .records import CallRecord
+from .redaction import redact
 
 __all__ = ["Meter", "Totals", "active_meter", "meter"]
 
@@ -38,14 +41,42 @@ def default_user() -> str:
     return os.environ.get("LLMCOST_USER") or getpass.getuser()
 
 
+# Stragglers: asyncio tasks a metered cell created (they copy this variable) and threads it started that were
+# still running when it ended keep counting for that cell (rows marked late), never silently free.
+_cell_context: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_cell", default=None)
+_threads_at_start: set[threading.Thread] = set()
+_late_threads: dict[int, tuple[weakref.ref[threading.Thread], Meter]] = {}
+
+
 def active_meter() -> Meter | None:
     """The meter a request starting now belongs to, or None (then the seam does nothing)."""
-    return _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
+    found = _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
+    if found is None and (_late_threads or _cell_context.get() is not None):
+        found = _cell_context.get() or _late_thread_meter()
+    return found
+
+
+def _late_thread_meter() -> Meter | None:
+    entry = _late_threads.get(threading.get_ident())
+    return entry[1] if entry is not None and entry[0]() is threading.current_thread() else None
 
 
 def set_cell_meter(m: Meter | None) -> None:
-    global _cell_meter
-    _cell_meter = m
+    """Open (``m``) or close (None) the process-wide scope of a metered cell."""
+    global _cell_meter, _threads_at_start
+    ended, _cell_meter = _cell_meter, m
+    if m is not None:
+        _threads_at_start = set(threading.enumerate())
+        _cell_context.set(m)
+        return
+    _cell_context.set(None)
+    for ident, (ref, _) in list(_late_threads.items()):
+        if ref() is None or not ref().is_alive():  # type: ignore[union-attr]
+            del _late_threads[ident]
+    if ended is not None:
+        for thread in threading.enumerate():
+            if thread not in _threads_at_start and thread.ident is not None and thread is not threading.current_thread():
+                _late_threads[thread.ident] = (weakref.ref(thread), ended)
 
 
 @dataclass
@@ -120,12 +151,14 @@ class Meter:
         segment: str = "",
         budget_fallback: bool = False,
         workshop: Any = None,
+        allow_unpriced: bool = False,
     ) -> None:
         self.tag = tag
         self.book = book  # a policies.budget_book.BudgetBook (limits from a budget file), or None
         self.user, self.segment = user, segment
         self.budget_fallback = budget_fallback  # near a limit, switch to a cheaper model that fits
         self.workshop = workshop  # a workshop.WorkshopBudget (the room's Redis), or None
+        self.allow_unpriced = allow_unpriced  # let calls to unpriced models pass hard caps (uncapped)
         self.cache = cache  # a policies.response_cache.ResponseCache, or None
         self.prompt_cache = prompt_cache  # "auto": place Anthropic cache_control breakpoints
         self.requests: list[dict[str, Any]] = []  # recent request bodies, in memory only (for the advisor)
@@ -138,6 +171,7 @@ class Meter:
         self.batch_name = f"cell{cell_run}-{int(time.time())}" if batch else ""
         self.deferred: list[tuple[str, str, str, dict[str, Any]]] = []
         self.batch_jobs: list[Any] = []
+        self.batch_refusal: Exception | None = None  # the deferred batch did not fit the budgets
         self.budget = budget
         self.cell, self.cell_run, self.cell_hash = cell, cell_run, cell_hash
         self.dry_run = dry_run
@@ -148,6 +182,7 @@ class Meter:
         self._listeners: list[Callable[[Meter], None]] = []
         self._reported_failure = False
         self._tokens: list[contextvars.Token[Meter | None]] = []
+        self.ended = False  # closed: calls still arriving are stragglers (recorded as late)
 
     def __enter__(self) -> Meter:
         """Meter the calls made inside the ``with`` block (this thread and the tasks it starts)."""
@@ -164,6 +199,8 @@ class Meter:
         if self in _main_thread_scopes:
             _main_thread_scopes.remove(self)
         self.close()
+        if self.batch_refusal is not None and exc[0] is None:
+            raise self.batch_refusal
 
     @property
     def ledger(self):  # noqa: ANN201 - a Ledger; imported lazily to keep start-up light
@@ -183,24 +220,32 @@ class Meter:
             self.requests.append(call.body)
 
     def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
-        """The budget pre-checks: each budget reserves the call's worst case, or the call is refused
-        (and whatever was already reserved for it is released)."""
-        budgets = [b for b in (self.budget, self.book, self.workshop) if b is not None]
+        """The budget pre-checks: each budget holds the call's worst case, or the call is refused (and
+        whatever was already held for it is released). Every request a policy sends comes through here."""
+        budgets = self.budgets
         if not budgets:
             return
-        tokens = estimate_input(call)
+        from .policies.budgets.worst_case import worst_case
+
+        sent = call if call.sent_body is None else Call(call.provider, call.endpoint, call.model, call.sent_body, call.stream)
+        worst = worst_case(call.model, sent.body, estimate_input(sent), allow_unpriced=self.allow_unpriced)
         try:
             for budget in budgets:
-                call.reservations.append((budget, budget.reserve(call, tokens)))
+                call.reservations.append((budget, budget.reserve(call, worst)))
         except Exception:
             self.release(call)
             raise
 
+    @property
+    def budgets(self) -> list[Any]:
+        """The limits this meter's calls are checked against: cell, budget file, workshop."""
+        return [b for b in (self.budget, self.book, self.workshop) if b is not None]
+
     def release(self, call: Call, cost_usd: float | None = 0.0) -> None:
         """Settle every reservation held for ``call`` at ``cost_usd``."""
-        for budget, reserved in call.reservations:
-            budget.settle(reserved, cost_usd)
-        call.reservations.clear()
+        held, call.reservations = call.reservations, []
+        for budget, hold in held:
+            budget.settle(hold, cost_usd)
 
     def record(self, rec: CallRecord, call: Call | None = None) -> None:
         """Attribute, persist and count one call. Never raises into the user's code."""
@@ -209,17 +254,23 @@ class Meter:
         rec.user, rec.segment = rec.user or self.user, rec.segment or self.segment
         if self.dry_run:
             rec.note = ("dry-run (simulated) " + rec.note).strip()
+        if self.ended:
+            rec.note = ("late: after its cell ended; " + rec.note).strip("; ")
+        if "://" in rec.note:
+            rec.note = redact(rec.note)
         try:
             self.ledger.record(rec)
         except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
             self.report_failure(exc)
-        if call is not None:
-            try:
-                self.release(call, rec.cost_usd)
-            except Exception as exc:  # noqa: BLE001
-                self.report_failure(exc)
         if self.workshop is not None and rec.status != "refused":
-            self.workshop.count_call()
+            self.workshop.count_call()  # sent to the room with the call's settlement: one round trip
+        try:
+            if call is not None:
+                self.release(call, rec.cost_usd)
+            if self.workshop is not None:
+                self.workshop.flush_counts()
+        except Exception as exc:  # noqa: BLE001
+            self.report_failure(exc)
         with self._lock:
             self.records.append(rec)
             self.totals.add(rec)
@@ -242,10 +293,16 @@ class Meter:
         from .intercept.open_calls import close_where
 
         close_where(meter=self)  # responses handed out and never read to their end: recorded as closed
-        if self.deferred and not self.batch_jobs:
+        if self.deferred and not self.batch_jobs and self.batch_refusal is None:
             from .batch import submit_deferred
+            from .errors import BudgetExceeded
 
-            self.batch_jobs = submit_deferred(self.deferred, self.batch_name)
+            try:
+                self.batch_jobs = submit_deferred(self.deferred, self.batch_name, meter=self)
+            except BudgetExceeded as refusal:  # recorded as a refused row; said here, raised by ``with meter()``
+                self.batch_refusal = refusal
+                print(f"llmcost: {refusal}", file=sys.stderr)
+        self.ended = True
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:
@@ -270,7 +327,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
           budgets: Any = None, user: str | None = None, segment: str | None = None,
           budget_fallback: bool = False, workshop: str | None = None,
           workshop_fail_open: bool = False, compress: str | None = None,
-          compress_system: bool = True) -> Iterator[Meter]:
+          compress_system: bool = True, allow_unpriced: bool = False) -> Iterator[Meter]:
     """Meter every OpenAI / Anthropic call made inside the block (scripts, tests), including calls
     from threads it starts (when the block is on the main thread) and from asyncio tasks.
 
@@ -296,8 +353,14 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     if cache:
         from .session import response_cache as build
 
-        response_cache = build(cache, tag=tag, workshop=workshop, user=user, ttl=ttl, threshold=threshold,
-                               any_temperature=cache_any_temperature)
+        try:
+            response_cache = build(cache, tag=tag, workshop=workshop, user=user, ttl=ttl, threshold=threshold,
+                                   any_temperature=cache_any_temperature)
+        except LLMCostError as exc:
+            if not (workshop and workshop_fail_open):
+                raise
+            print(f"llmcost: the workshop's cache is unreachable ({redact(str(exc))}); answers are not cached "
+                  f"(fail open).", file=sys.stderr)
     from .policies.output_controls import OutputControls
     from .policies.routing import routing_policy
 
@@ -318,5 +381,6 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
                dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
                compression=compression,
                book=book, user=user, segment=segment or "", budget_fallback=budget_fallback, workshop=workshop_budget,
+               allow_unpriced=allow_unpriced,
                **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
         yield m

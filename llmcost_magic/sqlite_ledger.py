@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import json
 import os
 import sqlite3
@@ -19,7 +20,7 @@ import sys
 import threading
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +101,15 @@ def _m006_pricing_detail(db: sqlite3.Connection) -> None:
     for column in ("cache_write_1h_tokens INTEGER", "vendor TEXT", "batch INTEGER", "service_tier TEXT",
                    "tool_calls TEXT", "usage_details TEXT", "price_source TEXT"):
         db.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+
+
+@_migration
+def _m007_reservations(db: sqlite3.Connection) -> None:
+    # Budget holds of calls in flight (policies/budgets/reservations.py): live while expires > now.
+    db.execute("CREATE TABLE reservations (id INTEGER PRIMARY KEY, user TEXT, tag TEXT, session TEXT, "
+               "usd REAL NOT NULL, holder TEXT, expires REAL NOT NULL, batch TEXT)")
+    db.execute("CREATE INDEX reservations_expires ON reservations(expires)")
+    db.execute("ALTER TABLE batches ADD COLUMN user TEXT")  # who a batch's results are attributed to
 
 
 def _pricing_columns(rec: CallRecord) -> tuple[Any, ...]:
@@ -209,13 +219,17 @@ class Ledger:
         with self._lock:
             self._flush_locked()
 
-    def _flush_locked(self) -> None:
+    def _take_pending(self) -> list[tuple[Any, ...]]:
+        """Every row waiting to be written (popleft is atomic: record() may append meanwhile)."""
         rows = []
         try:
             while True:
                 rows.append(self._pending.popleft())
         except IndexError:
-            pass
+            return rows
+
+    def _flush_locked(self) -> None:
+        rows = self._take_pending()
         if not rows or self._closed:
             return
         try:
@@ -225,6 +239,26 @@ class Ledger:
         except sqlite3.Error as exc:
             self._pending.extendleft(reversed(rows))  # keep them for the next attempt
             raise LedgerError(f"Cannot write to the ledger at {self.path}: {exc}") from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction, the pending rows written first: what it reads is every
+        process's committed state, and nothing commits in between (budget reservations use it)."""
+        with self._lock:
+            if self._closed:
+                raise LedgerError(f"The ledger at {self.path} is closed; open one with llmcost_magic.use_ledger(PATH).")
+            rows = self._take_pending()
+            try:
+                with self._db:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    if rows:
+                        self._db.executemany(self._insert, rows)
+                    yield self._db
+            except BaseException as exc:
+                self._pending.extendleft(reversed(rows))  # rolled back: keep them for the next attempt
+                if isinstance(exc, sqlite3.Error):
+                    raise LedgerError(f"Cannot write to the ledger at {self.path}: {exc}") from None
+                raise
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Run one write statement (committed at once) after the pending rows."""

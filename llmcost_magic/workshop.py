@@ -11,37 +11,79 @@ Each participant (one setting; the user id defaults to $LLMCOST_USER or the logi
     %config LLMCost.workshop = "redis://10.0.0.5:6379/0"
 
 Then every metered cell of that participant checks the room's per-participant daily budget atomically
-in Redis (a Lua script reserves the worst case, settles the real cost), adds to the room's totals, and
+in Redis (one Lua script, one round trip, holds the worst case under a lease this kernel renews; another
+settles the real cost), adds to the room's totals, and
 caches exact answers in the room's Redis cache. A participant's cached answers are theirs alone unless
 the instructor declares the cache shareable, in which case identical calls from different participants
-hit one entry. If Redis cannot be reached, budgets fail closed (calls are refused) by default, or open
-(calls go on, unchecked, with one warning) with ``%config LLMCost.workshop_fail_open = True``.
+hit one entry. If Redis cannot be reached (when the cell starts or later), budgets fail closed (calls are refused) by default,
+or open (calls go on, unchecked, with one warning) with ``%config LLMCost.workshop_fail_open = True``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
+import uuid
 from typing import Any
 
 from .errors import BudgetExceeded, LLMCostError, MissingDependency
 from .intercept.call import Call
-from .pricing import UnknownModelError, price_for
-from .records import Usage
+from .policies.budget import _fmt, suggestion_for
+from .policies.budgets.reservations import BATCH_LEASE_S, LEASE_S, renew_while_held
+from .policies.budgets.worst_case import WorstCase
+from .redaction import redact
 
 PREFIX = "llmcost:workshop"
-# Atomically: refuse if spent + reserved + needed > limit, else reserve. Returns {ok, spent, reserved}.
+# One round trip: drop expired holds (their kernel stopped renewing), refuse if spent + live holds + needed
+# > limit, else hold ``needed`` under a lease. Time comes from Redis, so kernels' clocks do not matter.
 _RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
+for i = 1, #expired do
+  redis.call('ZREM', KEYS[4], expired[i])
+  redis.call('HDEL', KEYS[3], expired[i])
+end
+local reserved = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[3])) do reserved = reserved + tonumber(v) end
 local limit = tonumber(redis.call('HGET', KEYS[1], 'daily_limit_usd') or '-1')
 local spent = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-local reserved = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
 local needed = tonumber(ARGV[2])
 if limit >= 0 and spent + reserved + needed > limit then
   return {0, tostring(spent), tostring(reserved), tostring(limit)}
 end
-redis.call('HINCRBYFLOAT', KEYS[3], ARGV[1], needed)
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[2])
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[4])
 redis.call('EXPIRE', KEYS[3], 172800)
+redis.call('EXPIRE', KEYS[4], 172800)
 return {1, tostring(spent), tostring(reserved + needed), tostring(limit)}
+"""
+# One round trip: drop a hold, add the real cost (the hold's amount when unknown) and the calls counted since.
+_SETTLE = """
+local held = redis.call('HGET', KEYS[2], ARGV[2])
+if ARGV[2] ~= '' then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+end
+local cost = ARGV[3]
+if cost == '' then cost = held or '0' end
+if tonumber(cost) ~= 0 then
+  redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], cost)
+  redis.call('EXPIRE', KEYS[1], 3024000)
+end
+if tonumber(ARGV[4]) > 0 then
+  redis.call('HINCRBY', KEYS[4], ARGV[1], ARGV[4])
+  redis.call('EXPIRE', KEYS[4], 3024000)
+end
+return 1
+"""
+# Push the expiry of this kernel's live holds forward (the lease heartbeat).
+_RENEW = """
+local t = redis.call('TIME')
+local until_ = tonumber(t[1]) + tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', until_, ARGV[i]) end
+return 1
 """
 
 
@@ -54,8 +96,8 @@ def _redis(url: str) -> Any:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise LLMCostError(f"Cannot reach the workshop's Redis at {url}: {exc}. Ask the instructor for the "
-                           f"address, or unset it with %config LLMCost.workshop = None.") from None
+        raise LLMCostError(redact(f"Cannot reach the workshop's Redis at {url}: {exc}. Ask the instructor for the "
+                                  f"address, or unset it with %config LLMCost.workshop = None.")) from None
     return client
 
 
@@ -95,65 +137,116 @@ def room(url: str) -> Any:
 
 
 class WorkshopBudget:
-    """A participant's daily budget held in Redis: the same reserve/settle interface as the cell budget."""
+    """A participant's daily budget held in Redis: the same reserve/settle interface as the cell budget.
+
+    Each hold is leased (``LEASE_S``, renewed while this kernel lives): a kernel killed mid-call frees its
+    hold within ``LEASE_S``. With ``fail_open``, an unreachable Redis (at the start or later) lets calls go
+    on unchecked, with one warning; otherwise they are refused.
+    """
 
     def __init__(self, url: str, user: str, *, fail_open: bool = False) -> None:
         self.url, self.user, self.fail_open = url, user, fail_open
-        self._client = _redis(url)
-        self._reserve = self._client.register_script(_RESERVE)
         self._warned = False
-
-    def _keys(self) -> list[str]:
-        day = _day()
-        return [f"{PREFIX}:settings", f"{PREFIX}:spent:{day}", f"{PREFIX}:reserved:{day}"]
-
-    def reserve(self, call: Call, input_tokens: int) -> float:
-        output = call.max_output_tokens or 4096
+        self._held: dict[str, float] = {}  # hold id -> dollars, live in this process
+        self._uncounted = 0
+        self._lock = threading.Lock()
         try:
-            needed = price_for(call.model).cost(Usage(input_tokens=input_tokens, output_tokens=output)).usd or 0.0
-        except UnknownModelError:
-            needed = 0.0
+            self._client = _redis(url)
+        except LLMCostError as exc:
+            if not fail_open:
+                raise
+            import redis
+
+            self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+            self._unreachable(exc, 0.0)
+        self._reserve = self._client.register_script(_RESERVE)
+        self._settle = self._client.register_script(_SETTLE)
+        self._renew = self._client.register_script(_RENEW)
+        renew_while_held(self)
+
+    def __repr__(self) -> str:
+        return f"WorkshopBudget({redact(self.url)!r}, user={self.user!r}, fail_open={self.fail_open})"
+
+    def _keys(self) -> tuple[str, str, str, str, str, str]:
+        day, user = _day(), self.user
+        return (f"{PREFIX}:settings", f"{PREFIX}:spent:{day}", f"{PREFIX}:holds:{day}:{user}",
+                f"{PREFIX}:leases:{day}:{user}", f"{PREFIX}:calls:{day}", day)
+
+    def reserve(self, call: Call, worst: WorstCase, *, batch: str | None = None) -> tuple[str, str, float] | None:
+        """Hold the call's worst case in Redis (one round trip), or raise :class:`BudgetExceeded`."""
+        needed = worst.usd or 0.0
+        settings_key, spent_key, holds_key, leases_key, _, day = self._keys()
+        hold = uuid.uuid4().hex[:16]
         try:
-            ok, spent, reserved, limit = self._reserve(keys=self._keys(), args=[self.user, repr(needed)])
+            ok, spent, reserved, limit = self._reserve(keys=[settings_key, spent_key, holds_key, leases_key],
+                                                       args=[self.user, repr(needed), BATCH_LEASE_S if batch else LEASE_S, hold])
         except Exception as exc:  # noqa: BLE001 - Redis down: the documented fail-open / fail-closed choice
-            return self._unreachable(exc, needed)
+            self._unreachable(exc, needed)
+            return None
         if not int(ok):
             committed, limit_usd = float(spent) + float(reserved), float(limit)
+            left = max(limit_usd - committed, 0.0)
+            suggestion = suggestion_for(call, worst, left)
             raise BudgetExceeded(
-                f"Refused before sending: this call could cost up to ${needed:.6f}, over the workshop's daily budget "
-                f"of ${limit_usd:.4f} for {self.user} (${committed:.6f} spent or reserved; over by "
-                f"${committed + needed - limit_usd:.6f}). Ask the instructor, or use a cheaper model.",
-                limit_usd=limit_usd, spent_usd=committed, needed_usd=needed)
-        return needed
+                f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst.described}), over the "
+                f"workshop's daily budget of {_fmt(limit_usd)} for {self.user} ({_fmt(committed)} spent or reserved; "
+                f"over by {_fmt(committed + needed - limit_usd)}). "
+                + (f"{suggestion} would fit." if suggestion else "Ask the instructor, or use a cheaper model."),
+                limit_usd=limit_usd, spent_usd=committed, needed_usd=needed, suggestion=suggestion)
+        if not batch:
+            with self._lock:
+                self._held[hold] = needed
+        return day, hold, needed
 
-    def settle(self, reserved: float, cost_usd: float | None) -> None:
-        _, spent_key, reserved_key = self._keys()
+    def settle(self, hold: tuple[str, str, float] | None, cost_usd: float | None) -> None:
+        """Drop the hold and add the real cost and the calls counted since (one round trip)."""
+        day, hold_id = (hold[0], hold[1]) if hold else (_day(), "")
+        if hold is not None:
+            with self._lock:
+                self._held.pop(hold_id, None)
+        if hold is None and cost_usd is None and not self._uncounted:
+            return
+        self._send(day, hold_id, "" if cost_usd is None else repr(cost_usd))
+
+    def _send(self, day: str, hold_id: str, cost: str) -> None:
+        user = self.user
+        with self._lock:
+            counted, self._uncounted = self._uncounted, 0
         try:
-            pipe = self._client.pipeline()
-            pipe.hincrbyfloat(reserved_key, self.user, -reserved)
-            pipe.hincrbyfloat(spent_key, self.user, cost_usd if cost_usd is not None else reserved)
-            pipe.expire(spent_key, 86400 * 35)
-            pipe.execute()
+            self._settle(keys=[f"{PREFIX}:spent:{day}", f"{PREFIX}:holds:{day}:{user}", f"{PREFIX}:leases:{day}:{user}",
+                               f"{PREFIX}:calls:{day}"], args=[user, hold_id, cost, counted])
         except Exception as exc:  # noqa: BLE001
             self._unreachable(exc, 0.0, refusing=False)
 
     def count_call(self) -> None:
-        """Count one recorded call for the room (cache hits included: they cost $0 but were served)."""
-        try:
-            self._client.hincrby(f"{PREFIX}:calls:{_day()}", self.user, 1)
-        except Exception as exc:  # noqa: BLE001
-            self._unreachable(exc, 0.0, refusing=False)
+        """Count one recorded call for the room (cache hits included: they cost $0 but were served); sent with
+        the call's settlement, or now when it held nothing."""
+        with self._lock:
+            self._uncounted += 1
 
-    def _unreachable(self, exc: Exception, needed: float, refusing: bool = True) -> float:
+    def flush_counts(self) -> None:
+        """Send the calls counted but not yet sent (a cache hit, a refused... anything that held nothing)."""
+        if self._uncounted:
+            self._send(_day(), "", "0")
+
+    def renew(self) -> None:
+        """Push this kernel's holds' lease forward (called by the lease heartbeat)."""
+        with self._lock:
+            holds = list(self._held)
+        if holds:
+            _, _, _, leases_key, _, _ = self._keys()
+            self._renew(keys=[leases_key], args=[LEASE_S, *holds])
+
+    def _unreachable(self, exc: Exception, needed: float, refusing: bool = True) -> None:
         if self.fail_open or not refusing:
             if not self._warned:
                 self._warned = True
-                print(f"llmcost: the workshop's Redis is unreachable ({exc}); calls go on unchecked (fail open).",
+                print(redact(f"llmcost: the workshop's Redis is unreachable ({exc}); calls go on unchecked (fail open)."),
                       file=sys.stderr)
-            return 0.0
-        raise BudgetExceeded(f"Refused: the workshop's budget server at {self.url} is unreachable ({exc}), and "
-                             f"budgets fail closed. Set %config LLMCost.workshop_fail_open = True to go on unchecked.",
-                             limit_usd=0.0, spent_usd=0.0, needed_usd=needed)
+            return
+        raise BudgetExceeded(redact(f"Refused: the workshop's budget server at {self.url} is unreachable ({exc}), and "
+                                    f"budgets fail closed. Set %config LLMCost.workshop_fail_open = True to go on "
+                                    f"unchecked."), limit_usd=0.0, spent_usd=0.0, needed_usd=needed)
 
 
 def cache_context(url: str, user: str) -> str:

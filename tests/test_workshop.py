@@ -9,6 +9,7 @@ import redis
 
 import llmcost_magic
 from llmcost_magic import estimate_cost, meter, workshop
+from llmcost_magic.policies.budgets.worst_case import worst_case
 from llmcost_magic.sandbox import Sandbox, client
 
 ASK = [{"role": "user", "content": "What is a token?"}]
@@ -77,10 +78,11 @@ def test_unreachable_redis_fails_closed_or_open(room_url, capsys):
     budget._client = redis.Redis(port=1, socket_connect_timeout=0.2)  # the server goes away mid-session
     budget._reserve = budget._client.register_script(workshop._RESERVE)
     call = llmcost_magic.intercept.call.Call("openai", "chat.completions", "gpt-4o-mini", {"model": "gpt-4o-mini"}, False)
+    worst = worst_case("gpt-4o-mini", {"max_tokens": 10}, 10)
     with pytest.raises(llmcost_magic.BudgetExceeded, match="unreachable .* fail closed"):
-        budget.reserve(call, 10)
+        budget.reserve(call, worst)
     budget.fail_open = True
-    assert budget.reserve(call, 10) == 0.0 and "fail open" in capsys.readouterr().err
+    assert budget.reserve(call, worst) is None and "fail open" in capsys.readouterr().err
 
 
 def test_one_setting_in_a_notebook(shell, room_url):

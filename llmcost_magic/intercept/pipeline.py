@@ -70,6 +70,8 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         call.deferred = f"{meter.batch_name}-{len(meter.deferred)}"
         meter.deferred.append((call.provider, call.model, call.deferred, call.sent_body or call.body))
         return call, request
+    if _cascades(meter, call):
+        return call, request  # each attempt holds its own worst case as it is sent (cascade_attempt)
     try:
         for step in range(MAX_FALLBACK_STEPS + 1):
             try:
@@ -87,9 +89,14 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         if call.model != call.requested_model and meter.budget_fallback:
             call.note = "; ".join(n for n in (call.note, f"budget fallback to {call.model}") if n)
     except LLMCostError as refusal:
-        meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
-        raise as_sdk_error(refusal, call.provider) from None
+        _refuse(meter, call, refusal)
     return call, request
+
+
+def _refuse(meter: Meter, call: Call, refusal: LLMCostError) -> None:
+    """Record a refused call (a ``refused`` row naming why) and raise the refusal as the SDK's own error."""
+    meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
+    raise as_sdk_error(refusal, call.provider) from None
 
 
 def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
@@ -148,9 +155,14 @@ def _record_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | Non
         return _record(call, parsed.usage or Usage(), None, status=status, estimated=True)
 
 
+def _cascades(meter: Meter, call: Call) -> bool:
+    return not (meter.cascade is None or call.stream or call.cache_hit is not None or call.deferred
+                or call.endpoint not in ("chat.completions", "messages"))
+
+
 def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any]]] | None:
     """(tier, model, body) to try in order, when the cascade applies to this call (not streamed)."""
-    if meter.cascade is None or call.stream or call.cache_hit is not None or call.endpoint not in ("chat.completions", "messages"):
+    if not _cascades(meter, call):
         return None
     body = with_confidence(call.provider, call.sent_body or call.body) if meter.cascade.ask_confidence else (call.sent_body or call.body)
     plan = [(tier, model, {**body, "model": model}) for tier in meter.tiers.names
@@ -158,8 +170,19 @@ def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any
     return plan or None
 
 
-def cascade_step(meter: Meter, call: Call, tier: str, model: str, status: int, raw: bytes, last: bool) -> bool:
-    """Meter one cascade attempt; True when its answer is accepted (or it is the last one)."""
+def cascade_attempt(meter: Meter, call: Call, tier: str, model: str, body: dict[str, Any]) -> Call:
+    """One cascade attempt about to be sent: it holds its worst case like any call, or is refused."""
+    attempt = Call(call.provider, call.endpoint, model, body, False, requested_model=call.requested_model)
+    attempt.note = f"cascade {tier}"
+    try:
+        meter.before_send(attempt, ADAPTERS[call.provider].estimate_input)
+    except LLMCostError as refusal:
+        _refuse(meter, attempt, refusal)
+    return attempt
+
+
+def cascade_step(meter: Meter, call: Call, attempt: Call, status: int, raw: bytes, last: bool) -> bool:
+    """Meter one cascade attempt (settling its hold); True when its answer is accepted (or it is the last one)."""
     reason = None
     if status == 200:
         try:
@@ -168,15 +191,10 @@ def cascade_step(meter: Meter, call: Call, tier: str, model: str, status: int, r
         except ValueError:
             reason = "unreadable answer"
     accepted = status != 200 or reason is None or last
-    attempt = Call(call.provider, call.endpoint, model, call.body, False, started=call.started, ts=call.ts,
-                   requested_model=call.requested_model)
-    attempt.note = f"cascade {tier}: " + ("accepted" if reason is None else f"escalated ({reason})" if not last else f"kept as last tier ({reason})")
-    call.started = time.perf_counter()
+    attempt.note += ": " + ("accepted" if reason is None else f"escalated ({reason})" if not last else f"kept as last tier ({reason})")
     collector = BodyCollector("application/json", "")
     collector.feed(raw)
     finish(meter, attempt, status, collector, "ok")
-    if accepted:
-        meter.release(call)  # the attempts were recorded one by one; release the first call's reservations
     return accepted
 
 

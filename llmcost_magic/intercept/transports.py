@@ -151,10 +151,15 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return deferred_response(call, request)
             if plan := pipeline.cascade_plan(self._meter, call):
                 for i, (tier, model, body) in enumerate(plan):
-                    response = self._inner.handle_request(with_body(request, body))
-                    raw = response.read()
+                    attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
+                    try:
+                        response = self._inner.handle_request(with_body(request, body))
+                        raw = response.read()
+                    except BaseException as exc:
+                        pipeline.failed(self._meter, attempt, exc)
+                        raise
                     response.close()
-                    if pipeline.cascade_step(self._meter, call, tier, model, response.status_code, raw, i == len(plan) - 1):
+                    if pipeline.cascade_step(self._meter, call, attempt, response.status_code, raw, i == len(plan) - 1):
                         return plain_response(response, raw, request)
             try:
                 response = self._inner.handle_request(request)
@@ -180,10 +185,15 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return deferred_response(call, request)
             if plan := pipeline.cascade_plan(self._meter, call):
                 for i, (tier, model, body) in enumerate(plan):
-                    response = await self._inner.handle_async_request(with_body(request, body))
-                    raw = await response.aread()
+                    attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
+                    try:
+                        response = await self._inner.handle_async_request(with_body(request, body))
+                        raw = await response.aread()
+                    except BaseException as exc:
+                        pipeline.failed(self._meter, attempt, exc)
+                        raise
                     await response.aclose()
-                    if pipeline.cascade_step(self._meter, call, tier, model, response.status_code, raw, i == len(plan) - 1):
+                    if pipeline.cascade_step(self._meter, call, attempt, response.status_code, raw, i == len(plan) - 1):
                         return plain_response(response, raw, request)
             try:
                 response = await self._inner.handle_async_request(request)

@@ -6,11 +6,9 @@ import threading
 
 from ..errors import BudgetExceeded
 from ..intercept.call import Call
-from ..pricing import UnknownModelError, price_for
-from ..records import Usage
+from ..pricing import UnknownModelError
+from .budgets.worst_case import WorstCase, worst_case_usd
 
-# Assumed output when a request sets no max_tokens (the pre-check needs a worst case).
-ASSUMED_MAX_OUTPUT_TOKENS = 4096
 # Cheaper models to suggest when a call does not fit, most capable first.
 CHEAPER_MODELS = {
     "openai": ("gpt-4.1-mini", "gpt-4o-mini", "gpt-5-mini", "gpt-4.1-nano", "gpt-5-nano"),
@@ -18,16 +16,23 @@ CHEAPER_MODELS = {
 }
 
 
-def cheaper_model_that_fits(provider: str, model: str, input_tokens: int, output_tokens: int, left_usd: float) -> str | None:
+def cheaper_model_that_fits(provider: str, model: str, input_tokens: int, output_tokens: int, left_usd: float,
+                            *, batch: bool = False) -> str | None:
     """The most capable of the provider's cheaper models whose worst case fits in ``left_usd``."""
     for candidate in CHEAPER_MODELS.get(provider, ()):
         try:
-            cost = price_for(candidate).cost(Usage(input_tokens=input_tokens, output_tokens=output_tokens)).usd or 0.0
+            cost = worst_case_usd(candidate, input_tokens, output_tokens, batch=batch)
         except UnknownModelError:
             continue
         if candidate != model and cost <= left_usd:
             return candidate
     return None
+
+
+def suggestion_for(call: Call, worst: WorstCase, left_usd: float) -> str | None:
+    """A cheaper model whose worst case (same input, same output cap and choices) fits in ``left_usd``."""
+    return cheaper_model_that_fits(call.provider, worst.model, worst.input_tokens, worst.output_tokens * worst.choices,
+                                   left_usd, batch=worst.batch)
 
 
 def _fmt(usd: float) -> str:
@@ -37,13 +42,13 @@ def _fmt(usd: float) -> str:
 class Budget:
     """A limit in dollars, shared by the calls of a cell (or any scope), safe under concurrency.
 
-    Each call reserves its worst case (exact input tokens + max_tokens at the model's prices)
-    atomically before it is sent and settles to its real cost afterwards, so concurrent calls can
-    never overshoot the limit by more than the error of one worst-case estimate.
+    Each call reserves its worst case (see :mod:`~llmcost_magic.policies.budgets.worst_case`) atomically
+    before it is sent and settles to its real cost afterwards, so concurrent calls can never overshoot the
+    limit by more than the error of one worst-case estimate.
     """
 
     def __init__(self, limit_usd: float, *, name: str = "cell budget"):
-        if not limit_usd > 0:
+        if not limit_usd > 0 or limit_usd == float("inf"):
             raise ValueError(f"A budget must be a positive number of dollars, got {limit_usd!r} (e.g. --budget 0.50).")
         self.limit_usd = float(limit_usd)
         self.name = name
@@ -55,17 +60,13 @@ class Budget:
     def remaining_usd(self) -> float:
         return self.limit_usd - self.spent_usd - self.reserved_usd
 
-    def reserve(self, call: Call, input_tokens: int) -> float:
-        """Reserve the call's worst case (returned) or raise :class:`BudgetExceeded` (nothing is sent)."""
-        output = call.max_output_tokens or ASSUMED_MAX_OUTPUT_TOKENS
-        try:
-            needed = price_for(call.model).cost(Usage(input_tokens=input_tokens, output_tokens=output)).usd or 0.0
-        except UnknownModelError:
-            needed = 0.0  # an unpriced model cannot be capped; the ledger row says cost unknown
+    def reserve(self, call: Call, worst: WorstCase, *, batch: str | None = None) -> float:
+        """Reserve the call's worst case (returned: the hold to settle) or raise :class:`BudgetExceeded`."""
+        needed = worst.usd or 0.0  # None: an unpriced model the user let through uncapped
         with self._lock:
             committed = self.spent_usd + self.reserved_usd
             if committed + needed > self.limit_usd:
-                raise self._refusal(call, input_tokens, output, needed, committed)
+                raise self._refusal(call, worst, needed, committed)
             self.reserved_usd += needed
         return needed
 
@@ -75,12 +76,11 @@ class Budget:
             self.reserved_usd -= reserved
             self.spent_usd += cost_usd if cost_usd is not None else reserved
 
-    def _refusal(self, call: Call, input_tokens: int, output: int, needed: float, committed: float) -> BudgetExceeded:
+    def _refusal(self, call: Call, worst: WorstCase, needed: float, committed: float) -> BudgetExceeded:
         left = max(self.limit_usd - committed, 0.0)
-        suggestion = cheaper_model_that_fits(call.provider, call.model, input_tokens, output, left)
-        worst = f"{input_tokens:,} input + {output:,} max output tokens on {call.model}"
+        suggestion = suggestion_for(call, worst, left)
         message = (
-            f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst}), but the {self.name} "
+            f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst.described}), but the {self.name} "
             f"of {_fmt(self.limit_usd)} has {_fmt(left)} left ({_fmt(committed)} spent or reserved); "
             f"it is over by {_fmt(committed + needed - self.limit_usd)}."
         )

@@ -9,13 +9,13 @@
     timezone: Asia/Seoul            # where a "day" starts; default: this machine's local time
 
 Spend so far comes from the ledger (this user's rows since the start of the day / month), so limits hold
-across cells and kernel restarts. Reservations are atomic within a process, like the cell budget's.
+across cells and kernel restarts; holds of calls in flight are in the ledger too, so the limits hold across
+processes and kernels that share one ledger file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,15 +26,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..config_files import read_table
 from ..errors import BudgetExceeded
 from ..intercept.call import Call
-from ..pricing import UnknownModelError, price_for
-from ..records import Usage
-from .budget import ASSUMED_MAX_OUTPUT_TOKENS, _fmt, cheaper_model_that_fits
+from .budget import _fmt, suggestion_for
+from .budgets.reservations import BATCH_LEASE_S, LEASE_S, LedgerHolds, Scope
+from .budgets.worst_case import WorstCase
 
 _LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd", "session_max_usd")
 _TAG_KEYS = ("daily_max_usd", "monthly_max_usd")
-# The ledger's spend is re-read at most this often; costs settled in this process are added in between,
-# so only other kernels' spend (same user) can be up to this stale.
-SPENT_REFRESH_S = 1.0
 
 
 class BudgetFileError(ValueError):
@@ -157,7 +154,11 @@ def _announce(alert: Alert) -> None:
 
 
 class BudgetBook:
-    """One user's limits (by segment), checked before every call against the ledger's real spend."""
+    """One user's limits (by segment), checked before every call against the ledger's real spend.
+
+    Holds live in the ledger itself (:class:`~llmcost_magic.policies.budgets.reservations.LedgerHolds`), so
+    the limits hold across threads, processes and kernels sharing one ledger file.
+    """
 
     def __init__(self, config: BudgetConfig, *, user: str, segment: str | None, ledger: Any, tag: str = "",
                  clock: Callable[[], float] = time.time) -> None:
@@ -165,12 +166,12 @@ class BudgetBook:
         self.limits = config.limits(segment)
         self.tag_limits = config.per_tag.get(tag, TagLimits())
         self.ledger, self.clock = ledger, clock
-        self.reserved_usd = 0.0
-        self._lock = threading.RLock()
+        self.holds = LedgerHolds(ledger, user=user, tag=tag)
         self._warned: set[str] = set()
-        self._spent: dict[tuple[str, str], tuple[float, float, float]] = {}  # (period, scope) -> (usd, read at, start)
 
     def _since(self, period: str) -> float:
+        if period == "all":
+            return 0.0
         tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
         now = dt.datetime.fromtimestamp(self.clock(), tz=tz) if tz else dt.datetime.fromtimestamp(self.clock()).astimezone()
         start = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -178,50 +179,49 @@ class BudgetBook:
             start = start.replace(day=1)
         return start.timestamp()
 
+    def _scope(self, name: str, limit: float, period: str, scope: str) -> Scope:
+        value = {"user": self.user, "tag": self.tag, "session": self.holds.session}[scope]
+        return Scope(name, limit, scope, value, self._since(period))
+
+    def _scopes(self) -> list[Scope]:
+        lim, tag = self.limits, self.tag_limits
+        wanted = (("daily limit per user", lim.daily_max_per_user_usd, "day", "user"),
+                  ("monthly limit per user", lim.monthly_max_per_user_usd, "month", "user"),
+                  ("session limit", lim.session_max_usd, "all", "session"),
+                  (f"daily limit of tag {self.tag!r}", tag.daily_max_usd, "day", "tag"),
+                  (f"monthly limit of tag {self.tag!r}", tag.monthly_max_usd, "month", "tag"))
+        return [self._scope(name, limit, period, scope) for name, limit, period, scope in wanted if limit is not None]
+
     def spent(self, period: str, scope: str = "user") -> float:
         """Recorded spend since the start of the ``period`` ("day", "month" in the configured timezone,
-        or "all") by this ``scope``: "user" (this user), "tag" (everyone, this tag), "session" (this kernel)."""
-        column, value = {"user": ("user", self.user), "tag": ("tag", self.tag),
-                         "session": ("session", getattr(self.ledger, "session", ""))}[scope]
-        with self._lock:
-            since, now = (0.0 if period == "all" else self._since(period)), time.monotonic()
-            cached = self._spent.get((period, scope))
-            if cached is None or now - cached[1] > SPENT_REFRESH_S or cached[2] != since:
-                rows = self.ledger.query(f"SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE {column} = ? AND ts >= ?",
-                                         (value, since))
-                cached = self._spent[(period, scope)] = (float(rows[0][0]), now, since)
-            return cached[0]
+        or "all") by this ``scope``: "user" (this user), "tag" (everyone, this tag), "session" (this kernel).
+        Read from the ledger now: every process's committed calls."""
+        return self.holds.spent(self._scope("", 0.0, period, scope))
 
-    def reserve(self, call: Call, input_tokens: int) -> float:
-        output = call.max_output_tokens or ASSUMED_MAX_OUTPUT_TOKENS
-        try:
-            needed = price_for(call.model).cost(Usage(input_tokens=input_tokens, output_tokens=output)).usd or 0.0
-        except UnknownModelError:
-            needed = 0.0
-        lim = self.limits
-        with self._lock:
-            tag = self.tag_limits
-            checks = [("per-query limit", lim.max_per_query_usd, lambda: 0.0),
-                      ("daily limit per user", lim.daily_max_per_user_usd, lambda: self.spent("day")),
-                      ("monthly limit per user", lim.monthly_max_per_user_usd, lambda: self.spent("month")),
-                      ("session limit", lim.session_max_usd, lambda: self.spent("all", "session")),
-                      (f"daily limit of tag {self.tag!r}", tag.daily_max_usd, lambda: self.spent("day", "tag")),
-                      (f"monthly limit of tag {self.tag!r}", tag.monthly_max_usd, lambda: self.spent("month", "tag"))]
-            for name, limit, spent in checks:
-                if limit is None:
-                    continue
-                committed = spent() + (self.reserved_usd if name != "per-query limit" else 0.0)
-                if committed + needed > limit:
-                    raise self._refusal(call, name, limit, committed, needed, input_tokens, output)
-            self.reserved_usd += needed
-        return needed
+    @property
+    def reserved_usd(self) -> float:
+        """This user's live holds (calls in flight, in every process)."""
+        return self.holds.held(self._scope("", 0.0, "day", "user"))
 
-    def settle(self, reserved: float, cost_usd: float | None) -> None:
-        """Release a reservation (the ledger holds the real cost), then check the burn rate."""
-        with self._lock:
-            self.reserved_usd = max(self.reserved_usd - reserved, 0.0)
-            if cost_usd:  # already in the ledger; keep the cached totals exact until the next re-read
-                self._spent = {p: (v + cost_usd, at, since) for p, (v, at, since) in self._spent.items()}
+    def reserve(self, call: Call, worst: WorstCase, *, batch: str | None = None) -> int | None:
+        """Hold the call's worst case in the ledger (returned: the hold to settle) or raise BudgetExceeded."""
+        needed = worst.usd or 0.0
+        per_query = self.limits.max_per_query_usd
+        if per_query is not None and needed > per_query and batch is None:
+            raise self._refusal(call, worst, "per-query limit", per_query, 0.0, needed)
+        scopes = self._scopes()
+        if not scopes:
+            return None
+        hold, refused, committed = self.holds.reserve(scopes, needed, batch=batch,
+                                                      lease_s=BATCH_LEASE_S if batch else LEASE_S)
+        if refused is not None:
+            raise self._refusal(call, worst, refused.name, refused.limit_usd, committed, needed)
+        return hold
+
+    def settle(self, hold: int | None, cost_usd: float | None) -> None:
+        """Release a hold (the ledger holds the real cost, committed with it), then check the burn rate."""
+        if hold is not None:
+            self.holds.settle(hold)
         self._check_burn()
 
     def _check_burn(self) -> None:
@@ -245,11 +245,12 @@ class BudgetBook:
                     _announce(Alert("avg_cost_per_query", f"{self.user}'s last {window} calls averaged {_fmt(average)} "
                                                            f"per query, over the target of {_fmt(target)}.", average, target))
 
-    def _refusal(self, call: Call, name: str, limit: float, committed: float, needed: float, inp: int, out: int) -> BudgetExceeded:
-        suggestion = cheaper_model_that_fits(call.provider, call.model, inp, out, max(limit - committed, 0.0))
+    def _refusal(self, call: Call, worst: WorstCase, name: str, limit: float, committed: float,
+                 needed: float) -> BudgetExceeded:
+        suggestion = suggestion_for(call, worst, max(limit - committed, 0.0))
         who = f"{self.user}" + (f" (segment {self.segment})" if self.segment else "")
-        message = (f"Refused before sending: this call could cost up to {_fmt(needed)} ({inp:,} input + {out:,} max "
-                   f"output tokens on {call.model}), over the {name} of {_fmt(limit)} for {who}: "
-                   f"{_fmt(committed)} spent or reserved, over by {_fmt(committed + needed - limit)}.")
+        message = (f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst.described}), over "
+                   f"the {name} of {_fmt(limit)} for {who}: {_fmt(committed)} spent or reserved, over by "
+                   f"{_fmt(committed + needed - limit)}.")
         message += f" {suggestion} would fit." if suggestion else " Lower max_tokens or wait for the next period."
         return BudgetExceeded(message, limit_usd=limit, spent_usd=committed, needed_usd=needed, suggestion=suggestion)

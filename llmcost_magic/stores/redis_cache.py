@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from ..errors import LLMCostError, MissingDependency
+from ..redaction import redact
 from .base import CacheEntry
 
 _TEXT = ("key", "provider", "endpoint", "model", "content_type", "tag", "context", "question")
@@ -26,7 +27,8 @@ class RedisCacheStore:
         try:
             self._redis.ping()
         except redis.RedisError as exc:
-            raise LLMCostError(f"Cannot reach Redis at {url}: {exc}. Start it (redis-server) or use the default SQLite store.") from None
+            raise LLMCostError(redact(f"Cannot reach Redis at {url}: {exc}. Start it (redis-server) or use the default "
+                                      f"SQLite store.")) from None
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))

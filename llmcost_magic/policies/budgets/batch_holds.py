@@ -1,0 +1,69 @@
+"""A batch is checked as a whole, at batch prices, before it is submitted: it holds its worst case in every
+budget of the meter, or it is refused with the number of its requests that would fit."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ...errors import BudgetExceeded
+from ...intercept.call import Call
+from ...records import CallRecord, Usage
+from ..budget import _fmt
+from .worst_case import WorstCase, worst_case
+
+__all__ = ["hold_batch"]
+
+
+def _estimate_input(provider: str) -> Any:
+    from ...intercept.pipeline import ADAPTERS
+
+    return ADAPTERS[provider].estimate_input
+
+
+def hold_batch(meter: Any, provider: str, model: str, requests: list[tuple[str, dict[str, Any]]],
+               name: str) -> list[tuple[Any, Any]]:
+    """(budget, hold) for each of the meter's budgets, holding the batch's worst case at batch prices; raises
+    :class:`BudgetExceeded` (and records a ``refused`` row) naming how many requests fit when it does not."""
+    budgets = meter.budgets if meter is not None else []
+    if not budgets:
+        return []
+    endpoint = "messages" if provider == "anthropic" else "chat.completions"
+    estimate = _estimate_input(provider)
+    each: list[WorstCase] = []
+    for _, body in requests:
+        call = Call(provider, endpoint, model, body, False)
+        each.append(worst_case(model, body, estimate(call), allow_unpriced=meter.allow_unpriced, batch=True))
+    total = WorstCase(model, sum(w.input_tokens for w in each), sum(w.output_tokens * w.choices for w in each), 1,
+                      sum(w.usd or 0.0 for w in each), batch=True)
+    whole = Call(provider, "batch", model, {"model": model}, False)
+    held: list[tuple[Any, Any]] = []
+    try:
+        for budget in budgets:
+            held.append((budget, budget.reserve(whole, total, batch=name)))
+    except BudgetExceeded as refusal:
+        for budget, hold in held:
+            budget.settle(hold, 0.0)
+        raise _refused(meter, whole, refusal, each, total, name) from None
+    return held
+
+
+def _refused(meter: Any, whole: Call, refusal: BudgetExceeded, each: list[WorstCase], total: WorstCase,
+             name: str) -> BudgetExceeded:
+    left = max(refusal.limit_usd - refusal.spent_usd, 0.0)
+    fits, running = 0, 0.0
+    for w in each:
+        if running + (w.usd or 0.0) > left:
+            break
+        fits, running = fits + 1, running + (w.usd or 0.0)
+    message = (f"Refused before submitting batch {name!r}: its {len(each)} requests could cost up to "
+               f"{_fmt(total.usd or 0.0)} at batch prices ({total.described}), over the limit of "
+               f"{_fmt(refusal.limit_usd)} ({_fmt(refusal.spent_usd)} spent or reserved, {_fmt(left)} left; over by "
+               f"{_fmt(refusal.spent_usd + (total.usd or 0.0) - refusal.limit_usd)}). The first {fits} of them (up to "
+               f"{_fmt(running)}) would fit: submit fewer, lower max_tokens, or raise the limit. Nothing was sent.")
+    error = BudgetExceeded(message, limit_usd=refusal.limit_usd, spent_usd=refusal.spent_usd,
+                           needed_usd=total.usd or 0.0, suggestion=refusal.suggestion)
+    error.fits = fits  # type: ignore[attr-defined]
+    meter.record(CallRecord(ts=time.time(), provider=whole.provider, endpoint="batch", model=whole.model, usage=Usage(),
+                            cost_usd=0.0, baseline_cost_usd=0.0, latency_ms=0.0, status="refused", note=message[:500]))
+    return error
