@@ -20,6 +20,7 @@ from llmcost_magic.language import korean, language_of, negations, polarity
     ("Only refunds within 30 days, at most 2, except Plus; you must always ask.",
      [("Only", "restriction"), ("at most", "restriction"), ("except", "restriction"), ("must", "obligation"),
       ("always", "obligation")]),
+    ("If asked, say so when needed.", [("If", "condition"), ("when", "condition")]),
     ("Nothing here is notable or knowable.", [("Nothing", "negation")]),  # 'not' inside words is no cue
 ])
 def test_english_cues(text, expected):
@@ -30,7 +31,8 @@ def test_english_cues(text, expected):
     ("영구적으로 삭제되며, 복구할 수 없습니다.", [("수 없", "negation")]),
     ("고객의 비밀번호를 절대 묻지 마세요.", [("절대", "obligation"), ("마", "prohibition")]),
     ("하지 말고 보고하세요.", [("말", "prohibition")]),
-    ("개인정보를 공유하면 안 됩니다.", [("면", "restriction"), ("안", "negation"), ("됩", "prohibition")]),
+    ("내용을 지어내지 마시고, 대화를 시작할 때에는 인사하세요.", [("마시", "prohibition"), ("때", "condition")]),
+    ("개인정보를 공유하면 안 됩니다.", [("면", "condition"), ("안", "negation"), ("됩", "prohibition")]),
     ("이 기능은 사용 불가합니다. 무단 복제 금지.", [("불가", "prohibition"), ("금지", "prohibition")]),
     ("완료하지 못했다. 그는 학생이 아니다. 답하지 않습니다.", [("못", "negation"), ("아니", "negation"), ("않", "negation")]),
     ("환불은 30일 이내에만 가능합니다.", [("이내", "restriction"), ("만", "restriction")]),

@@ -3,7 +3,7 @@ and negation / polarity cues for English and Korean. Stable API:
 
 - ``language_of(text) -> "en" | "ko"``
 - ``negations(text, lang=None) -> list[Cue]``: spans (``start``, ``end``, ``text``, ``kind``, ``lang``) of
-  negations, prohibitions, restrictions and obligations (see :func:`~.polarity.negations`)
+  negations, prohibitions, restrictions, obligations and conditions (see :func:`~.polarity.negations`)
 - ``polarity(text, lang=None) -> 1 | -1``: whether the text says "not" (an odd number of negations)
 - ``korean.morphemes(text) -> list[Morpheme(form, tag, start, len)]``, ``korean.word_morphemes(word)``
   (cached per word), ``korean.stem(word)``

@@ -16,27 +16,29 @@ from dataclasses import dataclass
 
 from . import korean
 
-KINDS = ("negation", "prohibition", "restriction", "obligation")
+KINDS = ("negation", "prohibition", "restriction", "obligation", "condition")
 _EN_CUES = {
     "negation": r"not|no|never|none|nothing|nobody|nowhere|neither|nor|without|cannot|\w+n[’']t",
     "prohibition": r"(?:may|must|should|shall)\s+(?:not|never)|forbidden|prohibited|disallowed|do\s+not",
     "restriction": r"only|unless|except|excluding|but\s+not|at\s+most|no\s+more\s+than|no\s+later\s+than|up\s+to",
     "obligation": r"must|always|required|mandatory|need\s+to|have\s+to|has\s+to",
+    "condition": r"if|when|whenever|in\s+case|as\s+long\s+as|provided\s+that",
 }
 # Longest first, so "may not" wins over "not" and "no more than" over "no".
 _EN = re.compile("|".join(f"(?P<{kind}>(?<![\\w'’])(?:{cues})(?![\\w'’]))" for kind, cues in
                           sorted(_EN_CUES.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] != "prohibition" else -1)),
                  re.I)
-_KO_RESTRICTION = {"만약", "경우", "단", "제외", "이외", "이하", "이상", "미만", "초과", "이내", "까지"}
+_KO_RESTRICTION = {"단", "제외", "이외", "이하", "이상", "미만", "초과", "이내", "까지"}
+_KO_CONDITION = {"만약", "경우", "때"}
 _KO_OBLIGATION = {"반드시", "항상", "꼭", "필수", "절대", "절대로", "결코"}
 # Words that may hold a cue; only these go to Kiwi (~60 µs per new word), the rest are skipped.
-_KO_MAYBE = re.compile(r"[않못없말마금불만야꼭]|^안|아니|경우|제외|이외|이하|이상|이내|미만|초과|까지|만약|반드시|항상|필수|절대|결코"
+_KO_MAYBE = re.compile(r"[않못없말마금불만야꼭]|^안|아니|경우|때|제외|이외|이하|이상|이내|미만|초과|까지|만약|반드시|항상|필수|절대|결코"
                        r"|^단[,.]?$|^[되됩돼됐될된됨]|면[.,!?]*$|지[.,]?$")
 
 
 @dataclass(frozen=True, slots=True)
 class Cue:
-    """A polarity cue: ``text[start:end]``, its kind (negation, prohibition, restriction, obligation)
+    """A polarity cue: ``text[start:end]``, its kind (negation, prohibition, restriction, obligation, condition)
     and language."""
 
     start: int
@@ -57,7 +59,8 @@ def negations(text: str, lang: str | None = None) -> list[Cue]:
     """Every negation-like cue of ``text`` in order: negations (not, never, n't, without, nor, cannot;
     안, 않, 못, 없다, 아니다, 수 없다), prohibitions (may not, do not, forbidden; -지 마세요/말고, 금지, 불가,
     안 되다), restrictions (only, unless, except, at most; 만, 이하/이상/미만/초과/이내, 경우) and
-    obligations (must, always, required; 반드시, 항상, 꼭, 절대).
+    obligations (must, always, required; 반드시, 항상, 꼭, 절대) and conditions (if, when, in case;
+    만약, 경우, 때, -면).
     ``lang`` None looks for both: mixed prompts are common.
 
     >>> [c.text for c in negations("환불은 30일 이내에만 가능하며 비밀번호는 묻지 마세요.")]  # doctest: +SKIP
@@ -86,7 +89,7 @@ def _korean_cues(text: str) -> list[Cue]:
         for i, m in enumerate(morphs):
             start, end = at + m.start, at + m.start + m.len
             kind = _korean_kind(m, i, prev_tail)
-            if kind is None and i == 0 and prev_tail.startswith("지/E") and m.form in ("말", "마"):
+            if kind is None and i == 0 and prev_tail.startswith("지/E") and word.startswith(("마", "말", "맙")):
                 kind = "prohibition"  # 하지 말고: Kiwi alone on "말고" may read a noun
             if kind and m.form == "없" and i == 0 and prev_word.strip(",.") == "수":
                 start = prev_at  # 할 수 없다: "수 없" is one cue
@@ -111,8 +114,10 @@ def _korean_kind(m: korean.Morpheme, index: int, prev_tail: str) -> str | None:
         return "negation"
     if form == "만" and tag == "JX":
         return "restriction"  # 30일 이내에만
-    if form in _KO_RESTRICTION and tag.startswith("N") or (form in ("면", "으면", "다면") and tag == "EC"):
+    if form in _KO_RESTRICTION and tag.startswith("N"):
         return "restriction"
+    if form in _KO_CONDITION and tag.startswith("N") or (form in ("면", "으면", "다면") and tag == "EC"):
+        return "condition"
     if form in _KO_OBLIGATION or (form == "야" and tag == "EC") or form == "어야":
         return "obligation"  # 해야 합니다
     return None
