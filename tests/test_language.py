@@ -20,6 +20,8 @@ from llmcost_magic.language import korean, language_of, negations, polarity
     ("Only refunds within 30 days, at most 2, except Plus; you must always ask.",
      [("Only", "restriction"), ("at most", "restriction"), ("except", "restriction"), ("must", "obligation"),
       ("always", "obligation")]),
+    ("No more than 2, no later than May; no refunds.", [("No more than", "restriction"), ("no later than", "restriction"),
+                                                       ("no", "negation")]),
     ("If asked, say so when needed.", [("If", "condition"), ("when", "condition")]),
     ("Nothing here is notable or knowable.", [("Nothing", "negation")]),  # 'not' inside words is no cue
 ])

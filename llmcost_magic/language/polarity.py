@@ -17,23 +17,29 @@ from dataclasses import dataclass
 from . import korean
 
 KINDS = ("negation", "prohibition", "restriction", "obligation", "condition")
-_EN_CUES = {
-    "negation": r"not|no|never|none|nothing|nobody|nowhere|neither|nor|without|cannot|\w+n[’']t",
-    "prohibition": r"(?:may|must|should|shall)\s+(?:not|never)|forbidden|prohibited|disallowed|do\s+not",
-    "restriction": r"only|unless|except|excluding|but\s+not|at\s+most|no\s+more\s+than|no\s+later\s+than|up\s+to",
-    "obligation": r"must|always|required|mandatory|need\s+to|have\s+to|has\s+to",
-    "condition": r"if|when|whenever|in\s+case|as\s+long\s+as|provided\s+that",
-}
-# Longest first, so "may not" wins over "not" and "no more than" over "no".
-_EN = re.compile("|".join(f"(?P<{kind}>(?<![\\w'’])(?:{cues})(?![\\w'’]))" for kind, cues in
-                          sorted(_EN_CUES.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] != "prohibition" else -1)),
+# Multi-word cues first, so "may not" wins over "not" and "no more than" over "no".
+_EN_CUES = (
+    ("prohibition", r"(?:may|must|should|shall)\s+(?:not|never)|do\s+not|forbidden|prohibited|disallowed"),
+    ("restriction", r"no\s+more\s+than|no\s+later\s+than|but\s+not|at\s+most|up\s+to"),
+    ("obligation", r"need\s+to|have\s+to|has\s+to"),
+    ("condition", r"in\s+case|as\s+long\s+as|provided\s+that"),
+    ("negation", r"not|no|never|none|nothing|nobody|nowhere|neither|nor|without|cannot|\w+n[’']t"),
+    ("restriction", r"only|unless|except|excluding"),
+    ("obligation", r"must|always|required|mandatory"),
+    ("condition", r"if|when|whenever"),
+)
+_EN = re.compile(r"(?<![\w'’])(?:" + "|".join(f"(?P<c{i}>{cues})" for i, (_, cues) in enumerate(_EN_CUES)) + r")(?![\w'’])",
                  re.I)
+_EN_KIND = {f"c{i}": kind for i, (kind, _) in enumerate(_EN_CUES)}
 _KO_RESTRICTION = {"단", "제외", "이외", "이하", "이상", "미만", "초과", "이내", "까지"}
 _KO_CONDITION = {"만약", "경우", "때"}
 _KO_OBLIGATION = {"반드시", "항상", "꼭", "필수", "절대", "절대로", "결코"}
 # Words that may hold a cue; only these go to Kiwi (~60 µs per new word), the rest are skipped.
 _KO_MAYBE = re.compile(r"[않못없말마금불만야꼭]|^안|아니|경우|때|제외|이외|이하|이상|이내|미만|초과|까지|만약|반드시|항상|필수|절대|결코"
                        r"|^단[,.]?$|^[되됩돼됐될된됨]|면[.,!?]*$|지[.,]?$")
+
+
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,7 @@ class Cue:
 def language_of(text: str) -> str:
     """"ko" when Hangul is at least a fifth of the letters, else "en"."""
     hangul = len(korean.HANGUL.findall(text))
-    letters = sum(c.isalpha() for c in text)
+    letters = len(_LETTERS.findall(text))
     return "ko" if letters and hangul / letters >= 0.2 else "en"
 
 
@@ -68,7 +74,7 @@ def negations(text: str, lang: str | None = None) -> list[Cue]:
     """
     cues: list[Cue] = []
     if lang in (None, "en"):
-        cues += [Cue(m.start(), m.end(), m.group(), m.lastgroup or "negation", "en") for m in _EN.finditer(text)]
+        cues += [Cue(m.start(), m.end(), m.group(), _EN_KIND[m.lastgroup or "c4"], "en") for m in _EN.finditer(text)]
     if lang in (None, "ko") and korean.has_hangul(text):
         cues += _korean_cues(text)
     return sorted(cues, key=lambda c: c.start)
