@@ -1,12 +1,17 @@
-"""How much of the original a compression kept: token reduction, embedding similarity, and the
-share of numbers, named entities and keywords still present."""
+"""How much of the original a compression kept: token reduction, embedding similarity, the share of
+numbers, named entities and keywords still present, and per language the meaning check of
+:mod:`~llmcost_magic.compression.guard` (negations kept, rules kept whole or reversed, numbers with units,
+names, risky removals). A reversed rule makes ``safe`` False: it is a failure, not a share to average.
+
+None of these says whether a model still follows the prompt: that needs the model (see the cookbook)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from .base import Compressed
+from .guard import LanguageCheck, check
 from .selective import self_information
 
 _NUMBER = re.compile(r"\d+(?:[.,:/~-]\d+)*")
@@ -17,16 +22,32 @@ KEYWORDS = 10
 
 @dataclass(frozen=True, slots=True)
 class Fidelity:
-    """Shares in [0, 1]; ``similarity`` is None when the offline embedder is not installed."""
+    """Shares in [0, 1]; ``similarity`` is None when the offline embedder is not installed; ``meaning``
+    is the meaning check per language ("en", "ko")."""
 
     token_reduction: float
     similarity: float | None
     numbers_kept: float
     entities_kept: float
     keywords_kept: float
+    meaning: dict[str, LanguageCheck] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, float | None]:
-        return asdict(self)
+    @property
+    def safe(self) -> bool:
+        """No rule lost a negation, restriction or condition while the rest of it stayed."""
+        return all(m.safe for m in self.meaning.values())
+
+    @property
+    def risky_removals(self) -> list[str]:
+        return [word for m in self.meaning.values() for word in m.risky]
+
+    def as_dict(self) -> dict[str, object]:
+        """Flat: the shares, then per language ``en_negations_kept``, ``en_rules_reversed`` ... counts."""
+        out: dict[str, object] = {k: v for k, v in asdict(self).items() if k != "meaning"}
+        out["safe"] = self.safe
+        for lang, m in self.meaning.items():
+            out.update({f"{lang}_{k}": v for k, v in m.as_dict().items() if k != "lang"})
+        return out
 
 
 def measure(result: Compressed, *, similarity: bool = True) -> Fidelity:
@@ -42,6 +63,7 @@ def fidelity(original: str, compressed: str, *, token_reduction: float = 0.0, si
         numbers_kept=_share(set(_NUMBER.findall(original)), compressed),
         entities_kept=_share(named_entities(original), compressed),
         keywords_kept=_share({w.lower() for w in keywords(original)}, kept_text),
+        meaning=check(original, compressed),
     )
 
 

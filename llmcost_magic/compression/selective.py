@@ -16,18 +16,15 @@ import re
 from ..errors import MissingDependency
 from ..tokens import encoding_for_model
 from .base import Compressed, check_rate, check_text
+from .meaning import analyse
 
 DEFAULT_RATE = 0.5
 UNKNOWN_FREQUENCY = 1e-8  # a word no list knows is rare, so informative: it is kept first
 _PROTECTED = re.compile(
     r"```.*?```|`[^`\n]+`|\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|‘[^’\n]{1,300}’|「[^」\n]{1,300}」|『[^』\n]{1,300}』"
     r"|(?<!\w)'[^'\n]{1,200}'(?!\w)|https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+", re.S)
-_PIECES = re.compile(r"\S+|\s+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_CODE_LIKE = re.compile(r"[_=/\\{}<>\[\]#@$%^&*|~]|\w\.\w|\(\)|::|->")
-_BULLET = re.compile(r"^(?:[-*•>]+|\d+[.)]|#+)$")
 _EDGE_PUNCT = "\"'()[]{}<>.,;:!?…·。、“”‘’「」『』"
-_SENTENCE_END = (".", "!", "?", "。", "…", ":")
 
 
 @functools.cache
@@ -54,87 +51,76 @@ def self_information(word: str) -> float:
 
 
 class SelectiveCompressor:
-    """Keeps about ``rate`` of the tokens, dropping low-information words first."""
+    """Keeps about ``rate`` of the tokens, dropping low-information words first, never one that carries
+    the meaning (see :mod:`~llmcost_magic.compression.meaning`): filler goes first, then the least
+    informative words outside rules; rules are never thinned further, so the result may keep more than ``rate`` (its note says so)."""
 
     name = "selective"
 
     def compress(self, text: str, *, rate: float | None = None, query: str = "", model: str = "gpt-4o") -> Compressed:
         check_text(text, self.name)
         rate = check_rate(rate, self.name) or DEFAULT_RATE
-        pieces = _pieces(text)
+        analysis = analyse(text, [m.span() for m in _PROTECTED.finditer(text)])
         enc = encoding_for_model(model)
         query_words = {w.strip(_EDGE_PUNCT).lower() for w in query.split()}
-        # One entry per distinct word (prompts repeat words a lot): (tokens, bits, always kept, capitalised, in query)
-        facts: dict[str, tuple[int, float, bool, bool, bool]] = {}
-        removable: list[tuple[float, int, int]] = []  # (information, position, tokens)
+        pieces: list[tuple[str, bool]] = []  # words and the gaps between them, for _rebuild
+        # (tier, information, position, tokens): tier 0 = filler, tier 1 = other words outside rules
+        removable: list[tuple[int, float, int, int]] = []
         line_of: dict[int, int] = {}
+        sentence_of: dict[int, int] = {}
         has_fixed_words: set[int] = set()  # lines with a word that is never dropped
-        at_sentence_start, line, total = True, 0, 0
-        for i, (piece, protected) in enumerate(pieces):
-            if piece.isspace():
-                at_sentence_start = at_sentence_start or "\n" in piece
-                line += piece.count("\n")
-                continue
-            fact = facts.get(piece)
-            if fact is None:
-                always, capitalised = _kind(piece)
-                fact = facts[piece] = (len(enc.encode_ordinary(" " + piece)), self_information(piece), always,
-                                       capitalised, bool(query_words) and piece.strip(_EDGE_PUNCT).lower() in query_words)
-            tokens, bits, always, capitalised, in_query = fact
+        last, line, total = 0, 0, 0
+        for word in analysis.words:
+            gap = text[last:word.start]
+            if gap:
+                pieces.append((gap, False))
+                line += gap.count("\n")
+            last = word.end
+            i = len(pieces)
+            pieces.append((word.text, False))
+            tokens = len(enc.encode_ordinary(" " + word.text))
             total += tokens
-            if not (protected or always or in_query or (capitalised and not at_sentence_start)):
-                removable.append((bits, i, tokens))
-                line_of[i] = line
-            elif piece.strip(_EDGE_PUNCT) and not _BULLET.match(piece):
-                has_fixed_words.add(line)
-            at_sentence_start = piece.endswith(_SENTENCE_END)
+            rule = analysis.sentences[word.sentence].rule
+            if word.role in ("cue", "name", "keep") or (rule is not None and word.role != "filler") or (
+                    bool(query_words) and word.text.strip(_EDGE_PUNCT).lower() in query_words):
+                if word.text.strip(_EDGE_PUNCT + "-*•>#"):  # a list marker alone does not fill a line
+                    has_fixed_words.add(line)
+                continue
+            # filler anywhere first, then the least informative words outside rules
+            removable.append((0 if word.role == "filler" else 1, self_information(word.text), i, tokens))
+            line_of[i] = line
+            sentence_of[i] = word.sentence
+        # A sentence outside rules keeps its most informative third, so none is thinned to a stray name.
+        by_sentence: dict[int, list[tuple[float, int]]] = {}
+        for tier, bits, i, _ in removable:
+            if tier == 1:
+                by_sentence.setdefault(sentence_of[i], []).append((bits, i))
+        kept_first = {i for words in by_sentence.values() for _, i in sorted(words)[len(words) - len(words) // 3:]}
+        removable = [r for r in removable if r[2] not in kept_first]
         target = rate * total
         removable.sort()
         dropped, kept_tokens = set(), total
-        for _, i, tokens in removable:
+        for _, _, i, tokens in removable:
             if kept_tokens <= target:
                 break
             dropped.add(i)
             kept_tokens -= tokens
         # Never empty a line: one whose words all went keeps its most informative one.
-        best_of_line = {line_of[i]: (i, tokens) for _, i, tokens in removable}  # sorted ascending: last wins
-        lines_with_kept = {line_of[i] for _, i, _ in removable if i not in dropped}
+        best_of_line = {line_of[i]: (i, tokens) for tier, _, i, tokens in removable if tier == 1}
+        lines_with_kept = {line_of[i] for _, _, i, _ in removable if i not in dropped}
         for line, (i, tokens) in best_of_line.items():
             if line not in has_fixed_words and line not in lines_with_kept:
                 dropped.discard(i)
                 kept_tokens += tokens
+        rules = sum(s.rule is not None for s in analysis.sentences)
         note = ""
         if not dropped:
             note = f"no-op: at rate {rate:g} there was nothing to drop"
         elif kept_tokens > target * 1.05:
-            note = (f"kept {kept_tokens / total:.0%} instead of {rate:.0%}: the rest is numbers, names, code, "
-                    f"quotes or query words, which are never dropped")
+            note = (f"kept {kept_tokens / total:.0%} instead of {rate:.0%}: the rate could not be reached without "
+                    f"touching rules ({rules} rule sentence{'s' * (rules != 1)} keep every word but filler; negations, "
+                    f"numbers with units, names, code, quotes and query words are never dropped)")
         return Compressed(text, _rebuild(pieces, dropped), self.name, rate, model, note=note)
-
-
-def _pieces(text: str) -> list[tuple[str, bool]]:
-    """Words and whitespace runs in order; protected spans (code, quotes, URLs) are single pieces."""
-    out: list[tuple[str, bool]] = []
-    last = 0
-    for match in _PROTECTED.finditer(text):
-        out += [(p, False) for p in _PIECES.findall(text[last:match.start()])]
-        out.append((match.group(), True))
-        last = match.end()
-    out += [(p, False) for p in _PIECES.findall(text[last:])]
-    return out
-
-
-@functools.lru_cache(maxsize=131072)
-def _kind(word: str) -> tuple[bool, bool]:
-    """(always kept: number, code, acronym, list marker; capitalised)."""
-    core = word.strip(_EDGE_PUNCT)
-    if not core or _BULLET.match(word):
-        return True, False
-    if any(c.isdigit() for c in core) or _CODE_LIKE.search(core):
-        return True, False
-    if core.isupper() and sum(c.isalpha() for c in core) >= 2:
-        return True, False  # an acronym
-    return False, core[0].isupper()
 
 
 def _rebuild(pieces: list[tuple[str, bool]], dropped: set[int]) -> str:
