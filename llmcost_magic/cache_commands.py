@@ -1,22 +1,25 @@
-"""``%llmcost cache ...`` and the Python API for the response cache: stats, audit, clear, reject."""
+"""``%llmcost cache ...`` and the Python API for the response cache: stats, audit, clear, reject.
+
+Each command acts on the store that serves answers (see :func:`~llmcost_magic.session.serving_cache`):
+the workshop's Redis in workshop mode, else the store of the cache last in use.
+"""
 
 from __future__ import annotations
 
-import difflib
 import time
 from typing import TYPE_CHECKING, Any
 
-from .session import current_cache_store, current_ledger, current_semantic_index
+from .session import current_ledger, serving_cache
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-def cache_stats() -> pd.DataFrame:
-    """Entries in the store, and this session's hits, hit rate and dollars saved by cache."""
+def cache_stats(*, workshop: str | None = None) -> pd.DataFrame:
+    """Entries in the serving store, and this session's hits, hit rate and dollars saved by cache."""
     import pandas as pd
 
-    store = current_cache_store()
+    store, _ = serving_cache(workshop)
     calls = current_ledger().dataframe(session=current_ledger().session)
     served = calls[calls["cache"].fillna("") != ""]
     cacheable = len(calls[calls["status"] == "ok"])
@@ -33,45 +36,56 @@ def cache_stats() -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def semantic_audit(limit: int = 50) -> pd.DataFrame:
-    """Recent semantic hits side by side: new question, cached question, similarity, word diff, key."""
+def semantic_audit(limit: int = 50, *, workshop: str | None = None) -> pd.DataFrame:
+    """Recent semantic hits: new question, cached question, similarity, the threshold the entry needed,
+    why the guard let the pair pass, and the key (in memory only, never in the ledger)."""
     import pandas as pd
 
-    rows = []
-    for i, hit in enumerate(current_semantic_index().audit[-limit:]):
-        diff = [w for w in difflib.ndiff(hit["cached_question"].split(), hit["question"].split()) if w[:1] in "+-"]
-        rows.append({"id": i, "question": hit["question"], "cached_question": hit["cached_question"],
-                     "similarity": hit["similarity"], "diff": " ".join(diff), "key": hit["key"]})
-    return pd.DataFrame(rows, columns=["id", "question", "cached_question", "similarity", "diff", "key"])
+    columns = ["id", "question", "cached_question", "similarity", "threshold", "why_served", "key"]
+    _, index = serving_cache(workshop)
+    hits = index.audit[-limit:] if index is not None else []
+    rows = [{"id": i, **{c: hit.get(c, "") for c in columns[1:]}} for i, hit in enumerate(hits)]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def reject_answer(key: str | None = None, reason: str = "rejected by the user") -> str:
+def reject_answer(key: str | None = None, reason: str = "rejected by the user", *, workshop: str | None = None) -> str:
     """Remove a cached answer and block it from being cached again (default: the last one served or stored).
 
-    ``key`` is an entry key, or an id from :func:`semantic_audit`.
+    ``key`` is an entry key, or an id from :func:`semantic_audit`. A rejected semantic hit also
+    raises the threshold of the entry it came from (it will need a closer question next time).
     """
-    index = current_semantic_index()
+    store, index = serving_cache(workshop)
     if key is None:
         key = _last_key()
-    elif key.isdigit() and index.audit:
+    elif key.isdigit() and index is not None and index.audit:
         key = index.audit[-50:][int(key)]["key"]
     if key is None:
         raise ValueError("No cached answer to reject yet: pass the key shown by %llmcost cache audit.")
-    current_cache_store().block(key, reason)
+    store.block(key, reason)
+    if index is not None:
+        index.reject(key)
     return key
 
 
-def clear_cache(*, tag: str | None = None, model: str | None = None) -> int:
-    """Delete cached answers (all, or by tag and/or model); returns how many."""
-    return current_cache_store().clear(tag=tag, model=model)
+def clear_cache(*, tag: str | None = None, model: str | None = None, workshop: str | None = None) -> int:
+    """Delete cached answers (all, or by tag and/or model) from the serving store; returns how many."""
+    store, index = serving_cache(workshop)
+    removed = store.clear(tag=tag, model=model)
+    if index is not None:
+        index.forget()
+    return removed
 
 
 _last: dict[str, Any] = {"cache": None}
 
 
 def remember_cache(cache: Any) -> None:
-    """The most recent ResponseCache in use, so ``reject_answer()`` knows the last key."""
+    """The most recent ResponseCache in use, so ``reject_answer()`` knows the last key and its store."""
     _last["cache"] = cache
+
+
+def last_cache() -> Any:
+    return _last["cache"]
 
 
 def _last_key() -> str | None:

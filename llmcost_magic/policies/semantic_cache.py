@@ -164,7 +164,20 @@ class SemanticIndex:
         with self._lock:
             bucket.append(entry.key, entry.question, vector)
 
-    def search(self, context: str, question: str, now: float, threshold: float) -> tuple[CacheEntry, float] | None:
+    def reject(self, key: str) -> None:
+        """A served answer the user rejected: it leaves the index."""
+        with self._lock:
+            for bucket in self._buckets.values():
+                if key in bucket.keys:
+                    bucket.matrix[bucket.keys.index(key)] = 0.0
+
+    def forget(self) -> None:
+        """Drop every in-memory vector (after the store was cleared); reloaded from the store on use."""
+        with self._lock:
+            self._buckets.clear()
+
+    def search(self, context: str, question: str, now: float, threshold: float,
+               read: Any = None) -> tuple[CacheEntry, float] | None:
         """The best live entry with similarity >= threshold that passes the guard."""
         bucket = self._bucket(context, now)
         if not bucket.size or not question:
@@ -177,7 +190,7 @@ class SemanticIndex:
             if reason is not None:
                 self.rejections[reason] = self.rejections.get(reason, 0) + 1
                 continue
-            entry = self.store.get(bucket.keys[index], now)
+            entry = (read or self.store.get)(bucket.keys[index], now)
             if entry is not None:
                 self.audit.append({"time": now, "question": question, "cached_question": entry.question,
                                    "similarity": round(float(sims[index]), 4), "key": entry.key})
