@@ -49,22 +49,51 @@ def semantic_audit(limit: int = 50, *, workshop: str | None = None) -> pd.DataFr
 
 
 def reject_answer(key: str | None = None, reason: str = "rejected by the user", *, workshop: str | None = None) -> str:
-    """Remove a cached answer and block it from being cached again (default: the last one served or stored).
+    """Say a served answer was wrong (default: the last one served or stored); returns its key.
 
-    ``key`` is an entry key, or an id from :func:`semantic_audit`. A rejected semantic hit also
-    raises the threshold of the entry it came from (it will need a closer question next time).
+    ``key`` is an entry key, or an id from :func:`semantic_audit`. A semantic hit is a wrong match,
+    not a wrong answer: the entry stays, and its threshold rises above that hit's similarity (it will
+    need a closer question). Any other answer is removed and blocked from being cached again.
     """
     store, index = serving_cache(workshop)
-    if key is None:
-        key = _last_key()
-    elif key.isdigit() and index is not None and index.audit:
-        key = index.audit[-50:][int(key)]["key"]
+    hit = _audit_row(index, key)
+    if hit is not None:
+        index.reject_hit(hit["key"], hit["similarity"])
+        _last["rejected"] = f"raised the threshold of the semantic entry (rejected at similarity {hit['similarity']:.3f})"
+        return str(hit["key"])
+    key = key or _last_key()
     if key is None:
         raise ValueError("No cached answer to reject yet: pass the key shown by %llmcost cache audit.")
     store.block(key, reason)
     if index is not None:
         index.reject(key)
+    _last["rejected"] = f"removed and blocked cached answer (in {type(store).__name__})"
     return key
+
+
+def confirm_answer(key: str | None = None, *, workshop: str | None = None) -> str:
+    """Say a semantic hit was right (default: the last one): evidence that lets its entry's threshold
+    come down, within the cache's error bound. Returns the entry's key."""
+    _, index = serving_cache(workshop)
+    hit = _audit_row(index, key)
+    if hit is None:
+        raise ValueError("No semantic hit to confirm: pass an id from %llmcost cache audit.")
+    index.confirm_hit(hit["key"], hit["similarity"])
+    return str(hit["key"])
+
+
+def _audit_row(index: Any, key: str | None) -> dict[str, Any] | None:
+    """The audit row ``key`` names (an audit id, or an entry key), or the last hit when it was semantic."""
+    if index is None or not index.audit:
+        return None
+    recent = index.audit[-50:]
+    if key is None:
+        cache = _last["cache"]
+        last = recent[-1]
+        return last if cache is not None and cache.last_hit_kind == "semantic" and cache.last_key == last["key"] else None
+    if key.isdigit() and int(key) < len(recent):
+        return recent[int(key)]
+    return None
 
 
 def clear_cache(*, tag: str | None = None, model: str | None = None, workshop: str | None = None) -> int:
@@ -76,7 +105,12 @@ def clear_cache(*, tag: str | None = None, model: str | None = None, workshop: s
     return removed
 
 
-_last: dict[str, Any] = {"cache": None}
+_last: dict[str, Any] = {"cache": None, "rejected": ""}
+
+
+def last_rejection() -> str:
+    """What the last :func:`reject_answer` did, in words."""
+    return str(_last["rejected"])
 
 
 def remember_cache(cache: Any) -> None:

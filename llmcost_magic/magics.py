@@ -388,10 +388,14 @@ class LLMCost(Magics):
             print(f"llmcost: removed {n} cached answer{'s' * (n != 1)}.")
             return None
         try:
+            if ns.action == "confirm":
+                key = cache_commands.confirm_answer(ns.key, workshop=self.workshop)
+                print(f"llmcost: confirmed the semantic hit on {key[:12]}… (its threshold may come down)")
+                return None
             key = cache_commands.reject_answer(ns.key, workshop=self.workshop)
         except ValueError as exc:
             raise UsageError(f"llmcost: {exc}") from None
-        print(f"llmcost: removed and blocked cached answer {key[:12]}…")
+        print(f"llmcost: {cache_commands.last_rejection()} {key[:12]}…")
         return None
 
 

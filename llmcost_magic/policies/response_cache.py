@@ -98,10 +98,11 @@ class CacheSettings:
     ttl_by_tag: dict[str, float | None] = field(default_factory=dict)
     any_temperature: bool = False
     cache_tool_calls: bool = False
-    threshold: float = 0.92
+    threshold: float = 0.80  # semantic_cache.DEFAULT_THRESHOLD
     context_key: str = ""  # a user-declared context (segment, permissions) that a hit must share
     tag: str = ""
     share_accounts: bool = False  # a workshop whose instructor shares the cache: any participant's key
+    verifier: Any = None  # a semantic_verifier.LLMVerifier for pairs just short of their threshold
 
 
 @dataclass
@@ -121,6 +122,7 @@ class ResponseCache:
         self.clock = clock
         self.semantic = semantic  # a SemanticIndex when mode == "semantic"
         self.last_key: str | None = None
+        self.last_hit_kind = ""  # "exact", "semantic", or "" when the last key was stored, not served
         self._lock = threading.Lock()
 
     # -- keys ------------------------------------------------------------------------------
@@ -163,17 +165,32 @@ class ResponseCache:
         entry = self.read(key, now)
         if entry is not None:
             self.store.hit(key)
-            self.last_key = key
+            self.last_key, self.last_hit_kind = key, "exact"
             return Hit(entry, "exact")
         if self.semantic is not None and self.settings.mode == "semantic":
             found = self.semantic.search(self.context(call), last_user_text(call), now, self.settings.threshold,
-                                         read=self.read)
+                                         read=self.read, verifier=self._verifier(call))
             if found is not None:
                 entry, similarity = found
                 self.store.hit(entry.key)
-                self.last_key = entry.key
+                self.last_key, self.last_hit_kind = entry.key, "semantic"
                 return Hit(entry, "semantic", similarity)
         return None
+
+    def _verifier(self, call: Call) -> Callable[[str, str, CacheEntry], bool | None] | None:
+        """The settings' verifier, asked only when it costs less than the answer it would save."""
+        verifier = self.settings.verifier
+        if verifier is None:
+            return None
+        from .semantic_verifier import answer_cost
+
+        def ask(question: str, cached_question: str, entry: CacheEntry) -> bool | None:
+            saved = answer_cost(entry)
+            if saved is None or verifier.cost_usd(question, cached_question) >= saved:
+                return None
+            return bool(verifier(question, cached_question, dry_run=call.cache_scope.startswith("dry-run")))
+
+        return ask
 
     def read(self, key: str, now: float) -> CacheEntry | None:
         """The live entry under ``key`` when it is sound; a malformed or forged row is a miss (one warning)."""
@@ -231,7 +248,7 @@ class ResponseCache:
             self.semantic.add(entry)
         entry.seal = seal(entry, self.store.secret())
         self.store.put(entry)
-        self.last_key = key
+        self.last_key, self.last_hit_kind = key, ""
         return key
 
 
@@ -245,7 +262,7 @@ def _warn_once(key: str, reason: str) -> None:
 def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl: str | float | None = None,
                 ttl_by_tag: Mapping[str, float | None] | None = None, threshold: float | None = None,
                 any_temperature: bool = False, cache_tool_calls: bool = False, context_key: str = "",
-                tag: str = "", share_accounts: bool = False) -> ResponseCache:
+                tag: str = "", share_accounts: bool = False, verifier: Any = None) -> ResponseCache:
     """A ResponseCache for ``mode`` "exact" or "semantic", validating every setting."""
     if mode not in ("exact", "semantic"):
         raise ValueError(f"Unknown cache mode {mode!r}: use exact or semantic.")
@@ -256,5 +273,6 @@ def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl
         raise ValueError(f"The semantic threshold must be in (0, 1], got {threshold} (default {DEFAULT_THRESHOLD}).")
     settings = CacheSettings(mode=mode, ttl_s=parse_duration(ttl), ttl_by_tag=dict(ttl_by_tag or {}),
                              any_temperature=any_temperature, cache_tool_calls=cache_tool_calls, threshold=threshold,
-                             context_key=context_key, tag=tag, share_accounts=share_accounts)
+                             context_key=context_key, tag=tag, share_accounts=share_accounts,
+                             verifier=verifier)
     return ResponseCache(store, settings, semantic=semantic_index if mode == "semantic" else None)

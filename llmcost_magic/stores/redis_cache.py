@@ -40,6 +40,12 @@ class RedisCacheStore:
             self._secret = bytes(self._redis.get(name))  # type: ignore[arg-type]
         return self._secret
 
+    def get_meta(self, name: str) -> bytes | None:
+        return self._redis.hget(self._k("meta"), name)  # type: ignore[return-value]
+
+    def put_meta(self, name: str, value: bytes) -> None:
+        self._redis.hset(self._k("meta"), name, value)
+
     def get(self, key: str, now: float) -> CacheEntry | None:
         raw: dict[bytes, bytes] = self._redis.hgetall(self._k("e", key))  # type: ignore[assignment]
         if not raw:

@@ -70,6 +70,15 @@ class SQLiteCacheStore:
                 self._secret = bytes(self._db.execute("SELECT value FROM meta WHERE name = 'secret'").fetchone()[0])
         return self._secret
 
+    def get_meta(self, name: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def put_meta(self, name: str, value: bytes) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+
     def get(self, key: str, now: float) -> CacheEntry | None:
         with self._lock:
             row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE key = ?", (key,)).fetchone()
