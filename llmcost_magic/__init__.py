@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .cache_commands import cache_stats, clear_cache, reject_answer, semantic_audit
+from .cache_commands import cache_stats, clear_cache, confirm_answer, reject_answer, semantic_audit
 from .errors import BudgetExceeded, LLMCostError, MissingDependency
 from .metering import Meter, meter
 from .pricing import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
@@ -38,6 +38,7 @@ __all__ = [
     "calibrate_threshold",
     "clear_cache",
     "compress",
+    "confirm_answer",
     "compression_playground",
     "count_tokens",
     "estimate_cost",
@@ -113,11 +114,13 @@ def use_cache_store(url: str) -> None:
     _use(url)
 
 
-def calibrate_threshold(pairs: list[tuple[str, str, bool]], max_false_hit_rate: float = 0.01) -> dict[str, float]:
-    """Recommend a semantic-cache threshold from labelled ``(question, cached question, same_meaning)`` pairs."""
-    from .policies.semantic_cache import calibrate_threshold as _calibrate
+def calibrate_threshold(pairs: list[tuple[str, str, bool]], *, max_false_hit_rate: float = 0.0,
+                        margin: float = 0.02) -> dict[str, Any]:
+    """Recommend a semantic-cache threshold from labelled ``(question, cached question, same_meaning)``
+    pairs, measured with the live index's vectors and guard (precision and recall with 95% intervals)."""
+    from .policies.semantic_calibration import calibrate_threshold as _calibrate
 
-    return _calibrate(pairs, max_false_hit_rate=max_false_hit_rate)
+    return _calibrate(pairs, max_false_hit_rate=max_false_hit_rate, margin=margin)
 
 
 def compress(text: str, method: str = "selective", *, rate: float | None = None, query: str = "",

@@ -1,22 +1,25 @@
-"""``%llmcost cache ...`` and the Python API for the response cache: stats, audit, clear, reject."""
+"""``%llmcost cache ...`` and the Python API for the response cache: stats, audit, clear, reject.
+
+Each command acts on the store that serves answers (see :func:`~llmcost_magic.session.serving_cache`):
+the workshop's Redis in workshop mode, else the store of the cache last in use.
+"""
 
 from __future__ import annotations
 
-import difflib
 import time
 from typing import TYPE_CHECKING, Any
 
-from .session import current_cache_store, current_ledger, current_semantic_index
+from .session import current_ledger, serving_cache
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-def cache_stats() -> pd.DataFrame:
-    """Entries in the store, and this session's hits, hit rate and dollars saved by cache."""
+def cache_stats(*, workshop: str | None = None) -> pd.DataFrame:
+    """Entries in the serving store, and this session's hits, hit rate and dollars saved by cache."""
     import pandas as pd
 
-    store = current_cache_store()
+    store, _ = serving_cache(workshop)
     calls = current_ledger().dataframe(session=current_ledger().session)
     served = calls[calls["cache"].fillna("") != ""]
     cacheable = len(calls[calls["status"] == "ok"])
@@ -33,45 +36,90 @@ def cache_stats() -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def semantic_audit(limit: int = 50) -> pd.DataFrame:
-    """Recent semantic hits side by side: new question, cached question, similarity, word diff, key."""
+def semantic_audit(limit: int = 50, *, workshop: str | None = None) -> pd.DataFrame:
+    """Recent semantic hits: new question, cached question, similarity, the threshold the entry needed,
+    why the guard let the pair pass, and the key (in memory only, never in the ledger)."""
     import pandas as pd
 
-    rows = []
-    for i, hit in enumerate(current_semantic_index().audit[-limit:]):
-        diff = [w for w in difflib.ndiff(hit["cached_question"].split(), hit["question"].split()) if w[:1] in "+-"]
-        rows.append({"id": i, "question": hit["question"], "cached_question": hit["cached_question"],
-                     "similarity": hit["similarity"], "diff": " ".join(diff), "key": hit["key"]})
-    return pd.DataFrame(rows, columns=["id", "question", "cached_question", "similarity", "diff", "key"])
+    columns = ["id", "question", "cached_question", "similarity", "threshold", "why_served", "key"]
+    _, index = serving_cache(workshop)
+    hits = index.audit[-limit:] if index is not None else []
+    rows = [{"id": i, **{c: hit.get(c, "") for c in columns[1:]}} for i, hit in enumerate(hits)]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def reject_answer(key: str | None = None, reason: str = "rejected by the user") -> str:
-    """Remove a cached answer and block it from being cached again (default: the last one served or stored).
+def reject_answer(key: str | None = None, reason: str = "rejected by the user", *, workshop: str | None = None) -> str:
+    """Say a served answer was wrong (default: the last one served or stored); returns its key.
 
-    ``key`` is an entry key, or an id from :func:`semantic_audit`.
+    ``key`` is an entry key, or an id from :func:`semantic_audit`. A semantic hit is a wrong match,
+    not a wrong answer: the entry stays, and its threshold rises above that hit's similarity (it will
+    need a closer question). Any other answer is removed and blocked from being cached again.
     """
-    index = current_semantic_index()
-    if key is None:
-        key = _last_key()
-    elif key.isdigit() and index.audit:
-        key = index.audit[-50:][int(key)]["key"]
+    store, index = serving_cache(workshop)
+    hit = _audit_row(index, key)
+    if hit is not None:
+        index.reject_hit(hit["key"], hit["similarity"])
+        _last["rejected"] = f"raised the threshold of the semantic entry (rejected at similarity {hit['similarity']:.3f})"
+        return str(hit["key"])
+    key = key or _last_key()
     if key is None:
         raise ValueError("No cached answer to reject yet: pass the key shown by %llmcost cache audit.")
-    current_cache_store().block(key, reason)
+    store.block(key, reason)
+    if index is not None:
+        index.reject(key)
+    _last["rejected"] = f"removed and blocked cached answer (in {type(store).__name__})"
     return key
 
 
-def clear_cache(*, tag: str | None = None, model: str | None = None) -> int:
-    """Delete cached answers (all, or by tag and/or model); returns how many."""
-    return current_cache_store().clear(tag=tag, model=model)
+def confirm_answer(key: str | None = None, *, workshop: str | None = None) -> str:
+    """Say a semantic hit was right (default: the last one): evidence that lets its entry's threshold
+    come down, within the cache's error bound. Returns the entry's key."""
+    _, index = serving_cache(workshop)
+    hit = _audit_row(index, key)
+    if hit is None:
+        raise ValueError("No semantic hit to confirm: pass an id from %llmcost cache audit.")
+    index.confirm_hit(hit["key"], hit["similarity"])
+    return str(hit["key"])
 
 
-_last: dict[str, Any] = {"cache": None}
+def _audit_row(index: Any, key: str | None) -> dict[str, Any] | None:
+    """The audit row ``key`` names (an audit id, or an entry key), or the last hit when it was semantic."""
+    if index is None or not index.audit:
+        return None
+    recent = index.audit[-50:]
+    if key is None:
+        cache = _last["cache"]
+        last = recent[-1]
+        return last if cache is not None and cache.last_hit_kind == "semantic" and cache.last_key == last["key"] else None
+    if key.isdigit() and int(key) < len(recent):
+        return recent[int(key)]
+    return None
+
+
+def clear_cache(*, tag: str | None = None, model: str | None = None, workshop: str | None = None) -> int:
+    """Delete cached answers (all, or by tag and/or model) from the serving store; returns how many."""
+    store, index = serving_cache(workshop)
+    removed = store.clear(tag=tag, model=model)
+    if index is not None:
+        index.forget()
+    return removed
+
+
+_last: dict[str, Any] = {"cache": None, "rejected": ""}
+
+
+def last_rejection() -> str:
+    """What the last :func:`reject_answer` did, in words."""
+    return str(_last["rejected"])
 
 
 def remember_cache(cache: Any) -> None:
-    """The most recent ResponseCache in use, so ``reject_answer()`` knows the last key."""
+    """The most recent ResponseCache in use, so ``reject_answer()`` knows the last key and its store."""
     _last["cache"] = cache
+
+
+def last_cache() -> Any:
+    return _last["cache"]
 
 
 def _last_key() -> str | None:

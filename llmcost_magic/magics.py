@@ -387,9 +387,9 @@ class LLMCost(Magics):
         from . import cache_commands
 
         if ns.action == "stats":
-            return cache_commands.cache_stats()
+            return cache_commands.cache_stats(workshop=self.workshop)
         if ns.action == "audit":
-            return cache_commands.semantic_audit()
+            return cache_commands.semantic_audit(workshop=self.workshop)
         if ns.action == "advise":
             from .policies.prompt_cache import advise_by_model
 
@@ -397,14 +397,18 @@ class LLMCost(Magics):
                 raise UsageError("llmcost: run a metered cell first; %llmcost cache advise looks at its calls.")
             return advise_by_model(self.last.requests)
         if ns.action == "clear":
-            n = cache_commands.clear_cache(tag=ns.tag, model=ns.model)
+            n = cache_commands.clear_cache(tag=ns.tag, model=ns.model, workshop=self.workshop)
             print(f"llmcost: removed {n} cached answer{'s' * (n != 1)}.")
             return None
         try:
-            key = cache_commands.reject_answer(ns.key)
+            if ns.action == "confirm":
+                key = cache_commands.confirm_answer(ns.key, workshop=self.workshop)
+                print(f"llmcost: confirmed the semantic hit on {key[:12]}… (its threshold may come down)")
+                return None
+            key = cache_commands.reject_answer(ns.key, workshop=self.workshop)
         except ValueError as exc:
             raise UsageError(f"llmcost: {exc}") from None
-        print(f"llmcost: removed and blocked cached answer {key[:12]}…")
+        print(f"llmcost: {cache_commands.last_rejection()} {key[:12]}…")
         return None
 
 

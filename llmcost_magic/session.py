@@ -53,9 +53,12 @@ def use_cache_store(url: str | Path | None) -> Any:
     global _cache_store, _cache_url, _semantic_index
     from .stores import open_store
 
+    from .cache_commands import remember_cache
+
     store = open_store(str(url) if url is not None else None)
     with _lock:
         _cache_store, _cache_url, _semantic_index = store, (str(url) if url is not None else None), None
+    remember_cache(None)  # the cache commands act on the new store from now on
     return store
 
 
@@ -69,6 +72,22 @@ def current_semantic_index() -> Any:
 
             _semantic_index = SemanticIndex(store)
         return _semantic_index
+
+
+def serving_cache(workshop: str | None = None) -> tuple[Any, Any]:
+    """(store, semantic index) that serve answers now: the workshop's Redis when one is set, else the
+    store of the last cache in use, else the session's store. The cache commands act on these."""
+    from .cache_commands import last_cache
+
+    if workshop:
+        return _workshop_cache(workshop)
+    cache = last_cache()
+    if cache is not None and cache.store is not current_cache_store():
+        for store, semantic in list(_workshop_caches.values()):
+            if store is cache.store:
+                return store, semantic
+        return cache.store, cache.semantic
+    return current_cache_store(), current_semantic_index()
 
 
 def _workshop_cache(url: str) -> tuple[Any, Any]:
@@ -91,14 +110,15 @@ def response_cache(mode: str, *, tag: str = "", context_key: str = "", workshop:
     from .cache_commands import remember_cache
     from .policies.response_cache import build_cache
 
+    shared = False
     if workshop:
         from .workshop import cache_context
 
         store, semantic = _workshop_cache(workshop)
-        context_key = context_key or cache_context(workshop, user)
+        context_key, shared = cache_context(workshop, user, context_key)  # a context narrows, never widens
     else:
         store, semantic = current_cache_store(), current_semantic_index()
     cache = build_cache(mode, store=store, semantic_index=semantic if mode == "semantic" else None,
-                        context_key=context_key, tag=tag, **settings)
+                        context_key=context_key, tag=tag, share_accounts=shared, **settings)
     remember_cache(cache)
     return cache

@@ -249,6 +249,10 @@ class WorkshopBudget:
                                     f"unchecked."), limit_usd=0.0, spent_usd=0.0, needed_usd=needed)
 
 
-def cache_context(url: str, user: str) -> str:
-    """The cache context a participant's calls use: shared by the room, or theirs alone."""
-    return "" if settings(url)["shareable_cache"] else f"participant:{user}"
+def cache_context(url: str, user: str, context: str = "") -> tuple[str, bool]:
+    """(cache context, shared) for a participant's calls: their own space, narrowed by ``context``
+    (``--context``); only the instructor's ``shareable_cache`` makes it the room's (then identical
+    calls from any participant, with any API key, share one entry)."""
+    if settings(url)["shareable_cache"]:
+        return f"room|{context}", True
+    return f"participant:{user}|{context}", False

@@ -59,6 +59,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         return None, request
     if meter.cache is not None:  # a hit costs nothing, so it is looked up before any budget check
         try:
+            call.cache_scope = meter.cache.scope(request, meter.dry_run)
             call.cache_hit = meter.cache.lookup(call)
         except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
             meter.report_failure(exc)

@@ -2,9 +2,11 @@
 
 The key is a hash of everything in the request that can change the answer: provider, endpoint and
 the whole JSON body (model, messages, system, tools, temperature, top_p, seed, response_format,
-max_tokens, stream, ...), plus the user's context key. By default only deterministic requests
-(temperature 0) are cached. Never cached: errors, refusals, truncated answers (max_tokens), cut
-streams, and tool-call-only answers (unless opted in).
+max_tokens, stream, ...), the call's scope (destination, account fingerprint, real or dry run: see
+``cache_scope``) and the user's context key. By default only deterministic requests (temperature 0)
+are cached. Only answers that stopped normally are stored: never errors, refusals, content-filtered,
+truncated, paused or unfinished answers, cut streams, nor tool-call-only answers (unless opted in).
+A stored row that fails validation is a miss with one warning.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +25,16 @@ from typing import Any
 from ..config_files import read_table
 from ..intercept.call import Call, Parsed
 from ..stores import CacheEntry, CacheStore
+from ..stores.base import CorruptEntry
+from .cache_scope import account_fingerprint, destination, seal, why_invalid
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.I)
 _UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 _TRUNCATED = {"length", "max_tokens"}
 _TOOL_ONLY = {"tool_calls", "tool_use"}
+_STOPPED = {"stop", "end_turn", "stop_sequence", "completed"}  # what a normally finished answer says
+_ANSWERS = ("chat.completions", "messages", "responses", "completions")  # endpoints that must say how they ended
+_warned: set[str] = set()  # keys of invalid rows already warned about (one warning each)
 
 
 def parse_duration(text: str | float | None) -> float | None:
@@ -90,9 +98,11 @@ class CacheSettings:
     ttl_by_tag: dict[str, float | None] = field(default_factory=dict)
     any_temperature: bool = False
     cache_tool_calls: bool = False
-    threshold: float = 0.92
+    threshold: float = 0.80  # semantic_cache.DEFAULT_THRESHOLD
     context_key: str = ""  # a user-declared context (segment, permissions) that a hit must share
     tag: str = ""
+    share_accounts: bool = False  # a workshop whose instructor shares the cache: any participant's key
+    verifier: Any = None  # a semantic_verifier.LLMVerifier for pairs just short of their threshold
 
 
 @dataclass
@@ -112,12 +122,19 @@ class ResponseCache:
         self.clock = clock
         self.semantic = semantic  # a SemanticIndex when mode == "semantic"
         self.last_key: str | None = None
+        self.last_hit_kind = ""  # "exact", "semantic", or "" when the last key was stored, not served
         self._lock = threading.Lock()
 
     # -- keys ------------------------------------------------------------------------------
 
+    def scope(self, request: Any, dry_run: bool) -> str:
+        """Where, for whom and how a request is sent: a hit must share all of it."""
+        account = "" if self.settings.share_accounts else account_fingerprint(request.headers, self.store.secret())
+        return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}"
+
     def key(self, call: Call) -> str:
-        material = canonical({"p": call.provider, "e": call.endpoint, "b": call.body, "ctx": self.settings.context_key})
+        material = canonical({"p": call.provider, "e": call.endpoint, "b": call.body, "s": call.cache_scope,
+                              "ctx": self.settings.context_key})
         return hashlib.sha256(material).hexdigest()
 
     def context(self, call: Call) -> str:
@@ -129,7 +146,7 @@ class ResponseCache:
         if call.endpoint == "responses":
             rest.pop("input", None)
         material = canonical({"p": call.provider, "e": call.endpoint, "b": rest, "history": messages,
-                              "ctx": self.settings.context_key})
+                              "s": call.cache_scope, "ctx": self.settings.context_key})
         return hashlib.sha256(material).hexdigest()
 
     def cacheable(self, call: Call) -> bool:
@@ -145,19 +162,50 @@ class ResponseCache:
             return None
         now = self.clock()
         key = self.key(call)
-        entry = self.store.get(key, now)
+        entry = self.read(key, now)
         if entry is not None:
             self.store.hit(key)
-            self.last_key = key
+            self.last_key, self.last_hit_kind = key, "exact"
             return Hit(entry, "exact")
         if self.semantic is not None and self.settings.mode == "semantic":
-            found = self.semantic.search(self.context(call), last_user_text(call), now, self.settings.threshold)
+            found = self.semantic.search(self.context(call), last_user_text(call), now, self.settings.threshold,
+                                         read=self.read, verifier=self._verifier(call))
             if found is not None:
                 entry, similarity = found
                 self.store.hit(entry.key)
-                self.last_key = entry.key
+                self.last_key, self.last_hit_kind = entry.key, "semantic"
                 return Hit(entry, "semantic", similarity)
         return None
+
+    def _verifier(self, call: Call) -> Callable[[str, str, CacheEntry], bool | None] | None:
+        """The settings' verifier, asked only when it costs less than the answer it would save."""
+        verifier = self.settings.verifier
+        if verifier is None:
+            return None
+        from .semantic_verifier import answer_cost
+
+        def ask(question: str, cached_question: str, entry: CacheEntry) -> bool | None:
+            saved = answer_cost(entry)
+            if saved is None or verifier.cost_usd(question, cached_question) >= saved:
+                return None
+            return bool(verifier(question, cached_question, dry_run=call.cache_scope.startswith("dry-run")))
+
+        return ask
+
+    def read(self, key: str, now: float) -> CacheEntry | None:
+        """The live entry under ``key`` when it is sound; a malformed or forged row is a miss (one warning)."""
+        try:
+            entry = self.store.get(key, now)
+        except CorruptEntry as exc:
+            _warn_once(key, f"malformed ({exc})")
+            return None
+        if entry is None:
+            return None
+        reason = why_invalid(entry, key, self.store.secret())
+        if reason is not None:
+            _warn_once(key, reason)
+            return None
+        return entry
 
     # -- after a live answer ---------------------------------------------------------------
 
@@ -172,9 +220,12 @@ class ResponseCache:
             return "incomplete"
         if parsed.finish in _TRUNCATED:
             return "truncated"
-        if parsed.finish in _TOOL_ONLY and not self.settings.cache_tool_calls:
-            return "tool call"
-        if parsed.finish == "refusal" or re.search(rb'"refusal":\s*"', body):
+        if parsed.finish in _TOOL_ONLY:
+            if not self.settings.cache_tool_calls:
+                return "tool call"
+        elif parsed.finish not in _STOPPED and (parsed.finish is not None or call.endpoint in _ANSWERS):
+            return f"finished with {parsed.finish}"  # content_filter, refusal, pause_turn, incomplete, ...
+        if re.search(rb'"refusal":\s*"', body):
             return "refusal"
         if self.ttl_for(self.settings.tag) == 0:
             return "ttl 0"
@@ -182,7 +233,7 @@ class ResponseCache:
 
     def remember(self, call: Call, status: int, parsed: Parsed, body: bytes, content_type: str, outcome: str) -> str | None:
         """Store a complete, safe answer; returns its key (or None when it was not stored)."""
-        if not self.cacheable(call) or self.why_not_store(call, status, parsed, body, outcome):
+        if not call.cache_scope or not self.cacheable(call) or self.why_not_store(call, status, parsed, body, outcome):
             return None
         key = self.key(call)
         if self.store.is_blocked(key):
@@ -195,15 +246,23 @@ class ResponseCache:
                            context=self.context(call), question=last_user_text(call)[:2000])
         if self.semantic is not None and self.settings.mode == "semantic":
             self.semantic.add(entry)
+        entry.seal = seal(entry, self.store.secret())
         self.store.put(entry)
-        self.last_key = key
+        self.last_key, self.last_hit_kind = key, ""
         return key
+
+
+def _warn_once(key: str, reason: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(f"llmcost: a cached answer was not served because {reason}; the call goes to the provider "
+                      f"and a sound answer replaces the row.", UserWarning, stacklevel=2)
 
 
 def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl: str | float | None = None,
                 ttl_by_tag: Mapping[str, float | None] | None = None, threshold: float | None = None,
                 any_temperature: bool = False, cache_tool_calls: bool = False, context_key: str = "",
-                tag: str = "") -> ResponseCache:
+                tag: str = "", share_accounts: bool = False, verifier: Any = None) -> ResponseCache:
     """A ResponseCache for ``mode`` "exact" or "semantic", validating every setting."""
     if mode not in ("exact", "semantic"):
         raise ValueError(f"Unknown cache mode {mode!r}: use exact or semantic.")
@@ -214,5 +273,6 @@ def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl
         raise ValueError(f"The semantic threshold must be in (0, 1], got {threshold} (default {DEFAULT_THRESHOLD}).")
     settings = CacheSettings(mode=mode, ttl_s=parse_duration(ttl), ttl_by_tag=dict(ttl_by_tag or {}),
                              any_temperature=any_temperature, cache_tool_calls=cache_tool_calls, threshold=threshold,
-                             context_key=context_key, tag=tag)
+                             context_key=context_key, tag=tag, share_accounts=share_accounts,
+                             verifier=verifier)
     return ResponseCache(store, settings, semantic=semantic_index if mode == "semantic" else None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -23,7 +23,7 @@ class CacheEntry:
     question: str = ""  # the last user message, for semantic search and audits
     embedding: bytes = b""  # float32 vector, for the semantic cache
     hits: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+    seal: str = ""  # HMAC of the entry's fields with the store's secret (see policies.cache_scope)
 
     def alive(self, now: float) -> bool:
         return self.expires is None or self.expires > now
@@ -49,3 +49,17 @@ class CacheStore(Protocol):
     def semantic_entries(self, context: str, now: float) -> list[CacheEntry]: ...
 
     def stats(self, now: float) -> dict[str, int]: ...
+
+    def get_meta(self, name: str) -> bytes | None:
+        """A small named value kept with the store (the semantic cache's feedback, as JSON)."""
+        ...
+
+    def put_meta(self, name: str, value: bytes) -> None: ...
+
+    def secret(self) -> bytes:
+        """The store's own random key (made on first use): it seals entries and keys account fingerprints."""
+        ...
+
+
+class CorruptEntry(ValueError):
+    """A stored row that cannot be read back as a CacheEntry (malformed or tampered types)."""

@@ -7,13 +7,14 @@ tag and model index sets make ``clear(tag=...)`` cheap.
 from __future__ import annotations
 
 import math
+import secrets
 from typing import Any
 
 from ..errors import LLMCostError, MissingDependency
 from ..redaction import redact
-from .base import CacheEntry
+from .base import CacheEntry, CorruptEntry
 
-_TEXT = ("key", "provider", "endpoint", "model", "content_type", "tag", "context", "question")
+_TEXT = ("key", "provider", "endpoint", "model", "content_type", "tag", "context", "question", "seal")
 
 
 class RedisCacheStore:
@@ -24,6 +25,7 @@ class RedisCacheStore:
             raise MissingDependency("The Redis cache store", "redis") from None
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self.prefix = prefix
+        self._secret: bytes | None = None
         try:
             self._redis.ping()
         except redis.RedisError as exc:
@@ -32,6 +34,19 @@ class RedisCacheStore:
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            name = self._k("secret")
+            self._redis.setnx(name, secrets.token_bytes(32))  # the first kernel of a room makes it; all share it
+            self._secret = bytes(self._redis.get(name))  # type: ignore[arg-type]
+        return self._secret
+
+    def get_meta(self, name: str) -> bytes | None:
+        return self._redis.hget(self._k("meta"), name)  # type: ignore[return-value]
+
+    def put_meta(self, name: str, value: bytes) -> None:
+        self._redis.hset(self._k("meta"), name, value)
 
     def get(self, key: str, now: float) -> CacheEntry | None:
         raw: dict[bytes, bytes] = self._redis.hgetall(self._k("e", key))  # type: ignore[assignment]
@@ -81,20 +96,27 @@ class RedisCacheStore:
     def semantic_entries(self, context: str, now: float) -> list[CacheEntry]:
         entries = []
         for key in self._redis.smembers(self._k("ctx", context)):
-            entry = self.get(key.decode(), now)
+            try:
+                entry = self.get(key.decode(), now)
+            except CorruptEntry:  # left out of the index (a lookup of it warns)
+                continue
             if entry is not None and entry.embedding:
                 entries.append(entry)
         return entries
 
     def stats(self, now: float) -> dict[str, int]:
         names = list(self._redis.scan_iter(self._k("e", "*")))
-        hits = sum(int(self._redis.hget(n, "hits") or 0) for n in names)
+        hits = sum(int(h) for n in names if (h := self._redis.hget(n, "hits") or b"0").isdigit())
         return {"entries": len(names), "hits": hits, "blocked": int(self._redis.hlen(self._k("blocked")))}
 
 
 def _decode(raw: dict[bytes, bytes]) -> CacheEntry:
-    text = {c: raw.get(c.encode(), b"").decode() for c in _TEXT}
-    expires = raw.get(b"expires", b"").decode()
-    return CacheEntry(body=raw.get(b"body", b""), embedding=raw.get(b"embedding", b""),
-                      created=float(raw.get(b"created", b"0")), expires=float(expires) if expires else None,
-                      hits=int(raw.get(b"hits", b"0")), **text)
+    """A Redis hash as a CacheEntry; CorruptEntry when a field cannot be read."""
+    try:
+        text = {c: raw.get(c.encode(), b"").decode() for c in _TEXT}
+        expires = raw.get(b"expires", b"").decode()
+        return CacheEntry(body=raw.get(b"body", b""), embedding=raw.get(b"embedding", b""),
+                          created=float(raw.get(b"created", b"0")), expires=float(expires) if expires else None,
+                          hits=int(raw.get(b"hits", b"0")), **text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptEntry(str(exc)) from None

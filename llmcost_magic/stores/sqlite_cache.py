@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from pathlib import Path
 
 import platformdirs
 
 from ..sqlite_file import connect
-from .base import CacheEntry
+from .base import CacheEntry, CorruptEntry
 
 _COLUMNS = ("key", "provider", "endpoint", "model", "content_type", "body", "created", "expires", "tag", "context",
-            "question", "embedding", "hits")
+            "question", "embedding", "hits", "seal")
+_TYPES = {"body": bytes, "embedding": bytes, "created": float, "hits": int}
 
 
 def default_cache_path() -> Path:
@@ -33,13 +35,49 @@ class SQLiteCacheStore:
             "content_type TEXT, body BLOB, created REAL, expires REAL, tag TEXT, context TEXT, question TEXT, "
             "embedding BLOB, hits INTEGER DEFAULT 0)"
         )
+        if "seal" not in {r[1] for r in self._db.execute("PRAGMA table_info(entries)")}:
+            self._db.execute("ALTER TABLE entries ADD COLUMN seal TEXT DEFAULT ''")  # older rows: unsealed, never served
         self._db.execute("CREATE INDEX IF NOT EXISTS entries_context ON entries(context)")
         self._db.execute("CREATE TABLE IF NOT EXISTS blocked (key TEXT PRIMARY KEY, reason TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB)")
         self._lock = threading.Lock()
+        self._secret: bytes | None = None
 
     def _row(self, row: tuple) -> CacheEntry:  # type: ignore[type-arg]
+        """A row as a CacheEntry; CorruptEntry when a column holds the wrong type."""
         values = dict(zip(_COLUMNS, row))
+        values["seal"] = values["seal"] or ""
+        for column, kind in _TYPES.items():
+            value = values[column]
+            if kind is float and isinstance(value, int):
+                values[column] = float(value)
+            elif not isinstance(value, kind) and not (column == "embedding" and value is None):
+                raise CorruptEntry(f"column {column} holds {type(value).__name__}")
+        if values["embedding"] is None:
+            values["embedding"] = b""
+        expires = values["expires"]
+        if expires is not None and not isinstance(expires, (int, float)):
+            raise CorruptEntry(f"column expires holds {type(expires).__name__}")
+        if not all(isinstance(values[c], str) for c in ("key", "provider", "endpoint", "model", "content_type", "tag",
+                                                       "context", "question", "seal")):
+            raise CorruptEntry("a text column holds another type")
         return CacheEntry(**values)
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            with self._lock:
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_bytes(32),))
+                self._secret = bytes(self._db.execute("SELECT value FROM meta WHERE name = 'secret'").fetchone()[0])
+        return self._secret
+
+    def get_meta(self, name: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def put_meta(self, name: str, value: bytes) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
     def get(self, key: str, now: float) -> CacheEntry | None:
         with self._lock:
@@ -87,12 +125,20 @@ class SQLiteCacheStore:
                 f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE context = ? AND embedding IS NOT NULL AND length(embedding) > 0",
                 (context,),
             ).fetchall()
-        return [e for e in map(self._row, rows) if e.alive(now)]
+        entries = []
+        for row in rows:
+            try:
+                entry = self._row(row)
+            except CorruptEntry:  # a malformed row is left out of the index (a lookup of it warns)
+                continue
+            if entry.alive(now):
+                entries.append(entry)
+        return entries
 
     def stats(self, now: float) -> dict[str, int]:
         with self._lock:
             live, hits = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(hits), 0) FROM entries WHERE expires IS NULL OR expires > ?", (now,)
+                "SELECT COUNT(*), COALESCE(SUM(CAST(hits AS INTEGER)), 0) FROM entries WHERE expires IS NULL OR expires > ?", (now,)
             ).fetchone()
             blocked = self._db.execute("SELECT COUNT(*) FROM blocked").fetchone()[0]
         return {"entries": int(live), "hits": int(hits), "blocked": int(blocked)}
