@@ -25,14 +25,16 @@ def _usage(raw: dict[str, Any] | None) -> Usage | None:
     if "prompt_tokens" in raw:  # chat completions, completions, embeddings
         inp = raw.get("prompt_tokens") or 0
         out = raw.get("completion_tokens") or 0
-        cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+        details = raw.get("prompt_tokens_details") or {}
         reasoning = (raw.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
     else:  # Responses API
         inp = raw.get("input_tokens") or 0
         out = raw.get("output_tokens") or 0
-        cached = (raw.get("input_tokens_details") or {}).get("cached_tokens") or 0
+        details = raw.get("input_tokens_details") or {}
         reasoning = (raw.get("output_tokens_details") or {}).get("reasoning_tokens") or 0
-    return Usage(input_tokens=inp, cached_input_tokens=cached, output_tokens=out, reasoning_tokens=reasoning)
+    # GPT-5.6+ bill cache writes (cache_write_tokens, part of the input tokens); older models report none.
+    return Usage(input_tokens=inp, cached_input_tokens=details.get("cached_tokens") or 0,
+                 cache_write_tokens=details.get("cache_write_tokens") or 0, output_tokens=out, reasoning_tokens=reasoning)
 
 
 def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
