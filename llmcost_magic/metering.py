@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from .intercept.call import Call
 from .policies.budget import Budget
+from .policies.prompt_trail import observe as observe_prompt
 from .records import CallRecord
 
 __all__ = ["Meter", "Totals", "active_meter", "meter"]
@@ -216,6 +217,10 @@ class Meter:
         if call is not None:
             try:
                 self.release(call, rec.cost_usd)
+            except Exception as exc:  # noqa: BLE001
+                self.report_failure(exc)
+            try:
+                observe_prompt(rec, call)  # prefix fingerprints for the prompt-cache doctor (in memory)
             except Exception as exc:  # noqa: BLE001
                 self.report_failure(exc)
         if self.workshop is not None and rec.status != "refused":
