@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Block", "prompt_blocks", "prefix_hashes"]
+__all__ = ["Block", "prompt_blocks", "prefix_hashes", "stable_end"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +99,14 @@ def prefix_hashes(model: str, blocks: list[Block]) -> list[str]:
         digest.update(b"\x1f" + block.text.encode())
         hashes.append(digest.copy().hexdigest()[:24])
     return hashes
+
+
+def stable_end(kinds: list[str], labels: list[str]) -> int:
+    """Index of the last block of the part meant to repeat: everything before the newest user/tool
+    message, or all but the last block when that message has several (a document, then the question)."""
+    if not kinds:
+        return -1
+    newest = max((i for i, kind in enumerate(kinds) if kind in ("user", "tool")), default=len(kinds) - 1)
+    message = labels[newest].split("]")[0]
+    start = next(i for i, label in enumerate(labels) if label.split("]")[0] == message)
+    return newest - 1 if start == newest else len(kinds) - 2

@@ -29,6 +29,7 @@ from ..provider_rules import (
     OPENAI_CACHE_TTL_S,
     min_cached_tokens,
 )
+from ..prompt_blocks import stable_end
 from ..records import Usage
 from .prompt_trail import TrailEntry, current_trail
 
@@ -72,11 +73,7 @@ def _cost(model: str, input_tokens: int, cached: int = 0, written: int = 0, writ
 
 
 def _stable_end(e: TrailEntry) -> int:
-    """Index of the last block of the stable part: before the newest message (or its last block)."""
-    newest = max((i for i, kind in enumerate(e.kinds) if kind in ("user", "tool")), default=len(e.kinds) - 1)
-    message = e.labels[newest].split("]")[0]
-    start = next(i for i, label in enumerate(e.labels) if label.split("]")[0] == message)
-    return newest - 1 if start == newest else len(e.kinds) - 2
+    return stable_end(e.kinds, e.labels)
 
 
 def _shared(a: TrailEntry, b: TrailEntry) -> int:
