@@ -175,11 +175,16 @@ def _breakpoint_for(e: TrailEntry, earlier: list[TrailEntry], end: int) -> tuple
 
 def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: bool) -> Finding | None:
     end = _stable_end(e)
-    stable = e.tokens[end] if end >= 0 else 0
-    if stable <= 0:
+    if end < 0 or e.tokens[end] <= 0:
         return None
-    missed = max(stable - e.cached_tokens, 0)
-    hit = e.cached_tokens > 0 and missed <= 0.05 * stable
+    same = [p for p in earlier if p.model == e.model and p.provider == e.provider]
+    ref, shared = _reference(e, same) if same else (None, 0)
+    grown = ref is not None and shared == len(ref.prefix)  # e extends ref's whole prompt: a conversation's next turn
+    changed = ref is not None and shared <= end and not grown
+    could_end = min(shared - 1, end) if ref is not None and shared > 0 and not changed else end
+    could = e.tokens[could_end]
+    missed = max(could - e.cached_tokens, 0)
+    hit = e.cached_tokens > 0 and missed <= 0.05 * could
     if hit and not include_hits:
         return None
     actual = _cost(e.model, e.input_tokens, e.cached_tokens, e.written_tokens, e.written_1h_tokens)
@@ -187,7 +192,7 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
                      max(e.written_1h_tokens - missed, 0))
     miss = max(actual - readable, 0.0)
     row = dict(call=n, cell_run=e.cell_run, tag=e.tag, model=e.model, provider_reason=e.provider_reason,
-               input_tokens=e.input_tokens, cached_tokens=e.cached_tokens, could_read_tokens=stable)
+               input_tokens=e.input_tokens, cached_tokens=e.cached_tokens, could_read_tokens=could)
 
     def found(reason: str, block: str, detail: str, fix: str, saves: float, cost: float = miss) -> Finding:
         return Finding(reason=reason, block=block, detail=detail, miss_usd=round(cost, 6), fix=fix,
@@ -195,32 +200,32 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
 
     if hit:
         return found("hit", "", "read the stable prefix", "", 0.0, 0.0)
-    same = [p for p in earlier if p.model == e.model and p.provider == e.provider]
-    if not same:
+    if ref is None:
         if any(p.prefix[0] == e.prefix[0] for p in earlier):
             return found("model changed", e.labels[0], f"the same prompt went to another model before ({earlier[-1].model})",
                          "caches are per model: keep a conversation (or a shared prefix) on one model", 0.0)
         return found("first call", "", "nothing to read yet", "", 0.0, 0.0)
-    ref, shared = _reference(e, same)
-    if shared <= end:
+    if changed:
         change = _change(e, ref, shared)
         if change is None:
             return found("first call", "", "the first call with this stable prefix", "", 0.0, 0.0)
         detail, fix = change
         return found("prefix changed", f"block {shared} ({e.labels[shared]})", detail, fix, miss)
     minimum = min_cached_tokens(e.provider, e.model)
-    if stable < minimum:
-        padded = _cost(e.model, e.input_tokens + minimum - stable, minimum)
-        return found("below minimum", e.labels[end], f"the stable prefix is ~{stable:,} tokens; {e.model} caches from "
-                     f"{minimum:,}", f"lengthen or merge blocks to reach {minimum:,} tokens, or leave caching off",
-                     actual - padded if actual > padded else 0.0)
-    source = _breakpoint_for(e, earlier, end)
-    if source is None:
-        where = "prompt_cache_breakpoint" if e.provider == "openai" else "cache_control"
+    if could < minimum:
+        padded = _cost(e.model, e.input_tokens + minimum - could, minimum)
+        return found("below minimum", e.labels[could_end], f"the prefix sent before is ~{could:,} tokens; {e.model} "
+                     f"caches from {minimum:,}", f"lengthen or merge blocks to reach {minimum:,} tokens, or leave "
+                     "caching off", actual - padded if actual > padded else 0.0)
+    source = _breakpoint_for(e, earlier, could_end)
+    where = "prompt_cache_breakpoint" if e.provider == "openai" else "cache_control"
+    if source is None or (e.cached_tokens > 0 and e.cached_tokens >= 0.95 * e.tokens[source[1]]):
         now = (f"the {e.mode} breakpoint sits on {e.labels[max(e.breakpoints)]}, which changes every call"
                if e.breakpoints else f"no {where} in the request")
-        return found("no breakpoint", e.labels[end], f"no entry at the end of the stable prefix: {now}",
-                     f"put a {where} breakpoint on {e.labels[end]} (--prompt-cache auto does)", miss)
+        if source is not None:
+            now = f"read up to {e.labels[source[1]]}; no breakpoint after it before the new part"
+        return found("no breakpoint", e.labels[could_end], f"no entry at the end of the prefix sent before: {now}",
+                     f"put a {where} breakpoint on {e.labels[could_end]} (--prompt-cache auto does)", miss)
     writer, index = source
     last = max((p for p in earlier if _shared(p, e) > index), key=lambda p: p.ts)
     idle = e.ts - last.ts
@@ -228,7 +233,8 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
     if idle > ttl_s:
         minutes = idle / 60
         if e.provider == "anthropic" and ttl == "5m" and idle <= ANTHROPIC_CACHE_TTL_S["1h"]:
-            premium = _cost(e.model, stable, 0, stable, stable) - _cost(e.model, stable, 0, stable)
+            size = e.tokens[index]
+            premium = _cost(e.model, size, 0, size, size) - _cost(e.model, size, 0, size)
             fix = (f"a 1h TTL (\"ttl\": \"1h\"): calls ~{minutes:.0f} min apart; its write costs "
                    f"${premium:.4f} more than a 5-minute one")
             saves = miss - premium
