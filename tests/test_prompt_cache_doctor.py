@@ -130,3 +130,24 @@ def test_doctor_in_a_notebook(shell):
     assert "timestamp" in report._repr_html_() and "$" in report.summary()
     assert shell.run_line_magic("llmcost", "cache doctor --all").table.shape[0] == 3
     trail.clear()
+
+
+def test_dashboard_shows_prompt_cache_hit_rate_and_net_dollars_per_cell(world):
+    from llmcost_magic.policies.prompt_cache_doctor import prompt_cache_by_cell
+
+    clock, ac, _ = world
+    with meter(tag="one write", prompt_cache="auto") as m:
+        m.cell = "write-only"
+        ask(ac, LONG)
+    with meter(tag="reads", prompt_cache="auto") as m:
+        m.cell = "reads"
+        for q in ("a?", "b?", "c?"):
+            ask(ac, LONG, q)
+    calls = llmcost_magic.ledger()
+    table = prompt_cache_by_cell(calls)
+    assert table.loc["write-only", "net_saved_usd"] < 0  # the premium, with nothing read back
+    assert table.loc["reads", "net_saved_usd"] == pytest.approx(calls[calls.cell == "reads"].saved_usd.sum())
+    assert table.loc["reads", "net_saved_usd"] > 0
+    assert 0.9 < table.loc["reads", "hit_rate"] < 1 and table.loc["write-only", "hit_rate"] == 0
+    html = llmcost_magic.dashboard(calls)._repr_html_()
+    assert "Provider prompt caching by cell" in html and "write-only" in html

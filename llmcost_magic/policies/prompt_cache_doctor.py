@@ -308,3 +308,22 @@ def prompt_cache_doctor(cell_run: int | None = None, *, include_hits: bool = Fal
     if cell_run is not None:
         findings = [f for f in findings if f.cell_run == cell_run]
     return DoctorReport(findings)
+
+
+def prompt_cache_by_cell(calls: pd.DataFrame) -> pd.DataFrame:
+    """Per cell, from the ledger: calls billed by a provider, the share of input tokens read from its
+    prompt cache (hit rate), tokens written, and the net dollars prompt caching saved (read discounts
+    minus write premiums, as each row's ``saved_usd`` records them)."""
+    import pandas as pd
+
+    billed = calls[(calls["cache"].fillna("") == "") & (calls["status"] == "ok") & (calls["endpoint"] != "embeddings")]
+    if billed.empty:
+        return pd.DataFrame(columns=["calls", "hit_rate", "cache_write_tokens", "net_saved_usd"])
+    cached = billed["saved_by"].fillna("").str.contains("prompt_cache")
+    rows = billed.assign(net=billed["saved_usd"].where(cached & (billed["saved_by"] == "prompt_cache"), 0.0),
+                         cell=billed["cell"].replace("", "(no cell)"))
+    table = rows.groupby("cell", sort=False).agg(calls=("input_tokens", "size"), input_tokens=("input_tokens", "sum"),
+                                                 cached_input_tokens=("cached_input_tokens", "sum"),
+                                                 cache_write_tokens=("cache_write_tokens", "sum"), net_saved_usd=("net", "sum"))
+    table["hit_rate"] = (table["cached_input_tokens"] / table["input_tokens"].where(table["input_tokens"] > 0)).fillna(0.0).round(3)
+    return table[["calls", "hit_rate", "cache_write_tokens", "net_saved_usd"]]
