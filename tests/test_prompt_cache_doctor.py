@@ -151,3 +151,25 @@ def test_dashboard_shows_prompt_cache_hit_rate_and_net_dollars_per_cell(world):
     assert 0.9 < table.loc["reads", "hit_rate"] < 1 and table.loc["write-only", "hit_rate"] == 0
     html = llmcost_magic.dashboard(calls)._repr_html_()
     assert "Provider prompt caching by cell" in html and "write-only" in html
+
+
+def test_notebook_05_long_document_example(world):
+    """The long document with a timestamp at the top: every call after the first is 'prefix changed' by a
+    timestamp; moving the timestamp after the document leaves one miss (the prefix is new once), then hits."""
+    _, ac, _ = world
+    contract = "MASTER SERVICES AGREEMENT\n" + "\n".join(f"Clause {i}: package {i} is due within {i % 20 + 10} days." for i in range(200))
+    stamps = [f"2026-11-30 09:{m:02d}" for m in range(0, 50, 10)]
+
+    def review(first, second):
+        for stamp in stamps:
+            ac.messages.create(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": [
+                {"type": "text", "text": first(stamp)}, {"type": "text", "text": second(stamp)}]}])
+
+    with meter(prompt_cache="auto"):
+        review(lambda s: f"Retrieved {s}.\n{contract}", lambda s: "Who are the parties?")
+        review(lambda s: contract, lambda s: f"(retrieved {s}) Who are the parties?")
+    table = llmcost_magic.prompt_cache_doctor(include_hits=True).table
+    assert list(table.reason) == ["first call"] + ["prefix changed"] * 5 + ["hit"] * 4
+    assert table.detail.iloc[1:6].str.startswith("a timestamp").all()
+    assert (table.block.iloc[1:6] == "block 0 (messages[0].user[0])").all()
+    assert table.miss_usd.iloc[1:5].sum() > 0

@@ -104,7 +104,7 @@ def _what_changed(old: str, new: str) -> tuple[str, str]:
         suffix -= 1
     changed_old, changed_new = old[prefix: len(old) - suffix], new[prefix: len(new) - suffix]
     around = new[max(0, prefix - 12): len(new) - suffix + 12]
-    if _TIMESTAMP.search(around) and len(changed_new) <= 40:
+    if (_TIMESTAMP.search(around) or _TIMESTAMP.search(changed_old)) and max(len(changed_new), len(changed_old)) <= 40:
         return (f"a timestamp ({changed_old.strip()!r} → {changed_new.strip()!r})",
                 "move the timestamp after the stable prefix (e.g. into the user message)")
     old_lines, new_lines = old.splitlines(), new.splitlines()
@@ -281,8 +281,8 @@ class DoctorReport:
         misses = self.table[~self.table["reason"].isin(["hit", "first call"])]
         if misses.empty:
             return "prompt-cache doctor: no misses to explain."
-        return (f"prompt-cache doctor: {len(misses)} call{'s' * (len(misses) != 1)} missed a prompt cache they could "
-                f"have read, costing ${misses['miss_usd'].sum():.4f}; the fixes would save ${misses['fix_saves_usd'].sum():.4f}.")
+        return (f"prompt-cache doctor: {len(misses)} call{'s' * (len(misses) != 1)} did not read what the provider's "
+                f"prompt cache could have served, costing ${misses['miss_usd'].sum():.4f}; the fixes would save ${misses['fix_saves_usd'].sum():.4f}.")
 
     def __repr__(self) -> str:
         return self.summary() + "\n" + self.table.to_string()
