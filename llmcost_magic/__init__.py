@@ -47,6 +47,7 @@ __all__ = [
     "load_price_overrides",
     "meter",
     "on_alert",
+    "prompt_cache_doctor",
     "reject_answer",
     "semantic_audit",
     "unload_ipython_extension",
@@ -91,6 +92,14 @@ def dashboard(calls: pd.DataFrame | None = None, *, extra_costs: dict[str, float
     if calls is None:
         calls = current_ledger().dataframe(session=current_ledger().session)
     return Dashboard(calls, extra_costs=extra_costs)
+
+
+def prompt_cache_doctor(cell_run: int | None = None, *, include_hits: bool = False) -> Any:
+    """Why this session's calls missed the provider's prompt cache, what each miss cost, and the fix
+    (``.table``: a DataFrame; shown as a short HTML view). ``cell_run``: one cell run only."""
+    from .policies.prompt_cache_doctor import prompt_cache_doctor as _doctor
+
+    return _doctor(cell_run, include_hits=include_hits)
 
 
 def on_alert(callback: Any) -> Any:

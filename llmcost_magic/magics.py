@@ -390,6 +390,11 @@ class LLMCost(Magics):
             return cache_commands.cache_stats(workshop=self.workshop)
         if ns.action == "audit":
             return cache_commands.semantic_audit(workshop=self.workshop)
+        if ns.action == "doctor":
+            from .policies.prompt_cache_doctor import prompt_cache_doctor
+
+            last = self.last.cell_run if self.last is not None else None
+            return prompt_cache_doctor(None if ns.all else (ns.cell if ns.cell is not None else last))
         if ns.action == "advise":
             from .policies.prompt_cache import advise_by_model
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from .errors import LLMCostError
 from .intercept.call import Call
 from .policies.budget import Budget
+from .policies.prompt_trail import observe as observe_prompt
 from .records import CallRecord
 from .redaction import redact
 
@@ -262,6 +263,11 @@ class Meter:
             self.ledger.record(rec)
         except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
             self.report_failure(exc)
+        if call is not None:
+            try:
+                observe_prompt(rec, call)  # prefix fingerprints for the prompt-cache doctor (in memory)
+            except Exception as exc:  # noqa: BLE001
+                self.report_failure(exc)
         if self.workshop is not None and rec.status != "refused":
             self.workshop.count_call()  # sent to the room with the call's settlement: one round trip
         try:

@@ -18,7 +18,7 @@ LINE_USAGE = (
     "%llmcost report [--by cell|model|vendor|tag|endpoint|max-tokens] [--all]  |  %llmcost prices MODEL [MODEL ...]|update|check  |  "
     "%llmcost on [--tag T] | off  |  %llmcost export PATH.csv|PATH.parquet [--all]  |  "
     "%llmcost dashboard [--all] [--export report.html|report.png]  |  "
-    "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]|confirm [ID]  |  "
+    "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]|confirm [ID]|doctor [--cell N|--all]  |  "
     "%llmcost whatif [--cell|--tag T|--all] [--models A,B] [--batch] [--prompt-cache-hit H] [--compress R] [--cache-hit C]"
 )
 
@@ -192,8 +192,10 @@ def parse_line_command(line: str) -> argparse.Namespace:
     wi.add_argument("--compress", type=float, dest="compress_to")
     wi.add_argument("--cache-hit", type=float)
     ca = sub.add_parser("cache", usage_hint=LINE_USAGE)
-    ca.add_argument("action", choices=["stats", "audit", "clear", "reject", "confirm", "advise"])
+    ca.add_argument("action", choices=["stats", "audit", "clear", "reject", "confirm", "advise", "doctor"])
     ca.add_argument("key", nargs="?")
+    ca.add_argument("--cell", type=int, help="doctor: that cell run (default: the last metered cell)")
+    ca.add_argument("--all", action="store_true", help="doctor: every call of the session")
     ca.add_argument("--tag")
     ca.add_argument("--model")
     try:

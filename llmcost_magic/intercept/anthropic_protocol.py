@@ -34,8 +34,16 @@ def _usage(raw: dict[str, Any] | None) -> Usage | None:
     )
 
 
+def _with_miss_reason(usage: Usage | None, message: dict[str, Any]) -> Usage | None:
+    """Keep the provider's ``diagnostics.cache_miss_reason`` type (no content) for the prompt-cache doctor."""
+    reason = ((message.get("diagnostics") or {}).get("cache_miss_reason") or {}).get("type")
+    if usage is not None and reason:
+        usage.details["cache_miss_reason"] = reason
+    return usage
+
+
 def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
-    return Parsed(body.get("model"), _usage(body.get("usage")), body.get("stop_reason"))
+    return Parsed(body.get("model"), _with_miss_reason(_usage(body.get("usage")), body), body.get("stop_reason"))
 
 
 def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
@@ -56,7 +64,7 @@ def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
     if not start:
         return Parsed()
     raw_usage = {**(start.get("usage") or {}), **{k: v for k, v in delta.items() if v is not None}}
-    parsed = Parsed(start.get("model"), _usage(raw_usage), finish)
+    parsed = Parsed(start.get("model"), _with_miss_reason(_usage(raw_usage), start), finish)
     if not delta:  # the stream was cut before its final usage: count the text that did arrive
         parsed.text = "".join(_streamed_text(payloads))
         parsed.usage.output_tokens = count_text_tokens(parsed.text, parsed.model or "claude")

@@ -37,10 +37,10 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
     if meter.output is not None:
         body, changed = meter.output.apply(call.endpoint, body)
         notes += changed
-    if meter.prompt_cache == "auto" and call.endpoint == "messages":
-        body, placed = place_breakpoints(body, call.model)
+    if meter.prompt_cache == "auto" and call.endpoint in ("messages", "chat.completions", "responses"):
+        body, placed = place_breakpoints(body, call.model, call.provider)
         if placed:
-            notes.append("prompt-cache breakpoints: " + ", ".join(placed))
+            notes.append(placed)
     if call.needs_stream_usage:
         body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
         call.strip_usage_chunk = True

@@ -1,10 +1,16 @@
-"""Provider prompt caching: place Anthropic cache_control breakpoints, and advise on prompt order.
+"""Provider prompt caching: ``--prompt-cache auto`` (mark the stable prefix by the provider's current
+rules) and the advisor (what to reorder).
 
-``--prompt-cache auto`` puts breakpoints (at most 4, only where the prefix reaches the model's
-minimum) on the stable parts of a Messages request, in prefix order: the last tool definition, the
-last system block, and the conversation so far (the message before the newest user turn). Requests
-that already carry ``cache_control`` are left as the user wrote them. OpenAI caches automatically;
-there the advisor is what helps: stable content first, variable content last.
+Anthropic: the native automatic mode (a top-level ``cache_control``) puts the breakpoint on the last
+block and moves it forward turn by turn, which is what a conversation needs; but on a request whose
+newest message is new every time, that breakpoint includes the question and its entry is never read.
+So ``auto`` uses the automatic mode for conversations (an assistant turn before the newest message)
+and adds an explicit breakpoint at the end of tools + system (shared by every conversation), or at the
+end of the stable part of a single-turn request (a long document before the question). OpenAI caches
+automatically; from GPT-5.6 its implicit breakpoint sits on the newest message too, so ``auto`` adds
+one explicit ``prompt_cache_breakpoint`` at the end of the stable prefix. Only prefixes that reach the
+model's minimum are marked; requests already carrying breakpoints are left as written. The ledger
+``note`` says which mode and which blocks.
 """
 
 from __future__ import annotations
@@ -16,54 +22,70 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..pricing import UnknownModelError, price_for
-from ..provider_rules import ANTHROPIC_MAX_BREAKPOINTS, OPENAI_MIN_CACHED_TOKENS, anthropic_min_cached_tokens
+from ..prompt_blocks import prompt_blocks, stable_end
+from ..provider_rules import min_cached_tokens, openai_has_breakpoints
 from ..tokens import count_text_tokens, provider_for_model
 
 _EPHEMERAL = {"type": "ephemeral"}
-
-
-def _has_cache_control(body: dict[str, Any]) -> bool:
-    return "cache_control" in json.dumps(body)
+_EXPLICIT = {"mode": "explicit"}
 
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def place_breakpoints(body: dict[str, Any], model: str) -> tuple[dict[str, Any], list[str]]:
-    """A copy of an Anthropic Messages body with breakpoints on its stable prefix, and where they went."""
-    if _has_cache_control(body):
-        return body, []
-    minimum = anthropic_min_cached_tokens(model)
+def _mark(body: dict[str, Any], label: str, key: str, marker: dict[str, Any]) -> None:
+    """Put ``marker`` under ``key`` on the block ``label`` names (a string content becomes one text block)."""
+    head, _, part = label.partition("].")
+    if label.startswith("tools["):
+        body["tools"][int(label[6:-1])][key] = dict(marker)
+        return
+    if label.startswith("system"):
+        if isinstance(body["system"], str):
+            body["system"] = [{"type": "text", "text": body["system"]}]
+        body["system"][int(label[7:-1]) if "[" in label else 0][key] = dict(marker)
+        return
+    message = body["messages"][int(head.split("[")[1])]
+    if isinstance(message.get("content"), str):
+        message["content"] = [{"type": "text", "text": message["content"]}]
+    index = int(part.split("[")[1][:-1]) if "[" in part else 0
+    message["content"][index][key] = dict(marker)
+
+
+def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthropic") -> tuple[dict[str, Any], str]:
+    """A copy of ``body`` marked for prompt caching, and a note saying how (``""``: left as it was)."""
+    text = json.dumps(body)
+    if "cache_control" in text or "prompt_cache_breakpoint" in text:
+        return body, ""
+    if provider == "openai" and not (openai_has_breakpoints(model) and isinstance(body.get("messages"), list)):
+        return body, ""  # before GPT-5.6: cached in 128-token steps, nothing to mark (Responses: left as written)
+    blocks = prompt_blocks(provider, body)
+    kinds, labels = [b.kind for b in blocks], [b.label for b in blocks]
+    minimum = min_cached_tokens(provider, model)
+
+    def reaches(i: int) -> bool:
+        return i >= 0 and count_text_tokens("".join(b.text for b in blocks[: i + 1]), model) >= minimum
+
+    end = stable_end(kinds, labels)
     out = copy.deepcopy(body)
-    placed: list[str] = []
-    prefix = ""
-    tools = out.get("tools") or []
-    if tools:
-        prefix += _text(tools)
-        if count_text_tokens(prefix, model) >= minimum:
-            tools[-1]["cache_control"] = dict(_EPHEMERAL)
-            placed.append("tools")
-    system = out.get("system")
-    if system:
-        if isinstance(system, str):
-            system = out["system"] = [{"type": "text", "text": system}]
-        prefix += "".join(_text(b.get("text", b)) for b in system)
-        if count_text_tokens(prefix, model) >= minimum:
-            system[-1]["cache_control"] = dict(_EPHEMERAL)
-            placed.append("system")
-    messages = out.get("messages") or []
-    if len(messages) >= 3 and len(placed) < ANTHROPIC_MAX_BREAKPOINTS:
-        history = messages[-2]  # the turn before the newest user message: the conversation so far
-        prefix += "".join(_text(m.get("content")) for m in messages[:-1])
-        if count_text_tokens(prefix, model) >= minimum:
-            content = history.get("content")
-            if isinstance(content, str):
-                content = history["content"] = [{"type": "text", "text": content}]
-            if content:
-                content[-1]["cache_control"] = dict(_EPHEMERAL)
-                placed.append("history")
-    return (out, placed) if placed else (body, [])
+    if provider == "openai":
+        if not reaches(end) or labels[end] == "instructions":
+            return body, ""
+        _mark(out, labels[end], "prompt_cache_breakpoint", _EXPLICIT)
+        return out, f"prompt-cache: explicit breakpoint on {labels[end]} (GPT-5.6's implicit one sits on the newest message)"
+    head = max((i for i, kind in enumerate(kinds) if kind in ("tools", "system")), default=-1)
+    conversation = "assistant" in kinds[head + 1: end + 1]
+    notes = []
+    if reaches(head):
+        _mark(out, labels[head], "cache_control", _EPHEMERAL)
+        notes.append(f"breakpoint on {labels[head]} (shared by every conversation)")
+    if conversation and reaches(len(blocks) - 1):
+        out["cache_control"] = dict(_EPHEMERAL)
+        notes.insert(0, "automatic (top-level cache_control: the breakpoint follows the conversation)")
+    elif end > head and reaches(end):
+        _mark(out, labels[end], "cache_control", _EPHEMERAL)
+        notes.append(f"breakpoint on {labels[end]} (automatic mode would include the question, new every call)")
+    return (out, "prompt-cache: " + " + ".join(notes)) if notes else (body, "")
 
 
 def _segments(body: dict[str, Any]) -> list[str]:
@@ -115,7 +137,7 @@ def advise(bodies: Sequence[dict[str, Any]]) -> dict[str, Any]:
             late += "".join(p for p in segments[0][first_diff + 1:] if p in common)
     prefix_tokens = count_text_tokens(prefix, model)
     movable_tokens = count_text_tokens(late, model) if late.strip() else 0
-    minimum = OPENAI_MIN_CACHED_TOKENS if provider_for_model(model) == "openai" else anthropic_min_cached_tokens(model)
+    minimum = min_cached_tokens(provider_for_model(model), model)
     try:
         rates = price_for(model).rates
         per_token = rates.input - rates.cache_read

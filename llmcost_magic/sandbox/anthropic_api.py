@@ -40,8 +40,9 @@ def messages(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
     total = _input_tokens(body)
     if total > CONTEXT_WINDOW:
         raise APIError(400, f"prompt is too long: {total} tokens > {CONTEXT_WINDOW} maximum", "invalid_request_error")
+    rid = stable_id("msg_", body, sandbox.requests)
     try:
-        cache = sandbox.prompt_cache.anthropic(model, body)
+        cache = sandbox.prompt_cache.anthropic(model, body, rid)
     except BreakpointError as exc:
         raise APIError(400, str(exc), "invalid_request_error") from None
     read = min(cache.read, total)
@@ -61,8 +62,9 @@ def messages(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
              "cache_creation_input_tokens": write_5m + write_1h, "cache_read_input_tokens": read,
              "cache_creation": {"ephemeral_5m_input_tokens": write_5m, "ephemeral_1h_input_tokens": write_1h},
              "service_tier": "standard"}
-    message = {"id": stable_id("msg_", body, sandbox.requests), "type": "message", "role": "assistant", "model": model,
-               "content": content, "stop_reason": stop_reason, "stop_sequence": stop_sequence, "usage": usage}
+    message = {"id": rid, "type": "message", "role": "assistant", "model": model,
+               "content": content, "stop_reason": stop_reason, "stop_sequence": stop_sequence, "usage": usage,
+               **({"diagnostics": cache.diagnostics} if "diagnostics" in body else {})}
     if not body.get("stream"):
         return sandbox.timed(json_response(message), out, streamed=False)
     start = {**message, "content": [], "stop_reason": None, "stop_sequence": None, "usage": {**usage, "output_tokens": 1}}

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..provider_rules import openai_has_breakpoints
 from ..tokens import count_text_tokens, count_tokens, encoding_for_model
 from .answers import answer_for
 from .wire import APIError, SandboxResponse, json_response, last_user_text, pieces, sse_response, stable_id
@@ -37,10 +38,11 @@ def _prompt_token_ids(model: str, messages: list[dict[str, Any]], tools: Any) ->
     return encoding_for_model(model).encode_ordinary(text)
 
 
-def _usage(prompt: int, cached: int, completion: int) -> dict[str, Any]:
+def _usage(prompt: int, cached: int, completion: int, written: int | None = None) -> dict[str, Any]:
     return {
         "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0,
+                                  **({"cache_write_tokens": written} if written is not None else {})},
         "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
                                       "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
     }
@@ -81,7 +83,9 @@ def chat_completions(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
         raise APIError(400, f"This model's maximum context length is {window} tokens. However, your messages resulted in "
                             f"{prompt_tokens} tokens. Please reduce the length of the messages.",
                        "invalid_request_error", "context_length_exceeded", "messages")
-    cached = min(sandbox.prompt_cache.openai(model, _prompt_token_ids(model, messages, tools)), prompt_tokens)
+    cache = sandbox.prompt_cache.openai(model, body, _prompt_token_ids(model, messages, tools))
+    cached = min(cache.read, prompt_tokens)
+    written = min(cache.write, prompt_tokens - cached) if openai_has_breakpoints(model) else None  # GPT-5.6+ report writes
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     stop = body.get("stop")
     stop = [stop] if isinstance(stop, str) else stop
@@ -103,7 +107,7 @@ def chat_completions(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
         completion += out
     rid = stable_id("chatcmpl-", body, sandbox.requests)
     created = int(sandbox.clock())
-    usage = _usage(prompt_tokens, cached, completion)
+    usage = _usage(prompt_tokens, cached, completion, written)
     if not body.get("stream"):
         return sandbox.timed(json_response({"id": rid, "object": "chat.completion", "created": created, "model": model,
                                             "choices": choices, "usage": usage, "service_tier": "default",
@@ -137,12 +141,17 @@ def responses(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
     if body.get("instructions"):
         messages = [{"role": "system", "content": body["instructions"]}, *messages]
     prompt_tokens = count_tokens(messages, model=model, tools=body.get("tools"))
-    cached = min(sandbox.prompt_cache.openai(model, _prompt_token_ids(model, messages, body.get("tools"))), prompt_tokens)
+    cache = sandbox.prompt_cache.openai(model, body, _prompt_token_ids(model, messages, body.get("tools")))
+    cached = min(cache.read, prompt_tokens)
+    written = min(cache.write, prompt_tokens - cached)
     question = last_user_text(messages)
     ans = answer_for(model, "\n".join(str(m.get("content")) for m in messages), question, sandbox.seed,
                      body.get("max_output_tokens"), None)
     rid = stable_id("resp_", body, sandbox.requests)
-    usage = {"input_tokens": prompt_tokens, "input_tokens_details": {"cached_tokens": cached},
+    usage = {"input_tokens": prompt_tokens, "input_tokens_details": {
+                 "cached_tokens": cached, "cache_write_tokens": written if openai_has_breakpoints(model) else 0,
+                 "cache_write_tokens_details": {"ttl_30m_tokens": written - min(cache.write_12h, written),
+                                                "ttl_12h_tokens": min(cache.write_12h, written)}},
              "output_tokens": ans.output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
              "total_tokens": prompt_tokens + ans.output_tokens}
     incomplete = ans.finish == "length"

@@ -79,6 +79,9 @@ class Dashboard:
         self.png = buffer.getvalue()
         columns = ["ts", "cell", "tag", "model", "input_tokens", "output_tokens", "cost_usd", "status"]
         self.top_calls = calls.nlargest(top, "cost_usd")[columns]
+        from ..policies.prompt_cache_doctor import prompt_cache_by_cell
+
+        self.prompt_cache = prompt_cache_by_cell(calls)  # hit rate and net dollars per cell
 
     def __repr__(self) -> str:
         return f"<llmcost dashboard: {len(self.calls):,} calls, ${self.calls['cost_usd'].sum():,.4f}>"
@@ -86,7 +89,9 @@ class Dashboard:
     def _repr_html_(self) -> str:
         image = base64.b64encode(self.png).decode()
         return (f"<div><img src='data:image/png;base64,{image}' style='max-width:100%'/>"
-                f"<h4>The {len(self.top_calls)} most expensive calls</h4>{self.top_calls.to_html(index=False)}</div>")
+                f"<h4>The {len(self.top_calls)} most expensive calls</h4>{self.top_calls.to_html(index=False)}"
+                f"<h4>Provider prompt caching by cell (hit rate: share of input tokens read from the cache; "
+                f"net of write premiums)</h4>{self.prompt_cache.to_html()}</div>")
 
     def export(self, path: str | Path) -> Path:
         """Save as a self-contained ``.html`` page or as a ``.png`` image."""

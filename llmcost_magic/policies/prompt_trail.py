@@ -1,0 +1,130 @@
+"""The session's prompt-prefix trail: for each metered call, fingerprints of its prompt at every block
+boundary, where its cache breakpoints were, and what the provider read and wrote.
+
+It lives in memory only, like the semantic audit: the ledger never holds message content. Block
+texts are kept for the most recent calls only (``TEXTS_KEPT``), so the prompt-cache doctor can say
+*what* changed in a block (a timestamp, a new line); older calls keep their hashes alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..prompt_blocks import prefix_hashes, prompt_blocks
+from ..provider_rules import openai_has_breakpoints
+
+MAX_CALLS = 20_000
+TEXTS_KEPT = 300
+ENDPOINTS = ("messages", "chat.completions", "responses")
+
+
+@dataclass
+class TrailEntry:
+    """One call's prompt as fingerprints (and, for recent calls, its block texts)."""
+
+    ts: float
+    cell: str
+    cell_run: int
+    tag: str
+    provider: str
+    endpoint: str
+    model: str
+    labels: list[str]
+    kinds: list[str]
+    prefix: list[str]  # hash of the prompt up to and including each block (model left out)
+    own: list[str]  # hash of each block alone
+    tokens: list[int]  # input tokens up to and including each block (by characters, scaled to the billed input)
+    breakpoints: dict[int, str]  # block index -> TTL, where the provider writes an entry
+    mode: str  # "explicit" (breakpoints only), "automatic" (Anthropic top-level), "implicit" (GPT-5.6), "prefix" (OpenAI < 5.6)
+    input_tokens: int
+    cached_tokens: int
+    written_tokens: int
+    written_1h_tokens: int
+    cost_usd: float | None
+    provider_reason: str = ""
+    texts: list[str] | None = field(default=None, repr=False)
+
+
+def _own_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _breakpoints(provider: str, model: str, body: dict[str, Any], kinds: list[str], marks: list[str | None]) -> tuple[dict[int, str], str]:
+    points = {i: ttl for i, ttl in enumerate(marks) if ttl}
+    if not kinds:
+        return points, "explicit"
+    if provider == "anthropic":
+        automatic = body.get("cache_control")
+        if isinstance(automatic, dict):
+            points.setdefault(len(kinds) - 1, automatic.get("ttl") or "5m")
+            return points, "automatic"
+        return points, "explicit"
+    if not openai_has_breakpoints(model):
+        return {}, "prefix"
+    options = body.get("prompt_cache_options") or {}
+    if options.get("mode") == "explicit":
+        return points, "explicit"
+    latest = [i for i, kind in enumerate(kinds) if kind in ("user", "tool")]
+    if latest:
+        points.setdefault(latest[-1], str(options.get("ttl") or "30m"))
+    return points, "implicit"
+
+
+class PrefixTrail:
+    """The calls of this session, oldest first. Thread-safe. ``clock`` stamps each call when it is
+    recorded (a replay on the sandbox's ``ManualClock`` sets it to that clock, so idle times match)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.entries: list[TrailEntry] = []
+        self._lock = threading.Lock()
+
+    def observe(self, rec: Any, call: Any) -> None:
+        """Remember a recorded call's prompt fingerprints (only answered, provider-served chat calls)."""
+        if rec.cache or rec.status != "ok" or call.endpoint not in ENDPOINTS:
+            return
+        body = call.sent_body or call.body
+        blocks = prompt_blocks(call.provider, body)
+        if not blocks:
+            return
+        kinds = [b.kind for b in blocks]
+        points, mode = _breakpoints(call.provider, rec.model, body, kinds, [b.breakpoint for b in blocks])
+        total_chars, running, tokens = sum(len(b.text) for b in blocks) or 1, 0, []
+        for b in blocks:
+            running += len(b.text)
+            tokens.append(round(rec.usage.input_tokens * running / total_chars))
+        entry = TrailEntry(
+            ts=self.clock(), cell=rec.cell, cell_run=rec.cell_run, tag=rec.tag, provider=call.provider, endpoint=call.endpoint,
+            model=rec.model, labels=[b.label for b in blocks], kinds=kinds, prefix=prefix_hashes("", blocks),
+            own=[_own_hash(b.text) for b in blocks], tokens=tokens, breakpoints=points, mode=mode,
+            input_tokens=rec.usage.input_tokens, cached_tokens=rec.usage.cached_input_tokens,
+            written_tokens=rec.usage.cache_write_tokens, written_1h_tokens=rec.usage.cache_write_1h_tokens, cost_usd=rec.cost_usd,
+            provider_reason=str(rec.usage.details.get("cache_miss_reason") or ""), texts=[b.text for b in blocks])
+        with self._lock:
+            self.entries.append(entry)
+            if len(self.entries) > TEXTS_KEPT:
+                self.entries[-TEXTS_KEPT - 1].texts = None
+            if len(self.entries) > MAX_CALLS:
+                del self.entries[: len(self.entries) - MAX_CALLS]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+
+
+_trail = PrefixTrail()
+
+
+def current_trail() -> PrefixTrail:
+    """This session's trail."""
+    return _trail
+
+
+def observe(rec: Any, call: Any) -> None:
+    """Add a call to the session's trail."""
+    _trail.observe(rec, call)
