@@ -67,8 +67,9 @@ def final_number(text: str) -> float | None:
 def wrong_calculations(text: str) -> list[str]:
     """The calculations in ``text`` whose result is wrong (annotations and written "a op b = c")."""
     wrong = []
-    for pattern, strict in ((_ANNOTATION, True), (_WRITTEN, False)):
-        for expression, result in pattern.findall(text or ""):
+    text = text or ""
+    for pattern, strict, source in ((_ANNOTATION, True, text), (_WRITTEN, False, _ANNOTATION.sub(" ", text))):
+        for expression, result in pattern.findall(source):
             try:
                 value, stated = arithmetic(expression), _number(result)
             except ValueError:
