@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..tokens import count_text_tokens, encoding_for_model, provider_for_model
 from .prose import language, rng_for, sentences_for, shaped
@@ -72,7 +73,7 @@ CONFIDENCE_MARKER = "state your confidence"
 
 
 def answer_for(model: str, prompt: str, question: str, seed: int, max_tokens: int | None, stop: list[str] | None,
-               choice: int = 0) -> Answer:
+               choice: int = 0, recorded: Any = None) -> Answer:
     """The answer to ``question`` (the last user message) given the whole ``prompt``.
 
     An evaluation-set question is answered right or wrong by the quality model; anything else gets a
@@ -80,6 +81,7 @@ def answer_for(model: str, prompt: str, question: str, seed: int, max_tokens: in
     asking to "classify the complexity" gets a JSON verdict, and one asking to "state your confidence"
     ends with ``Confidence: 0.NN`` (high when the answer is right, usually lower when it is wrong).
     One serves history summaries: "summarize the conversation so far" gets :func:`summarize`.
+    With ``recorded`` (a :class:`.recorded.RecordedAnswers`), a recorded prompt gets its real answer.
     """
     from .quality import answers_correctly, classify, find_item, stated_confidence
 
@@ -89,6 +91,8 @@ def answer_for(model: str, prompt: str, question: str, seed: int, max_tokens: in
         return finalize(classify(model, item, question, seed), model, max_tokens, stop)
     if SUMMARY_MARKER in lowered:
         return finalize(summarize(model, prompt, seed + choice), model, max_tokens, stop)
+    if recorded is not None and (replayed := recorded.answer(model, question, max_tokens, stop)) is not None:
+        return replayed
     core = ""
     correct = None
     if item is not None:
