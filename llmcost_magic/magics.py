@@ -67,7 +67,7 @@ class LLMCost(Magics):
     workshop = Unicode(None, allow_none=True, help="The room's Redis (redis://...): shared budgets, totals and cache.").tag(config=True)
     workshop_fail_open = Bool(False, help="If the workshop's Redis is unreachable, let calls go on unchecked.").tag(config=True)
     budget_fallback = Bool(False, help="Near a limit, switch a call to a cheaper model that fits instead of refusing.").tag(config=True)
-    route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier or cascade.").tag(config=True)
+    route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier, probe, cascade or cascade+probe.").tag(config=True)
     tiers_file = Unicode(None, allow_none=True, help="YAML/TOML file of model tiers (default: the shipped tiers).").tag(config=True)
     min_confidence = Float(0.7, help="The cascade escalates below this stated confidence.").tag(config=True)
     compress = Unicode(None, allow_none=True, help="Compress every metered cell's prompts: METHOD[:RATE], e.g. 'selective:0.5'.").tag(config=True)

@@ -340,7 +340,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     ``dry_run=True`` answers the block's calls from the sandbox instead of the provider: what
     would this cost, sending nothing out. ``cache="exact"`` or ``"semantic"`` serves repeated
     (or same-meaning) deterministic requests from the session's cache store. ``route`` sends each
-    call to a model tier ("rules", "embedding", "classifier", "cascade" with an optional
+    call to a model tier ("rules", "embedding", "classifier", "probe", "cascade" or "cascade+probe" with an optional
     ``validator(text)``); ``max_tokens`` / ``stop`` / ``concise`` are output controls;
     ``compress="selective:0.5"`` compresses each prompt (``compress_system=False`` spares system prompts).
 

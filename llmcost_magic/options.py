@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.92] [--context KEY] [--cache-any-temperature] "
-              "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|cascade] "
+              "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|probe|cascade|cascade+probe] "
               "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--compress METHOD[:RATE] [--compress-keep-system]] "
               "[--batch] [--budget-fallback]")
 LINE_USAGE = (
@@ -85,7 +85,7 @@ def _cell_parser() -> _Parser:
     p.add_argument("--cache-any-temperature", action="store_true")
     p.add_argument("--cache-tool-calls", action="store_true")
     p.add_argument("--prompt-cache", choices=["auto"])
-    p.add_argument("--route", choices=["rules", "embedding", "classifier", "cascade"])
+    p.add_argument("--route", choices=["rules", "embedding", "classifier", "probe", "cascade", "cascade+probe"])
     p.add_argument("--max-tokens", type=_positive_int("--max-tokens"))
     p.add_argument("--stop", action="append", default=[], type=_escapes)
     p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS")

@@ -154,3 +154,53 @@ def test_blended_price_and_batching_questions():
         blended_price({"small": 0.5}, {"small": 1.0})
     table = batched_vs_separate(["Do you ship to Canada?", "Can I pay with PayPal?", "What is the return window?"])
     assert table.loc["all questions in one call", "cost_usd"] < table.loc["one call per question", "cost_usd"]
+
+
+TWO_TIERS = load_tiers({"tiers": {"small": {"openai": "gpt-4o-mini"}, "large": {"openai": "gpt-4.1"}}, "default": "small"})
+
+
+def _gsm8k(n: int) -> list[dict]:
+    from llmcost_magic.evaluation import load_recorded
+
+    data = load_recorded()
+    return data[data.benchmark == "gsm8k"].head(n).to_dict("records")
+
+
+def test_probe_router_sends_its_top_share_to_the_largest_tier_through_the_sdk():
+    from llmcost_magic.policies.routing import ProbeRouter
+
+    items = _gsm8k(60)
+    router = ProbeRouter(strong_share=0.3)
+    scores = [router.score(i["prompt"]) for i in items]
+    oc = client("openai", sandbox=Sandbox(recorded=True))
+    with meter(route="probe", tiers=TWO_TIERS) as m:
+        for item in items:
+            oc.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": item["prompt"]}])
+    rows = llmcost_magic.ledger().tail(len(items))
+    assert rows["note"].str.contains("probe: score").all()
+    large = rows["model"].eq("gpt-4.1").to_numpy()
+    assert 0 < large.sum() < len(items)
+    assert min(s for s, big in zip(scores, large) if big) >= max(s for s, big in zip(scores, large) if not big)
+    assert m.totals.calls == len(items)
+    with pytest.raises(ValueError):
+        ProbeRouter(strong_share=0.8, small_share=0.5)
+
+
+def test_cascade_plus_probe_skips_the_cheap_attempt_for_what_the_probe_sends_large():
+    from llmcost_magic.policies.routing import ProbeRouter
+    from llmcost_magic.policies.validators import numeric_answer
+
+    items = _gsm8k(30)
+    router = ProbeRouter()
+    straight = [router.decide(_call(i["prompt"]), TWO_TIERS).tier == "large" for i in items]
+    check = numeric_answer(whole=True)
+    oc = client("openai", sandbox=Sandbox(recorded=True))
+    with meter(route="cascade+probe", tiers=TWO_TIERS, validator=check) as m:
+        answers = [oc.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": i["prompt"]}])
+                   .choices[0].message.content for i in items]
+    expected_calls = sum(1 if big else (1 if check(i["weak_response"]) else 2) for i, big in zip(items, straight))
+    assert any(straight) and not all(straight)
+    assert m.totals.calls == expected_calls
+    for item, answer, big in zip(items, answers, straight):
+        if big:
+            assert answer == item["strong_response"].strip()

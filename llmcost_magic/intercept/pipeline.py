@@ -18,7 +18,7 @@ from ..pricing import price_usage
 from ..records import CallRecord, Usage
 from ..tokens import count_text_tokens
 from ..vendors import vendor_for
-from ..policies.cascade import answer_text, why_escalate, with_confidence
+from ..policies.cascade import answer_text, tiers_to_try, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
 from .call import Call, Parsed, json_body
@@ -166,7 +166,7 @@ def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any
     if not _cascades(meter, call):
         return None
     body = with_confidence(call.provider, call.sent_body or call.body) if meter.cascade.ask_confidence else (call.sent_body or call.body)
-    plan = [(tier, model, {**body, "model": model}) for tier in meter.tiers.names
+    plan = [(tier, model, {**body, "model": model}) for tier in tiers_to_try(meter.cascade, call, meter.tiers)
             if (model := meter.tiers.model(tier, call.provider))]
     return plan or None
 

@@ -1,6 +1,6 @@
 """The cascade: try the cheapest tier first and escalate while a check fails.
 
-Checks, in order: the answer is empty, a refusal, truncated (max_tokens), fails the user's validator
+Checks, in order (``why_escalate``): the answer is empty, a refusal, truncated (max_tokens), fails the user's validator
 (returns False or raises), or states a confidence below ``min_confidence``. The cascade asks for a
 stated confidence (one added instruction, so answers end with "Confidence: 0.NN"). Every attempt is
 metered and recorded; the cell's cost includes the failed ones. Streamed calls are not cascaded.
@@ -23,9 +23,23 @@ _REFUSAL = re.compile(r"^\s*(I can(?:no|')t|I'm sorry, but|I am unable|I won't)"
 
 @dataclass(frozen=True)
 class CascadeSettings:
+    """``validator``: a check on the answer (see validators.py: numeric_answer, json_parses, matches,
+    passes, all_of). ``router``: a prompt-only router (e.g. ``ProbeRouter``); the requests it sends to
+    the largest tier go there directly, without the cheap attempts."""
+
     validator: Callable[[str], Any] | None = None
     min_confidence: float = 0.7
     ask_confidence: bool = True
+    router: Any = None
+
+
+def tiers_to_try(settings: CascadeSettings, call: Any, tiers: Any) -> list[str]:
+    """The tiers the cascade tries, cheapest first: all of them, or only the largest when the
+    prompt-only router already sends the request there."""
+    names = tiers.names
+    if settings.router is not None and settings.router.decide(call, tiers).tier == names[-1]:
+        return names[-1:]
+    return names
 
 
 def answer_text(provider: str, body: dict[str, Any]) -> tuple[str, str | None]:

@@ -191,25 +191,67 @@ class ClassifierRouter:
         return r.choices[0].message.content or ""
 
 
+class ProbeRouter:
+    """A probe learned from labelled examples (default: RouteLLM's recorded GPT-4 / Mixtral answers shipped
+    in ``data/routellm``): the requests it scores in the top ``strong_share`` of its training prompts go
+    to the largest tier, the bottom ``small_share`` to the smallest, the rest to the default tier.
+
+    ``examples``: a JSONL path or DataFrame with ``prompt``, ``weak_correct``, ``strong_correct`` (and
+    optionally ``domain``), e.g. your own traffic labelled by which model answered it well.
+    """
+
+    name = "probe"
+
+    def __init__(self, examples: Any = None, *, strong_share: float = 0.3, small_share: float = 0.5) -> None:
+        if not (0 <= strong_share <= 1 and 0 <= small_share <= 1 and strong_share + small_share <= 1):
+            raise ValueError("strong_share and small_share must be shares in [0, 1] that add up to at most 1")
+        self.examples, self.strong_share, self.small_share = examples, strong_share, small_share
+
+    @functools.cached_property
+    def _fitted(self) -> tuple[Any, float, float]:
+        from ..evaluation.recorded import load_recorded
+        from .route_scores import ProbeScorer, weak_wrong_within
+
+        rows = load_recorded(self.examples).dropna(subset=["weak_correct", "strong_correct"])
+        domains = rows["domain"] if "domain" in rows else ["all"] * len(rows)
+        prompts = rows["prompt"].astype(str).tolist()
+        scorer = ProbeScorer(100.0, counts=False).fit(prompts, weak_wrong_within(rows["weak_correct"], domains))
+        scores = scorer.score(prompts)
+        return scorer, float(np.quantile(scores, 1 - self.strong_share)), float(np.quantile(scores, self.small_share))
+
+    def score(self, text: str) -> float:
+        """How much this request needs the strong model (higher = more)."""
+        return float(self._fitted[0].score([text])[0])
+
+    def decide(self, call: Call, tiers: Tiers) -> Decision:
+        _, strong_above, small_below = self._fitted
+        score = self.score(last_user_text(call))
+        names = tiers.names
+        tier = names[-1] if score >= strong_above else names[0] if score < small_below else tiers.default
+        return Decision(tier, f"probe: score {score:+.3f}")
+
+
 def _same_provider_client(provider: str) -> Any:
     from ..cookbook import anthropic_client, openai_client
 
     return openai_client() if provider == "openai" else anthropic_client()
 
 
-ROUTERS = {"rules": RulesRouter, "embedding": EmbeddingRouter, "classifier": ClassifierRouter}
+ROUTERS = {"rules": RulesRouter, "embedding": EmbeddingRouter, "classifier": ClassifierRouter, "probe": ProbeRouter}
+CASCADES = ("cascade", "cascade+probe")  # "+probe": requests the probe sends to the largest tier skip the cheap attempts
 
 
 def routing_policy(name: str | None, *, tiers: Tiers | str | Path | None = None, validator: Any = None,
                    min_confidence: float = 0.7) -> dict[str, Any]:
-    """Meter keyword arguments for a router name ("rules", "embedding", "classifier" or "cascade")."""
+    """Meter keyword arguments for a router name ("rules", "embedding", "classifier", "probe" or "cascade")."""
     if not name:
         return {}
-    if name not in (*ROUTERS, "cascade"):
-        raise ValueError(f"Unknown router {name!r}: use one of {', '.join([*ROUTERS, 'cascade'])}.")
+    if name not in (*ROUTERS, *CASCADES):
+        raise ValueError(f"Unknown router {name!r}: use one of {', '.join([*ROUTERS, *CASCADES])}.")
     resolved = tiers if isinstance(tiers, Tiers) else load_tiers(tiers)
-    if name == "cascade":
+    if name in CASCADES:
         from .cascade import CascadeSettings
 
-        return {"tiers": resolved, "cascade": CascadeSettings(validator=validator, min_confidence=min_confidence)}
+        router = ProbeRouter() if name == "cascade+probe" else None
+        return {"tiers": resolved, "cascade": CascadeSettings(validator=validator, min_confidence=min_confidence, router=router)}
     return {"tiers": resolved, "router": ROUTERS[name]()}

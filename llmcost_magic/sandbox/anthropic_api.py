@@ -54,7 +54,8 @@ def messages(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
     if tool is not None:
         content, out, stop_reason, stop_sequence = [tool], count_text_tokens(json.dumps(tool["input"]), model), "tool_use", None
     else:
-        ans = answer_for(model, prompt, question, sandbox.seed, body["max_tokens"], body.get("stop_sequences"))
+        ans = answer_for(model, prompt, question, sandbox.seed, body["max_tokens"], body.get("stop_sequences"),
+                         recorded=sandbox.recorded)
         content, out = [{"type": "text", "text": ans.text}], ans.output_tokens
         stop_reason = _STOP_REASONS[ans.finish]
         stop_sequence = next((s for s in body.get("stop_sequences") or () if ans.finish == "stop_sequence"), None)

@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..pricing import UnknownModelError, price_for
 from . import anthropic_api, faults, openai_api
 from .batches import BatchStore
 from .prompt_cache import PromptCache
+from .recorded import RecordedAnswers
 from .wire import APIError, SandboxResponse, json_response
 
 _ROUTES: dict[str, tuple[str, Callable[[Any, dict[str, Any]], SandboxResponse]]] = {
@@ -49,8 +51,12 @@ class Sandbox:
     """
 
     def __init__(self, *, seed: int = 0, clock: Callable[[], float] = time.time, latency_per_token_s: float = 0.0,
-                 fault_rates: Mapping[str, float] | None = None, batch_delay_s: float = 2.0) -> None:
+                 fault_rates: Mapping[str, float] | None = None, batch_delay_s: float = 2.0,
+                 recorded: bool | str | Path | RecordedAnswers | None = None) -> None:
         self.seed = seed
+        # Recorded mode: real answers of real models for recorded prompts (see sandbox/recorded.py).
+        self.recorded = (recorded if isinstance(recorded, RecordedAnswers) or not recorded
+                         else RecordedAnswers(None if recorded is True else recorded)) or None
         self.clock = clock
         self.latency_per_token_s = latency_per_token_s
         self.fault_rates = dict(fault_rates or {})

@@ -100,7 +100,7 @@ def chat_completions(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
                                                     "refusal": None, "annotations": []},
                             "logprobs": None, "finish_reason": "tool_calls"})
         else:
-            ans = answer_for(model, prompt, question, sandbox.seed, max_tokens, stop, choice=i)
+            ans = answer_for(model, prompt, question, sandbox.seed, max_tokens, stop, choice=i, recorded=sandbox.recorded)
             out = ans.output_tokens
             choices.append({"index": i, "message": {"role": "assistant", "content": ans.text, "refusal": None, "annotations": []},
                             "logprobs": None, "finish_reason": "length" if ans.finish == "length" else "stop"})
@@ -146,7 +146,7 @@ def responses(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
     written = min(cache.write, prompt_tokens - cached)
     question = last_user_text(messages)
     ans = answer_for(model, "\n".join(str(m.get("content")) for m in messages), question, sandbox.seed,
-                     body.get("max_output_tokens"), None)
+                     body.get("max_output_tokens"), None, recorded=sandbox.recorded)
     rid = stable_id("resp_", body, sandbox.requests)
     usage = {"input_tokens": prompt_tokens, "input_tokens_details": {
                  "cached_tokens": cached, "cache_write_tokens": written if openai_has_breakpoints(model) else 0,

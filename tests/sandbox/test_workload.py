@@ -36,9 +36,10 @@ def test_the_system_prompt_is_long_verbose_and_states_every_rule():
 
 def test_the_system_prompt_does_not_change_answer_length_on_the_sandbox():
     """Its rules must not read as a length instruction: output limits are their own step."""
-    from llmcost_magic.sandbox.answers import _AT_MOST, _BRIEF, CLASSIFY_MARKER, CONFIDENCE_MARKER
+    from llmcost_magic.sandbox.answers import CLASSIFY_MARKER, CONFIDENCE_MARKER
+    from llmcost_magic.sandbox.prose import _AT_MOST, _BRIEF, _KO_AT_MOST, _SENTENCES
 
-    for pattern in (_AT_MOST, _BRIEF):
+    for pattern in (_AT_MOST, _BRIEF, _KO_AT_MOST, _SENTENCES):
         assert not pattern.search(SYSTEM_PROMPT)
     assert CLASSIFY_MARKER not in SYSTEM_PROMPT.lower() and CONFIDENCE_MARKER not in SYSTEM_PROMPT.lower()
 

@@ -1,4 +1,4 @@
-"""Measure routers honestly: cost against accuracy on a labelled evaluation set.
+"""Measure policies on the sandbox: routers, batching and compression on its small labelled set (simulated).
 
 Runs each strategy (always-small, always-large, and the routers) over the same questions through a
 real client (the sandbox by default: simulated; yours with real keys), scores each answer with the
@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from .metering import meter
-from .policies.routing import Tiers, load_tiers
+from ..metering import meter
+from ..policies.routing import Tiers, load_tiers
 
 STRATEGIES = ("always-small", "always-large", "rules", "embedding", "classifier", "cascade")
 
@@ -27,11 +27,11 @@ def _ask(client: Any, provider: str, model: str, question: str) -> str:
     return r.choices[0].message.content or ""
 
 
-def evaluate_routers(strategies: Iterable[str] = STRATEGIES, *, items: Sequence[dict[str, Any]] | None = None,
+def evaluate_on_sandbox(strategies: Iterable[str] = STRATEGIES, *, items: Sequence[dict[str, Any]] | None = None,
                      client: Any = None, provider: str = "openai", tiers: Tiers | None = None) -> pd.DataFrame:
     """One row per strategy: calls, cost, accuracy, both relative to always-large, blended $/M tokens."""
-    from .sandbox import client as sandbox_client
-    from .sandbox import is_correct, load_eval_set
+    from ..sandbox import client as sandbox_client
+    from ..sandbox import is_correct, load_eval_set
 
     items = list(items or load_eval_set())
     tiers = tiers or load_tiers()
@@ -66,7 +66,7 @@ def blended_price(shares: dict[str, float], prices_per_m: dict[str, float]) -> f
 def batched_vs_separate(questions: Sequence[str], *, model: str = "gpt-4o-mini", client: Any = None) -> pd.DataFrame:
     """The cost of asking questions one call each vs all in one call (the shared prompt paid once;
     the answers are the same length either way)."""
-    from .sandbox import client as sandbox_client
+    from ..sandbox import client as sandbox_client
 
     client = client or sandbox_client("openai")
     # A realistic shared prompt (~300 tokens): what batching pays once instead of once per question.
@@ -107,9 +107,9 @@ def evaluate_compression(specs: Iterable[str | None], *, items: Sequence[dict[st
     question itself is compressed too: the stress test, since on the sandbox an answer is right only
     as often as the words it needs survive (see ``sandbox.quality``).
     """
-    from .compression import compress
-    from .sandbox import client as sandbox_client
-    from .sandbox import is_correct, load_eval_set
+    from ..compression import compress
+    from ..sandbox import client as sandbox_client
+    from ..sandbox import is_correct, load_eval_set
 
     items = list(items or load_eval_set())
     client = client or sandbox_client("openai")
