@@ -307,8 +307,8 @@ def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: boo
         if details:
             prices = price_for(model, batch=batch or bool(details.get("batch")), service_tier=details.get("service_tier"),
                                speed=details.get("speed"), vendor=vendor)
-        else:
-            prices = price_for(model, batch=batch, vendor=vendor)
+        else:  # the common case, straight to the resolved table
+            prices = _resolved(model, batch, "", "", vendor) or price_for(model, batch=batch, vendor=vendor)
         return prices.cost(usage, estimated=estimated)
     except UnknownModelError as exc:
         if model not in _warned:

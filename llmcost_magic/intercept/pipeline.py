@@ -50,7 +50,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
             return None, request
         endpoint, adapter = route
         call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
-        call.vendor = vendor_for(f"{request.url.scheme}://{request.url.host}{request.url.path}", call.model, call.provider)
+        call.vendor = vendor_for(request.url.host, call.model, call.provider)
         meter.saw(call)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
