@@ -182,3 +182,17 @@ def test_units_a_model_has_no_price_for_are_named_never_zero():
     assert "unpriced: 500 characters" in cost.note
     audio = price_usage("gpt-4o", Usage(input_tokens=1_000, details={"audio_input_tokens": 900}))
     assert "unpriced: audio_input_tokens at the text rate" in audio.note
+
+
+def test_a_streamed_legacy_completion_counts_its_output(fake):
+    chunk = {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "gpt-3.5-turbo-instruct"}
+    words = ["Hello", " there,", " how", " can", " I", " help?"]
+    fake.stream([*({**chunk, "choices": [{"index": 0, "text": w, "finish_reason": None, "logprobs": None}]} for w in words),
+                 {**chunk, "choices": [{"index": 0, "text": "", "finish_reason": "stop", "logprobs": None}]}, "[DONE]"])
+    with meter():
+        for _ in _openai(fake).completions.create(model="gpt-3.5-turbo-instruct", prompt="hi", stream=True):
+            pass
+    row = _row()
+    from llmcost_magic.tokens import count_text_tokens
+
+    assert row.output_tokens == count_text_tokens("".join(words), "gpt-3.5-turbo-instruct") > 0 and row.estimated

@@ -92,7 +92,7 @@ def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
         model = model or event.get("model")
         for choice in event.get("choices") or ():
             delta = choice.get("delta") or {}
-            texts.append(delta.get("content") or "")
+            texts.append(delta.get("content") or choice.get("text") or "")  # chat deltas; legacy completions' text
             for tool_call in delta.get("tool_calls") or ():
                 fn = tool_call.get("function") or {}
                 texts.append((fn.get("name") or "") + (fn.get("arguments") or ""))
