@@ -196,3 +196,13 @@ def test_a_streamed_legacy_completion_counts_its_output(fake):
     from llmcost_magic.tokens import count_text_tokens
 
     assert row.output_tokens == count_text_tokens("".join(words), "gpt-3.5-turbo-instruct") > 0 and row.estimated
+
+
+def test_a_prompt_cache_saving_is_the_caching_difference_only(fake):
+    usage = {"input_tokens": 1_000, "cache_read_input_tokens": 5_000, "output_tokens": 100,
+             "server_tool_use": {"web_search_requests": 2}}
+    fake.reply(_message("claude-sonnet-4-6", usage))
+    with meter():
+        _anthropic(fake).messages.create(model="claude-sonnet-4-6", max_tokens=200, messages=[{"role": "user", "content": "hi"}])
+    row = _row()
+    assert row.saved_by == "prompt_cache" and row.saved_usd == pytest.approx(5_000 * (3 - 0.3) * M, abs=1e-12)
