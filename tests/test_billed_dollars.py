@@ -206,3 +206,20 @@ def test_a_prompt_cache_saving_is_the_caching_difference_only(fake):
         _anthropic(fake).messages.create(model="claude-sonnet-4-6", max_tokens=200, messages=[{"role": "user", "content": "hi"}])
     row = _row()
     assert row.saved_by == "prompt_cache" and row.saved_usd == pytest.approx(5_000 * (3 - 0.3) * M, abs=1e-12)
+
+
+@pytest.mark.parametrize("details", [
+    {"tool_calls": ["web_search"]}, {"tool_calls": {"web_search": "3"}}, {"tool_calls": {"web_search": -2}},
+    {"tool_calls": {"web_search": float("nan")}}, {"audio_input_tokens": "800"}, {"characters": None},
+    {"service_tier": 5}, {"speed": ["fast"]}, {"tool_calls": {"x" * 10_000: 1}},
+])
+def test_hostile_billed_details_never_break_pricing(details):
+    cost = price_usage("gpt-4o", Usage(input_tokens=1_000, output_tokens=100, details=details))
+    assert cost.usd is not None and cost.usd >= 1_000 * 2.5 * M + 100 * 10 * M - 1e-12 and len(cost.note) < 300
+
+
+def test_a_hostile_server_tool_use_is_ignored(fake):
+    fake.reply(_message("claude-sonnet-4-6", {"input_tokens": 100, "output_tokens": 10, "server_tool_use": ["web_search"]}))
+    with meter():
+        _anthropic(fake).messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
+    assert _row().cost_usd == pytest.approx(100 * 3 * M + 10 * 15 * M)
