@@ -114,3 +114,15 @@ def test_variants_and_units_equal_genai_prices(model, context, counts, details):
                   details=details)
     cost = price_usage(model, usage)
     assert cost.usd == pytest.approx(float(expected), rel=1e-9) and "unpriced" not in cost.note
+
+
+def test_our_own_price_and_image_tables_are_sourced_and_dated():
+    from importlib import resources
+
+    import yaml
+
+    data = resources.files("llmcost_magic").joinpath("data")
+    extra = yaml.safe_load(data.joinpath("extra_prices.yaml").read_text(encoding="utf-8"))
+    images = yaml.safe_load(data.joinpath("image_tokens.yaml").read_text(encoding="utf-8"))
+    for entry in [*extra["models"], *extra["tools"], images["openai"], images["anthropic"]]:
+        assert str(entry["source"]).startswith("https://") and len(str(entry["date"])) == 10, entry
