@@ -286,10 +286,12 @@ def price_for(model: str, *, batch: bool = False, service_tier: str | None = Non
               vendor: str = "") -> ModelPrices:
     """The resolved prices of ``model`` (at a service tier or speed, and at the vendor that served it, if
     given); raises :class:`UnknownModelError` with suggestions."""
-    tier = "" if (service_tier or "").lower() in _STANDARD_TIERS else str(service_tier).lower()
+    tier = str(service_tier or "").lower()[:40]  # as the response said it, bounded
+    tier = "" if tier in _STANDARD_TIERS else tier
     if tier == "batch":  # Anthropic reports batch results with service_tier "batch"
         batch, tier = True, ""
-    fast = "" if (speed or "").lower() in ("", "standard", "normal") else str(speed).lower()
+    fast = str(speed or "").lower()[:40]
+    fast = "" if fast in ("standard", "normal") else fast
     prices = _resolved(model, batch, tier, fast, vendor)
     if prices is None:
         raise _unknown(model)
@@ -307,8 +309,8 @@ def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: boo
         if details:
             prices = price_for(model, batch=batch or bool(details.get("batch")), service_tier=details.get("service_tier"),
                                speed=details.get("speed"), vendor=vendor)
-        else:
-            prices = price_for(model, batch=batch, vendor=vendor)
+        else:  # the common case, straight to the resolved table
+            prices = _resolved(model, batch, "", "", vendor) or price_for(model, batch=batch, vendor=vendor)
         return prices.cost(usage, estimated=estimated)
     except UnknownModelError as exc:
         if model not in _warned:

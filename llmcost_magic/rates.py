@@ -95,7 +95,7 @@ class ModelPrices:
                  output_usd: float, notes: list[str]) -> tuple[float, float, float]:
         units = self.units
         for key, side in MODALITY_UNITS.items():
-            n = details.get(key)
+            n = _amount(details.get(key))
             if not n:
                 continue
             rate = units.get(key)
@@ -104,24 +104,34 @@ class ModelPrices:
                     notes.append(f"unpriced: {key} at the text rate (no {key.split('_')[0]} rate known for {self.model})")
                 continue
             if side == "input":
-                plain_in += min(int(n), uncached) * (rate - r.input)  # type: ignore[call-overload]
+                plain_in += min(n, uncached) * (rate - r.input)
             else:
-                output_usd += min(int(n), output) * (rate - r.output)  # type: ignore[call-overload]
+                output_usd += min(n, output) * (rate - r.output)
         for key in EXTRA_UNITS:
-            n = details.get(key)
+            n = _amount(details.get(key))
             if n:
                 rate = units.get(key)
                 if rate is None:
-                    notes.append(f"unpriced: {n} {key.replace('_', ' ')} on {self.model}")
+                    notes.append(f"unpriced: {n:g} {key.replace('_', ' ')} on {self.model}")
                 else:
-                    plain_in += float(n) * rate  # type: ignore[arg-type]
+                    plain_in += n * rate
         fees = 0.0
-        for kind, count in (details.get("tool_calls") or {}).items():  # type: ignore[union-attr]
-            if not count:
+        tools = details.get("tool_calls")
+        for kind, count in (tools.items() if isinstance(tools, Mapping) else ()):
+            n = _amount(count)
+            if not n:
                 continue
-            rate = units.get(kind)
+            rate = units.get(str(kind))
             if rate is None:
-                notes.append(f"unpriced: {count} {kind} call{'s' if count != 1 else ''}")
+                notes.append(f"unpriced: {n:g} {str(kind)[:40]} call{'s' if n != 1 else ''}")
             else:
-                fees += count * rate
+                fees += n * rate
         return plain_in, output_usd, fees
+
+
+def _amount(value: object) -> float:
+    """A count from a provider's response; anything but a finite positive number (a string, null,
+    a negative or NaN) is no count at all."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        return 0.0
+    return value

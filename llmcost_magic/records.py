@@ -39,7 +39,7 @@ class Usage:
         )
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass takes ~4x as long to build, once per call
 class Cost:
     """Dollars of one call. ``usd`` is None when the model has no known price (never a silent 0).
 

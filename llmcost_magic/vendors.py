@@ -4,7 +4,7 @@ DeepSeek, Gemini, Groq, OpenRouter or Azure called through the OpenAI SDK all sp
 the vendor comes from the host, matched against genai-prices' provider URL patterns, and for a host it
 does not know (a proxy, the sandbox, localhost) from the model name.
 
->>> vendor_for("https://api.deepseek.com/v1/chat/completions", "deepseek-chat", "openai")
+>>> vendor_for("api.deepseek.com", "deepseek-chat", "openai")
 'deepseek'
 """
 
@@ -16,12 +16,13 @@ __all__ = ["vendor_for"]
 
 
 @functools.lru_cache(maxsize=512)
-def vendor_for(url: str, model: str, protocol: str) -> str:
-    """The vendor of a request to ``url`` for ``model``; the protocol's own vendor when nothing says more."""
+def vendor_for(host: str, model: str, protocol: str) -> str:
+    """The vendor of a request to ``host`` for ``model``; the protocol's own vendor when nothing says more.
+    (By host alone: a hot-path lookup; vendors told apart only by the URL path fall back to the model.)"""
     from genai_prices import data_snapshot
 
     snapshot = data_snapshot.get_snapshot()
-    for ref, api_url in ((None, url), (model.lower(), None)):
+    for ref, api_url in ((None, f"https://{host}/"), (model.lower(), None)):
         try:
             provider = snapshot.find_provider(ref, None, api_url)
         except LookupError:

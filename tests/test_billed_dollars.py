@@ -182,3 +182,44 @@ def test_units_a_model_has_no_price_for_are_named_never_zero():
     assert "unpriced: 500 characters" in cost.note
     audio = price_usage("gpt-4o", Usage(input_tokens=1_000, details={"audio_input_tokens": 900}))
     assert "unpriced: audio_input_tokens at the text rate" in audio.note
+
+
+def test_a_streamed_legacy_completion_counts_its_output(fake):
+    chunk = {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "gpt-3.5-turbo-instruct"}
+    words = ["Hello", " there,", " how", " can", " I", " help?"]
+    fake.stream([*({**chunk, "choices": [{"index": 0, "text": w, "finish_reason": None, "logprobs": None}]} for w in words),
+                 {**chunk, "choices": [{"index": 0, "text": "", "finish_reason": "stop", "logprobs": None}]}, "[DONE]"])
+    with meter():
+        for _ in _openai(fake).completions.create(model="gpt-3.5-turbo-instruct", prompt="hi", stream=True):
+            pass
+    row = _row()
+    from llmcost_magic.tokens import count_text_tokens
+
+    assert row.output_tokens == count_text_tokens("".join(words), "gpt-3.5-turbo-instruct") > 0 and row.estimated
+
+
+def test_a_prompt_cache_saving_is_the_caching_difference_only(fake):
+    usage = {"input_tokens": 1_000, "cache_read_input_tokens": 5_000, "output_tokens": 100,
+             "server_tool_use": {"web_search_requests": 2}}
+    fake.reply(_message("claude-sonnet-4-6", usage))
+    with meter():
+        _anthropic(fake).messages.create(model="claude-sonnet-4-6", max_tokens=200, messages=[{"role": "user", "content": "hi"}])
+    row = _row()
+    assert row.saved_by == "prompt_cache" and row.saved_usd == pytest.approx(5_000 * (3 - 0.3) * M, abs=1e-12)
+
+
+@pytest.mark.parametrize("details", [
+    {"tool_calls": ["web_search"]}, {"tool_calls": {"web_search": "3"}}, {"tool_calls": {"web_search": -2}},
+    {"tool_calls": {"web_search": float("nan")}}, {"audio_input_tokens": "800"}, {"characters": None},
+    {"service_tier": 5}, {"speed": ["fast"]}, {"tool_calls": {"x" * 10_000: 1}},
+])
+def test_hostile_billed_details_never_break_pricing(details):
+    cost = price_usage("gpt-4o", Usage(input_tokens=1_000, output_tokens=100, details=details))
+    assert cost.usd is not None and cost.usd >= 1_000 * 2.5 * M + 100 * 10 * M - 1e-12 and len(cost.note) < 300
+
+
+def test_a_hostile_server_tool_use_is_ignored(fake):
+    fake.reply(_message("claude-sonnet-4-6", {"input_tokens": 100, "output_tokens": 10, "server_tool_use": ["web_search"]}))
+    with meter():
+        _anthropic(fake).messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
+    assert _row().cost_usd == pytest.approx(100 * 3 * M + 10 * 15 * M)

@@ -86,3 +86,43 @@ def test_estimate_cost_rejects_impossible_counts():
         estimate_cost("gpt-4o", -1, 0)
     with pytest.raises(ValueError, match="counts all input"):
         estimate_cost("gpt-4o", 10, 0, cached_input_tokens=20)
+
+
+# Variants and units besides text tokens: our prepared table equals genai-prices' own calc_price.
+VARIANTS = [
+    ("gpt-4o", {"service_tier": "priority"}, dict(input_tokens=9_000, output_tokens=700), {"service_tier": "priority"}),
+    ("o3", {"service_tier": "flex"}, dict(input_tokens=9_000, cache_read_tokens=1_000, output_tokens=700),
+     {"service_tier": "flex"}),
+    ("claude-opus-4-8", {"speed": "fast"}, dict(input_tokens=5_000, cache_write_tokens=1_000, output_tokens=300), {"speed": "fast"}),
+    ("gpt-realtime", None, dict(input_tokens=1_000, input_audio_tokens=800, output_tokens=100, output_audio_tokens=90),
+     {"audio_input_tokens": 800, "audio_output_tokens": 90}),
+    ("gpt-image-1.5", None, dict(input_tokens=300, output_tokens=4_000, output_image_tokens=3_900),
+     {"image_output_tokens": 3_900}),
+    ("tts-1", None, dict(input_characters=2_345), {"characters": 2_345}),
+    ("gpt-4o", None, dict(input_tokens=1_000, output_tokens=100, web_searches=3, storage_searches=2),
+     {"tool_calls": {"web_search": 3, "file_search": 2}}),
+    ("claude-sonnet-4-5", None, dict(input_tokens=250_000, output_tokens=100, web_searches=2),
+     {"tool_calls": {"web_search": 2}}),
+]
+
+
+@pytest.mark.parametrize(("model", "context", "counts", "details"), VARIANTS)
+def test_variants_and_units_equal_genai_prices(model, context, counts, details):
+    expected = calc_price(GUsage(**counts), model, price_context=context).total_price
+    usage = Usage(input_tokens=counts.get("input_tokens", 0), cached_input_tokens=counts.get("cache_read_tokens", 0),
+                  cache_write_tokens=counts.get("cache_write_tokens", 0), output_tokens=counts.get("output_tokens", 0),
+                  details=details)
+    cost = price_usage(model, usage)
+    assert cost.usd == pytest.approx(float(expected), rel=1e-9) and "unpriced" not in cost.note
+
+
+def test_our_own_price_and_image_tables_are_sourced_and_dated():
+    from importlib import resources
+
+    import yaml
+
+    data = resources.files("llmcost_magic").joinpath("data")
+    extra = yaml.safe_load(data.joinpath("extra_prices.yaml").read_text(encoding="utf-8"))
+    images = yaml.safe_load(data.joinpath("image_tokens.yaml").read_text(encoding="utf-8"))
+    for entry in [*extra["models"], *extra["tools"], images["openai"], images["anthropic"]]:
+        assert str(entry["source"]).startswith("https://") and len(str(entry["date"])) == 10, entry

@@ -85,3 +85,26 @@ def test_the_sonnet_row_prices_1h_writes_and_the_long_context_tier(mixed_ledger)
     expected = (150_000 * 6 + 40_000 * 0.6 + 10_000 * 7.5 + 20_000 * 12 + 2_000 * 22.5) / 1e6
     assert row.cost_usd == pytest.approx(expected, abs=1e-12)
     assert row.price_source.startswith("genai-prices")
+
+
+def test_a_ledger_from_before_the_pricing_columns_opens_and_reprices(tmp_path):
+    import sqlite3
+
+    from llmcost_magic import sqlite_ledger
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE _migrations (step INTEGER PRIMARY KEY, name TEXT)")
+    for name, step in list(sqlite_ledger._MIGRATIONS.items())[:5]:  # the schema as it was before _m006
+        step(db)
+        db.execute("INSERT INTO _migrations (name) VALUES (?)", (name,))
+    db.execute("INSERT INTO calls (ts, session, provider, endpoint, model, input_tokens, cached_input_tokens, "
+               "cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, status, cache) "
+               "VALUES (1, 's', 'openai', 'chat.completions', 'gpt-4o', 1000, 0, 0, 100, 0, 0.0035, 'ok', '')")
+    db.commit()
+    db.close()
+    ledger = sqlite_ledger.Ledger(path)
+    calls = ledger.dataframe()
+    ledger.close()
+    assert calls.loc[0, "vendor"] == "openai" and not calls.loc[0, "batch"] and calls.loc[0, "cache_write_1h_tokens"] == 0
+    assert llmcost_magic.whatif(calls).loc["actual (re-priced)", "cost_usd"] == pytest.approx(0.0035)

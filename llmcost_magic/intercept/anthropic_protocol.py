@@ -20,8 +20,9 @@ def _usage(raw: dict[str, Any] | None) -> Usage | None:
     write = raw.get("cache_creation_input_tokens") or 0
     write_1h = (raw.get("cache_creation") or {}).get("ephemeral_1h_input_tokens") or 0
     details: dict[str, Any] = {key: raw[key] for key in ("service_tier", "speed") if raw.get(key)}
-    server = raw.get("server_tool_use") or {}  # e.g. {"web_search_requests": 2, "web_fetch_requests": 1}
-    tools = {k.removesuffix("_requests"): n for k, n in server.items() if k.endswith("_requests") and n}
+    server = raw.get("server_tool_use")  # e.g. {"web_search_requests": 2, "web_fetch_requests": 1}
+    tools = {k.removesuffix("_requests"): n for k, n in (server.items() if isinstance(server, dict) else ())
+             if k.endswith("_requests") and n}
     if tools:
         details["tool_calls"] = tools
     return Usage(

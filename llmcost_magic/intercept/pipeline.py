@@ -52,7 +52,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
             return None, request
         endpoint, adapter = route
         call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
-        call.vendor = vendor_for(f"{request.url.scheme}://{request.url.host}{request.url.path}", call.model, call.provider)
+        call.vendor = vendor_for(request.url.host, call.model, call.provider)
         meter.saw(call)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
@@ -259,13 +259,13 @@ def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Cal
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):
         # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
         # saving is negative on a call whose cache-write premium cost more than it saved.
-        plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, details=usage.details)
         record.baseline_cost_usd = price_usage(model, plain, estimated=estimated, vendor=call.vendor).usd
         record.saved_by = "prompt_cache"
     if cost.usd is not None and call.tokens_removed > 0:
         # Compression: the baseline is the uncompressed prompt (the removed tokens at the plain input rate).
         record.input_tokens_before = usage.input_tokens + call.tokens_removed
-        uncompressed = Usage(input_tokens=record.input_tokens_before, output_tokens=usage.output_tokens)
+        uncompressed = Usage(input_tokens=record.input_tokens_before, output_tokens=usage.output_tokens, details=usage.details)
         record.baseline_cost_usd = price_usage(model, uncompressed, estimated=estimated, vendor=call.vendor).usd
         record.saved_by = "+".join(s for s in ("compression", record.saved_by) if s)
     return record
