@@ -33,9 +33,9 @@ class Call:
 
     @property
     def needs_stream_usage(self) -> bool:
-        """An OpenAI chat stream that did not ask for usage: the seam asks for it (and cached tokens)
-        and drops the extra chunk before it reaches the user."""
-        return self.endpoint == "chat.completions" and self.stream and not (
+        """An OpenAI chat (or legacy completions) stream that did not ask for usage: the seam asks for
+        it (and cached tokens) and drops the extra chunk before it reaches the user."""
+        return self.endpoint in ("chat.completions", "completions") and self.stream and not (
             (self.body.get("stream_options") or {}).get("include_usage"))
 
     @property

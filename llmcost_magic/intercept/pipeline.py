@@ -116,7 +116,7 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
             parsed = _parse(ADAPTERS[call.provider], call, collector)
             # A stream whose final usage arrived is complete, however the reader stopped (the SDKs
             # close the response at [DONE] without reading on).
-            complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated)
+            complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated) or _stream_ended(collector)
     except Exception as exc:  # noqa: BLE001 - an unreadable answer is still a sent call: estimate it
         meter.report_failure(exc)
         parsed = Parsed()
@@ -127,6 +127,12 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
                                  "ok" if complete else outcome)
         except Exception as exc:  # noqa: BLE001 - a cache that cannot store is only a cache miss later
             meter.report_failure(exc)
+
+
+def _stream_ended(collector: BodyCollector) -> bool:
+    """The stream's own end marker arrived (OpenAI ``[DONE]``, Anthropic ``message_stop``)."""
+    last = collector.payloads[-1] if collector.sse and collector.payloads else b""
+    return last == b"[DONE]" or b'"message_stop"' in last[:40]
 
 
 def _record_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, status: str) -> CallRecord:

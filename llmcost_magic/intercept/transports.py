@@ -16,7 +16,7 @@ from ..metering import Meter
 from . import open_calls, pipeline
 from .body import BodyCollector, UsageChunkFilter
 from .call import Call
-from .rewrite import with_body
+from .rewrite import with_body, without_stream_usage
 
 
 class _Finisher:
@@ -34,12 +34,16 @@ class _Finisher:
         if self.strip is None:
             self.collector.feed(chunk)
             return chunk
-        decoded = self.collector.decode(chunk)
-        self.collector.add(decoded)
-        return self.strip(decoded)
+        normalized = self.collector.newlines(self.collector.decode(chunk))
+        self.collector.add(normalized, normalized=True)
+        return self.strip(normalized)
 
     def tail(self) -> bytes:
-        return self.strip.flush() if self.strip is not None else b""
+        if self.strip is None:
+            return b""
+        held = self.collector.newlines.flush()
+        self.collector.add(held, normalized=True)
+        return self.strip(held) + self.strip.flush()
 
     def __call__(self, outcome: str) -> None:
         if not self.done:
@@ -158,6 +162,12 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                         return plain_response(response, raw, request)
             try:
                 response = self._inner.handle_request(request)
+                if call.strip_usage_chunk and response.status_code == 400:
+                    retry = without_stream_usage(call, request, response.read())
+                    if retry is not None:  # the host refused the stream_options the seam added
+                        response.close()
+                        request = retry
+                        response = self._inner.handle_request(request)
             except BaseException as exc:
                 pipeline.failed(self._meter, call, exc)
                 raise
@@ -187,6 +197,12 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                         return plain_response(response, raw, request)
             try:
                 response = await self._inner.handle_async_request(request)
+                if call.strip_usage_chunk and response.status_code == 400:
+                    retry = without_stream_usage(call, request, await response.aread())
+                    if retry is not None:  # the host refused the stream_options the seam added
+                        await response.aclose()
+                        request = retry
+                        response = await self._inner.handle_async_request(request)
             except BaseException as exc:
                 pipeline.failed(self._meter, call, exc)
                 raise
