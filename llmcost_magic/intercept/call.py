@@ -58,6 +58,7 @@ class Parsed:
     finish: str | None = None
     text: str = ""
     estimated: bool = False
+    response_id: str = ""  # a background Response that answered "queued" (billed when retrieved)
 
 
 def loads_or_none(raw: bytes) -> Any:

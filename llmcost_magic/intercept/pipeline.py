@@ -20,10 +20,15 @@ from ..tokens import count_text_tokens
 from ..policies.cascade import answer_text, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
-from .call import Call, Parsed, json_body
+from ..multipart_form import form_fields, stream_fields
+from . import background
+from .call import Call, Parsed, json_body, loads_or_none
+from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS
 from .rewrite import rewrite, with_body
 
 MAX_FALLBACK_STEPS = 3
+# Endpoints whose requests carry text the policies (cache, routing, compression...) may act on.
+TEXT_ENDPOINTS = ("chat.completions", "messages", "responses", "completions", "embeddings")
 STOPPED_NOTE = "stopped after sending: the provider may bill it"
 _ROUTES: list[tuple[str, str, ModuleType]] = [
     (suffix, endpoint, adapter)
@@ -35,26 +40,47 @@ ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PRO
 
 def route_for(path: str) -> tuple[str, ModuleType] | None:
     """(endpoint, adapter) for an LLM endpoint path, else None."""
-    return next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
+    found = next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
+    if found is None and openai_protocol.RETRIEVE[0] in path and path.count("/", path.rfind("/responses/") + 11) == 0:
+        return openai_protocol.RETRIEVE[1], openai_protocol
+    return found
+
+
+def _request_body(request: Any, endpoint: str) -> dict[str, Any] | None:
+    """The request's JSON object, or the text fields of a multipart upload (audio, image edits)."""
+    if endpoint in MULTIPART_ENDPOINTS and not hasattr(request, "_content"):  # an upload streamed, not read
+        fields = getattr(request.stream, "fields", None)
+        body = stream_fields(fields) if fields is not None else None
+    else:
+        body = json_body(request.content)
+        if body is None and endpoint in MULTIPART_ENDPOINTS:
+            body = form_fields(request.content, request.headers.get("content-type", ""))
+    if body is not None and endpoint in DEFAULT_MODELS:
+        body.setdefault("model", DEFAULT_MODELS[endpoint])
+    return body
 
 
 def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) -> tuple[Call | None, Any]:
     """The call a request makes and the request to send, after the policies that act before
     sending; ``(None, request)`` to let it pass untouched."""
-    if request.method != "POST":
+    if route is None:
+        return None, request
+    if request.method != "POST":  # a background Response's usage arrives on its retrieval
+        if request.method == "GET" and route[0] == openai_protocol.RETRIEVE[1]:
+            return Call(openai_protocol.PROVIDER, route[0], "", {}, False), request
         return None, request
     try:
-        if route is None:
-            return None, request
-        body = json_body(request.content)
+        endpoint, adapter = route
+        body = _request_body(request, endpoint)
         if body is None or not isinstance(body.get("model"), str):
             return None, request
-        endpoint, adapter = route
-        call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
+        call = Call(adapter.PROVIDER, endpoint, body["model"], body, body.get("stream") in (True, "true"))
         meter.saw(call)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
         return None, request
+    if endpoint not in TEXT_ENDPOINTS:  # images, audio: metered and budgeted, no caching or rewriting
+        return _reserve(call, request, meter, adapter)
     if meter.cache is not None:  # a hit costs nothing, so it is looked up before any budget check
         try:
             call.cache_hit = meter.cache.lookup(call)
@@ -68,6 +94,11 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         call.deferred = f"{meter.batch_name}-{len(meter.deferred)}"
         meter.deferred.append((call.provider, call.model, call.deferred, call.sent_body or call.body))
         return call, request
+    return _reserve(call, request, meter, adapter)
+
+
+def _reserve(call: Call, request: Any, meter: Meter, adapter: ModuleType) -> tuple[Call, Any]:
+    """The budget pre-checks (with the cheaper-model fallback); a refusal is recorded and raised."""
     try:
         for step in range(MAX_FALLBACK_STEPS + 1):
             try:
@@ -120,13 +151,43 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
     except Exception as exc:  # noqa: BLE001 - an unreadable answer is still a sent call: estimate it
         meter.report_failure(exc)
         parsed = Parsed()
-    meter.record(_record_for(meter, call, status_code, parsed, "ok" if complete else outcome), call)
+    if call.endpoint == openai_protocol.RETRIEVE[1]:
+        _record_retrieval(meter, call, status_code, collector, parsed)
+        return
+    record = _record_for(meter, call, status_code, parsed, "ok" if complete else outcome)
+    if parsed is not None and parsed.response_id:  # a background Response: billed when it is retrieved
+        record.status, record.cost_usd, record.baseline_cost_usd, record.estimated = "queued", 0.0, 0.0, False
+        record.usage = Usage()
+        record.note = "; ".join(n for n in (record.note, background.queued(parsed.response_id)) if n)
+    meter.record(record, call)
     if parsed is not None and call.cache_hit is None and meter.cache is not None:
         try:
             meter.cache.remember(call, status_code, parsed, collector.body, collector.content_type,
                                  "ok" if complete else outcome)
         except Exception as exc:  # noqa: BLE001 - a cache that cannot store is only a cache miss later
             meter.report_failure(exc)
+
+
+def _record_retrieval(meter: Meter, call: Call, status_code: int, collector: BodyCollector, parsed: Parsed | None) -> None:
+    """A retrieved background Response that finished: its one row, with the usage it was billed."""
+    if status_code >= 400 or parsed is None or parsed.usage is None:
+        return
+    try:
+        if collector.sse:  # a resumed background stream: its last event carries the whole response
+            events = [e for raw in collector.payloads if isinstance(e := loads_or_none(raw), dict) and "response" in e]
+            body = events[-1]["response"] if events else {}
+        else:
+            body = json.loads(collector.body)
+        note = background.claim(meter.ledger, body)
+        if note is None:
+            return
+        call.model = call.requested_model = parsed.model or ""
+        call.endpoint, call.note = "responses", note
+        record = _priced(openai_protocol, call, parsed, "ok")
+    except Exception as exc:  # noqa: BLE001
+        meter.report_failure(exc)
+        return
+    meter.record(record, call)
 
 
 def _stream_ended(collector: BodyCollector) -> bool:
@@ -195,6 +256,8 @@ def _as_cache_hit(record: CallRecord, hit: Any) -> None:
 def failed(meter: Meter, call: Call, exc: BaseException) -> None:
     """Meter a call whose request raised before any response: a connection error costs nothing; an
     interrupt or a cancelled task came after the request was sent, so its input is estimated and priced."""
+    if call.endpoint == openai_protocol.RETRIEVE[1]:
+        return  # a retrieval that failed bills nothing
     try:
         if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
             meter.record(_stopped(call, outcome_of(exc)), call)
@@ -224,12 +287,14 @@ def _parse(adapter: ModuleType, call: Call, collector: BodyCollector) -> Parsed:
     if collector.undecodable:
         return Parsed()
     if collector.sse:
-        return adapter.from_events(call.endpoint, collector.payloads)
+        return adapter.from_events(call.endpoint, collector.payloads, call)
+    raw = collector.body
     try:
-        body = json.loads(collector.body)
-    except ValueError:  # the body never arrived whole
-        return Parsed()
-    return adapter.from_body(call.endpoint, body)
+        body = json.loads(raw)
+    except ValueError:  # the body never arrived whole, or is not JSON (speech audio, a plain-text transcript)
+        from_raw = getattr(adapter, "from_raw", None)
+        return from_raw(call, raw) if from_raw is not None and not collector.content_type.startswith("application/json") else Parsed()
+    return adapter.from_body(call.endpoint, body, call) if isinstance(body, dict) else Parsed()
 
 
 def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> CallRecord:
