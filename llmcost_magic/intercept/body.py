@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Callable
 
@@ -46,25 +47,29 @@ class Newlines:
         return b"\n" if held else b""
 
 
-class BodyCollector:
-    """Keeps a JSON body whole, or an SSE stream as its list of ``data:`` payloads."""
+_DATA_LINE = re.compile(rb"^data: ?(.*)$", re.M)
 
-    __slots__ = ("sse", "parts", "payloads", "_pending", "_decode", "undecodable", "content_type", "keep_raw",
-                 "newlines")
+
+class BodyCollector:
+    """Keeps a body whole; for an SSE stream, its ``data:`` payloads are cut out once, at the end
+    (one regex pass in C instead of Python work on every chunk)."""
+
+    __slots__ = ("sse", "parts", "payloads", "_decode", "_identity", "undecodable", "content_type", "newlines")
 
     def __init__(self, content_type: str, content_encoding: str) -> None:
         self.content_type = content_type
-        self.keep_raw = False  # also keep a stream's whole text (to cache it)
         self.sse = content_type.startswith("text/event-stream")
         self.parts: list[bytes] = []
         self.payloads: list[bytes] = []
-        self._pending = b""
         self._decode = _decoder(content_encoding)
+        self._identity = content_encoding.strip().lower() in ("", "identity")
         self.undecodable = self._decode is None
         self.newlines = Newlines()
 
     def feed(self, chunk: bytes) -> None:
-        if self._decode is not None:
+        if self._identity:
+            self.add(chunk)
+        elif self._decode is not None:
             self.add(self._decode(chunk))
 
     def decode(self, chunk: bytes) -> bytes:
@@ -73,28 +78,21 @@ class BodyCollector:
 
     def add(self, chunk: bytes, normalized: bool = False) -> None:
         """Collect already-decoded bytes (``normalized``: their line endings are LF already)."""
-        if not self.sse or self.keep_raw:
-            self.parts.append(chunk)
-        if not self.sse:
-            return
-        if not normalized:
+        if self.sse and not normalized:
             chunk = self.newlines(chunk)
-        lines = (self._pending + chunk).split(b"\n")
-        self._pending = lines.pop()
-        for line in lines:
-            if line.startswith(b"data:"):
-                self.payloads.append(line[5:].strip())
+        self.parts.append(chunk)
 
     def finish(self) -> None:
+        """Cut the stream's payloads out (also of a stream cut in the middle of its last line)."""
         if self.sse:
-            self._pending += self.newlines.flush()
-        if self.sse and self._pending.startswith(b"data:"):
-            self.payloads.append(self._pending[5:].strip())
-        self._pending = b""
+            self.parts.append(self.newlines.flush())
+            self.payloads = [p.strip() for p in _DATA_LINE.findall(self.body)]
 
     @property
     def body(self) -> bytes:
-        return b"".join(self.parts)
+        if len(self.parts) > 1:
+            self.parts = [b"".join(self.parts)]
+        return self.parts[0] if self.parts else b""
 
 
 def _is_usage_only(event: bytes) -> bool:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+try:  # orjson parses a request or response ~4x faster than the json module (its errors are ValueErrors)
+    from orjson import loads
+except ImportError:  # pragma: no cover - orjson is a dependency; json gives the same objects, slower
+    from json import loads
 
 
 @dataclass(slots=True)
@@ -64,7 +68,7 @@ class Parsed:
 def loads_or_none(raw: bytes) -> Any:
     """One SSE payload or body as JSON, or None when it is cut or malformed (a stream may end mid-event)."""
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError:
         return None
 
@@ -74,7 +78,7 @@ def json_body(content: bytes) -> dict[str, Any] | None:
     if not content or content[:1] != b"{":
         return None
     try:
-        body = json.loads(content)
+        body = loads(content)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

@@ -22,7 +22,7 @@ from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
 from ..multipart_form import form_fields, stream_fields
 from . import background
-from .call import Call, Parsed, json_body, loads_or_none
+from .call import Call, Parsed, json_body, loads, loads_or_none
 from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS
 from .rewrite import rewrite, with_body
 
@@ -40,6 +40,19 @@ ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PRO
 
 def route_for(path: str) -> tuple[str, ModuleType] | None:
     """(endpoint, adapter) for an LLM endpoint path, else None."""
+    try:
+        return _known_paths[path]
+    except KeyError:
+        found = _route_for(path)
+    if len(_known_paths) < 1024 and openai_protocol.RETRIEVE[0] not in path:  # response ids are not kept
+        _known_paths[path] = found
+    return found
+
+
+_known_paths: dict[str, tuple[str, ModuleType] | None] = {}
+
+
+def _route_for(path: str) -> tuple[str, ModuleType] | None:
     found = next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
     if found is None and openai_protocol.RETRIEVE[0] in path and path.count("/", path.rfind("/responses/") + 11) == 0:
         return openai_protocol.RETRIEVE[1], openai_protocol
@@ -121,7 +134,7 @@ def _reserve(call: Call, request: Any, meter: Meter, adapter: ModuleType) -> tup
     return call, request
 
 
-def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
+def collector_for(response: Any) -> BodyCollector:
     content_type = content_encoding = b""
     for name, value in response.headers.raw:  # one pass over the raw list: cheaper than two lookups
         name = name.lower()
@@ -129,9 +142,7 @@ def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
             content_type = value
         elif name == b"content-encoding":
             content_encoding = value
-    collector = BodyCollector(content_type.decode("latin-1"), content_encoding.decode("latin-1"))
-    collector.keep_raw = meter is not None and meter.cache is not None
-    return collector
+    return BodyCollector(content_type.decode("latin-1"), content_encoding.decode("latin-1"))
 
 
 def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector, outcome: str) -> None:
@@ -177,7 +188,7 @@ def _record_retrieval(meter: Meter, call: Call, status_code: int, collector: Bod
             events = [e for raw in collector.payloads if isinstance(e := loads_or_none(raw), dict) and "response" in e]
             body = events[-1]["response"] if events else {}
         else:
-            body = json.loads(collector.body)
+            body = loads(collector.body)
         note = background.claim(meter.ledger, body)
         if note is None:
             return
@@ -290,7 +301,7 @@ def _parse(adapter: ModuleType, call: Call, collector: BodyCollector) -> Parsed:
         return adapter.from_events(call.endpoint, collector.payloads, call)
     raw = collector.body
     try:
-        body = json.loads(raw)
+        body = loads(raw)
     except ValueError:  # the body never arrived whole, or is not JSON (speech audio, a plain-text transcript)
         from_raw = getattr(adapter, "from_raw", None)
         return from_raw(call, raw) if from_raw is not None and not collector.content_type.startswith("application/json") else Parsed()

@@ -109,7 +109,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 self._finisher("closed")
 
     def attach(meter: Meter, call: Call, response: Any, stream_cls: type, owner: int = 0) -> Any:
-        finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response, meter))
+        finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response))
         if call.strip_usage_chunk:  # the user gets decoded bytes, so the headers must say so
             for header in ("content-encoding", "content-length"):
                 if header in response.headers:
