@@ -159,3 +159,20 @@ def test_free_endpoints_get_no_billed_row(call):
         else:
             client("openai").moderations.create(model="omni-moderation-latest", input="hello")
     assert rows().empty
+
+
+def test_a_realtime_session_started_inside_a_meter_warns_once_that_it_is_not_metered():
+    import warnings
+
+    from llmcost_magic.intercept import realtime
+
+    realtime._warned = False
+    oc = client("openai")
+    with meter(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            with pytest.raises(Exception):  # noqa: B017 - no WebSocket server here; the warning comes first
+                with oc.realtime.connect(model="gpt-realtime"):
+                    pass
+    said = [w for w in caught if "not metered" in str(w.message)]
+    assert len(said) == 1 and "Realtime" in str(said[0].message)
