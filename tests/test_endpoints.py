@@ -176,3 +176,15 @@ def test_a_realtime_session_started_inside_a_meter_warns_once_that_it_is_not_met
                     pass
     said = [w for w in caught if "not metered" in str(w.message)]
     assert len(said) == 1 and "Realtime" in str(said[0].message)
+
+
+@pytest.mark.parametrize("call", ["tts-1", "whisper-1"])
+def test_per_character_and_per_minute_models_are_never_a_silent_zero(call):
+    oc = client("openai")
+    with meter():
+        if call == "tts-1":
+            oc.audio.speech.create(model="tts-1", voice="alloy", input="Hello there.")
+        else:
+            oc.audio.transcriptions.create(model="whisper-1", file=WAV)
+    cost = rows().cost_usd[0]
+    assert cost != 0.0  # priced (by characters / minutes) or unknown (NaN), never $0

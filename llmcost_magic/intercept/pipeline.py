@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import LLMCostError, as_sdk_error
 from ..metering import Meter
 from ..pricing import price_usage
-from ..records import CallRecord, Usage
+from ..records import CallRecord, Cost, Usage
 from ..tokens import count_text_tokens
 from ..policies.cascade import answer_text, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
@@ -315,6 +315,9 @@ def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Cal
         usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
         estimated = True
     cost = price_usage(model, usage, estimated=estimated)
+    if cost.usd == 0.0 and not (usage.input_tokens or usage.output_tokens) and (
+            usage.details.get("characters") or usage.details.get("audio_seconds") or usage.details.get("images")):
+        cost = Cost(None, estimated=estimated)  # billed per character, minute or image: unknown, never a silent $0
     record = _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):
         # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
