@@ -21,12 +21,14 @@ from ..policies.cascade import answer_text, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
 from ..multipart_form import form_fields, stream_fields
-from . import background
+from . import background, batch_results
 from .call import Call, Parsed, json_body, loads, loads_or_none
 from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS
 from .rewrite import rewrite, with_body
 
 MAX_FALLBACK_STEPS = 3
+BATCH_RESULTS = "batch.results"
+GET_ENDPOINTS = (openai_protocol.RETRIEVE[1], BATCH_RESULTS)
 # Endpoints whose requests carry text the policies (cache, routing, compression...) may act on.
 TEXT_ENDPOINTS = ("chat.completions", "messages", "responses", "completions", "embeddings")
 STOPPED_NOTE = "stopped after sending: the provider may bill it"
@@ -54,9 +56,15 @@ _known_paths: dict[str, tuple[str, ModuleType] | None] = {}
 
 def _route_for(path: str) -> tuple[str, ModuleType] | None:
     found = next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
-    if found is None and openai_protocol.RETRIEVE[0] in path and path.count("/", path.rfind("/responses/") + 11) == 0:
+    if found is not None:
+        return found
+    if openai_protocol.RETRIEVE[0] in path and path.count("/", path.rfind("/responses/") + 11) == 0:
         return openai_protocol.RETRIEVE[1], openai_protocol
-    return found
+    if path.endswith("/content") and "/files/" in path:  # a batch's output file (GET)
+        return BATCH_RESULTS, openai_protocol
+    if path.endswith("/results") and "/messages/batches/" in path:
+        return BATCH_RESULTS, anthropic_protocol
+    return None
 
 
 def _request_body(request: Any, endpoint: str) -> dict[str, Any] | None:
@@ -78,9 +86,11 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
     sending; ``(None, request)`` to let it pass untouched."""
     if route is None:
         return None, request
-    if request.method != "POST":  # a background Response's usage arrives on its retrieval
-        if request.method == "GET" and route[0] == openai_protocol.RETRIEVE[1]:
-            return Call(openai_protocol.PROVIDER, route[0], "", {}, False), request
+    if request.method != "POST":  # a background Response's usage, or batch results, arrive on a GET
+        if request.method == "GET" and route[0] in GET_ENDPOINTS and not batch_results.collecting.get():
+            return Call(route[1].PROVIDER, route[0], "", {"path": request.url.path}, False), request
+        return None, request
+    if route[0] in GET_ENDPOINTS:
         return None, request
     try:
         endpoint, adapter = route
@@ -154,7 +164,7 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
     parsed, complete = None, False
     try:
         collector.finish()
-        if status_code < 400:
+        if status_code < 400 and call.endpoint != BATCH_RESULTS:
             parsed = _parse(ADAPTERS[call.provider], call, collector)
             # A stream whose final usage arrived is complete, however the reader stopped (the SDKs
             # close the response at [DONE] without reading on).
@@ -164,6 +174,10 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
         parsed = Parsed()
     if call.endpoint == openai_protocol.RETRIEVE[1]:
         _record_retrieval(meter, call, status_code, collector, parsed)
+        return
+    if call.endpoint == BATCH_RESULTS:
+        if status_code < 400 and outcome == "ok":
+            _record_batch_results(meter, call, collector.body)
         return
     record = _record_for(meter, call, status_code, parsed, "ok" if complete else outcome)
     if parsed is not None and parsed.response_id:  # a background Response: billed when it is retrieved
@@ -199,6 +213,31 @@ def _record_retrieval(meter: Meter, call: Call, status_code: int, collector: Bod
         meter.report_failure(exc)
         return
     meter.record(record, call)
+
+
+def _record_batch_results(meter: Meter, call: Call, raw: bytes) -> None:
+    """One row at batch prices per succeeded request of a batch's results, the first time they are read."""
+    try:
+        adapter = ADAPTERS[call.provider]
+        source = batch_results.source_of(call.body["path"])
+        results = list(batch_results.succeeded(call.provider, raw))
+        fresh = batch_results.claim(meter.ledger, source, [cid for cid, _ in results]) if results else set()
+        records = []
+        for custom_id, body in results:
+            if custom_id not in fresh:
+                continue
+            parsed = adapter.from_body("batch", body)
+            model, usage = parsed.model or "", parsed.usage or Usage()
+            record = _record(call, usage, price_usage(model, usage, batch=True).usd, status="ok", model=model,
+                             note=batch_results.NOTE.format(source=source, custom_id=custom_id))
+            record.endpoint, record.requested_model, record.latency_ms = "batch", model, 0.0
+            record.baseline_cost_usd, record.saved_by = price_usage(model, usage).usd, "batch"
+            records.append(record)
+    except Exception as exc:  # noqa: BLE001
+        meter.report_failure(exc)
+        return
+    for record in records:
+        meter.record(record)
 
 
 def _stream_ended(collector: BodyCollector) -> bool:
@@ -267,7 +306,7 @@ def _as_cache_hit(record: CallRecord, hit: Any) -> None:
 def failed(meter: Meter, call: Call, exc: BaseException) -> None:
     """Meter a call whose request raised before any response: a connection error costs nothing; an
     interrupt or a cancelled task came after the request was sent, so its input is estimated and priced."""
-    if call.endpoint == openai_protocol.RETRIEVE[1]:
+    if call.endpoint in GET_ENDPOINTS:
         return  # a retrieval that failed bills nothing
     try:
         if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
