@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from .intercept.batch_results import collecting
 from .pricing import UnknownModelError, price_for
 from .records import CallRecord, Usage
 from .session import current_ledger
@@ -221,8 +222,12 @@ class BatchJob:
         The first collect writes every result to the ledger; later ones only read."""
         rows = {cid: {"custom_id": cid, "text": None, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0,
                       "error": "no result (batch cancelled, expired or still running)"} for cid in self.custom_ids}
-        for result in self._results(client):
-            rows[result["custom_id"]] = result
+        token = collecting.set(True)  # these results are recorded below, not by the seam
+        try:
+            for result in self._results(client):
+                rows[result["custom_id"]] = result
+        finally:
+            collecting.reset(token)
         table = pd.DataFrame([rows[c] for c in self.custom_ids]).set_index("custom_id")
         if not self.collected:
             self._record(table)

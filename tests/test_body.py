@@ -35,3 +35,13 @@ def test_unknown_encodings_are_not_misparsed():
     c = BodyCollector("application/json", "zstd-unknown")
     c.feed(b"\x00\x01garbage")
     assert c.undecodable and c.body == b""
+
+
+def test_sse_payloads_are_found_whatever_the_line_endings_and_chunk_boundaries():
+    for newline in (b"\r\n", b"\r"):
+        stream = (b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n').replace(b"\n", newline)
+        c = BodyCollector("text/event-stream", "")
+        for i in range(len(stream)):
+            c.feed(stream[i:i + 1])  # a CR and its LF arrive in separate chunks
+        c.finish()
+        assert c.payloads == [b'{"a":1}', b'{"b":2}', b"[DONE]"]

@@ -43,11 +43,11 @@ def _with_miss_reason(usage: Usage | None, message: dict[str, Any]) -> Usage | N
     return usage
 
 
-def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
+def from_body(endpoint: str, body: dict[str, Any], call: Call | None = None) -> Parsed:
     return Parsed(body.get("model"), _with_miss_reason(_usage(body.get("usage")), body), body.get("stop_reason"))
 
 
-def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
+def from_events(endpoint: str, payloads: list[bytes], call: Call | None = None) -> Parsed:
     """message_start carries the input side of usage, message_delta the (cumulative) output side."""
     start: dict[str, Any] = {}
     delta: dict[str, Any] = {}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+try:  # orjson parses a request or response ~4x faster than the json module (its errors are ValueErrors)
+    from orjson import loads
+except ImportError:  # pragma: no cover - orjson is a dependency; json gives the same objects, slower
+    from json import loads
 
 
 @dataclass(slots=True)
@@ -35,9 +39,9 @@ class Call:
 
     @property
     def needs_stream_usage(self) -> bool:
-        """An OpenAI chat stream that did not ask for usage: the seam asks for it (and cached tokens)
-        and drops the extra chunk before it reaches the user."""
-        return self.endpoint == "chat.completions" and self.stream and not (
+        """An OpenAI chat (or legacy completions) stream that did not ask for usage: the seam asks for
+        it (and cached tokens) and drops the extra chunk before it reaches the user."""
+        return self.endpoint in ("chat.completions", "completions") and self.stream and not (
             (self.body.get("stream_options") or {}).get("include_usage"))
 
     @property
@@ -60,12 +64,13 @@ class Parsed:
     finish: str | None = None
     text: str = ""
     estimated: bool = False
+    response_id: str = ""  # a background Response that answered "queued" (billed when retrieved)
 
 
 def loads_or_none(raw: bytes) -> Any:
     """One SSE payload or body as JSON, or None when it is cut or malformed (a stream may end mid-event)."""
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError:
         return None
 
@@ -75,7 +80,7 @@ def json_body(content: bytes) -> dict[str, Any] | None:
     if not content or content[:1] != b"{":
         return None
     try:
-        body = json.loads(content)
+        body = loads(content)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

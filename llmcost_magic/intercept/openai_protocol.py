@@ -1,4 +1,5 @@
-"""OpenAI wire format: chat completions, Responses API, embeddings (plain JSON and SSE)."""
+"""OpenAI wire format: chat completions, Responses API, embeddings (plain JSON and SSE); images and
+audio through :mod:`.openai_media`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from ..records import Usage
 from ..tokens import count_text_tokens, count_tokens
+from . import openai_media
 from .call import Call, Parsed, loads_or_none
 
 PROVIDER = "openai"
@@ -13,9 +15,18 @@ PROVIDER = "openai"
 ENDPOINTS = {
     "/chat/completions": "chat.completions",
     "/responses": "responses",
+    "/responses/compact": "responses.compact",
     "/embeddings": "embeddings",
     "/completions": "completions",
+    "/images/generations": "images.generate",
+    "/images/edits": "images.edit",
+    "/images/variations": "images.variation",
+    "/audio/speech": "audio.speech",
+    "/audio/transcriptions": "audio.transcriptions",
+    "/audio/translations": "audio.translations",
 }
+# GET /responses/{id}: how a background Response's usage arrives (see .background).
+RETRIEVE = ("/responses/resp_", "responses.retrieve")
 
 
 def _usage(raw: dict[str, Any] | None) -> Usage | None:
@@ -53,11 +64,15 @@ def _tool_calls(body: dict[str, Any]) -> dict[str, int]:
     return calls
 
 
-def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
+def from_body(endpoint: str, body: dict[str, Any], call: Call | None = None) -> Parsed:
+    if call is not None and endpoint.startswith("images."):
+        return openai_media.images(call, body)
+    if call is not None and endpoint in ("audio.transcriptions", "audio.translations"):
+        return openai_media.transcription(call, body)
     finish = None
     if endpoint == "chat.completions" and body.get("choices"):
         finish = body["choices"][0].get("finish_reason")
-    elif endpoint == "responses":
+    elif endpoint.startswith("responses"):
         finish = body.get("status")
         if (body.get("incomplete_details") or {}).get("reason") == "max_output_tokens":
             finish = "length"
@@ -67,11 +82,21 @@ def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
             usage.details["service_tier"] = body["service_tier"]
         if endpoint == "responses" and (tools := _tool_calls(body)):
             usage.details["tool_calls"] = tools
-    return Parsed(body.get("model"), usage, finish)
+    parsed = Parsed(body.get("model"), usage, finish)
+    if endpoint == "responses" and body.get("background") and finish in ("queued", "in_progress"):
+        parsed.response_id = str(body.get("id") or "")
+    return parsed
 
 
-def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
+def from_raw(call: Call, raw: bytes) -> Parsed:
+    """A response body that is not JSON (speech audio, a transcript as text)."""
+    return openai_media.from_raw(call, raw)
+
+
+def from_events(endpoint: str, payloads: list[bytes], call: Call | None = None) -> Parsed:
     """Usage from an SSE stream: the last event carrying usage; else the streamed text, to count."""
+    if call is not None and endpoint.startswith("audio."):
+        return _audio_events(call, payloads)
     for raw in reversed(payloads):
         if b'"usage"' not in raw:
             continue
@@ -111,12 +136,28 @@ def _last_finish(payloads: list[bytes]) -> str | None:
     return None
 
 
+def _audio_events(call: Call, payloads: list[bytes]) -> Parsed:
+    """Streamed speech (``speech.audio.done``) or transcription (``transcript.text.done``) usage."""
+    for raw in reversed(payloads):
+        event = loads_or_none(raw) if b'"usage"' in raw else None
+        if isinstance(event, dict) and event.get("usage"):
+            if call.endpoint == "audio.speech":
+                return openai_media.speech(call, event["usage"])
+            return openai_media.transcription(call, event)
+    if call.endpoint == "audio.speech":
+        return openai_media.speech(call)
+    texts = [e.get("delta") or "" for raw in payloads if isinstance(e := loads_or_none(raw), dict)]
+    return Parsed(call.model, None, None, "".join(texts))
+
+
 def estimate_input(call: Call) -> int:
     """Input tokens of a request, counted locally (exact for OpenAI models)."""
     body = call.body
+    if call.endpoint.startswith(("images.", "audio.")):
+        return openai_media.estimate_input(call)
     if call.endpoint == "chat.completions":
         return count_tokens(body.get("messages") or [], model=call.model, tools=body.get("tools"))
-    if call.endpoint == "responses":
+    if call.endpoint in ("responses", "responses.compact"):
         inp = body.get("input") or ""
         messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else inp
         if body.get("instructions"):

@@ -15,16 +15,23 @@ from typing import Any
 from ..errors import LLMCostError, as_sdk_error
 from ..metering import Meter
 from ..pricing import price_usage
-from ..records import CallRecord, Usage
+from ..records import CallRecord, Cost, Usage
 from ..tokens import count_text_tokens
 from ..vendors import vendor_for
 from ..policies.cascade import answer_text, tiers_to_try, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
-from .call import Call, Parsed, json_body
+from ..multipart_form import form_fields, stream_fields
+from . import background, batch_results
+from .call import Call, Parsed, json_body, loads, loads_or_none
+from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS
 from .rewrite import rewrite, with_body
 
 MAX_FALLBACK_STEPS = 3
+BATCH_RESULTS = "batch.results"
+GET_ENDPOINTS = (openai_protocol.RETRIEVE[1], BATCH_RESULTS)
+# Endpoints whose requests carry text the policies (cache, routing, compression...) may act on.
+TEXT_ENDPOINTS = ("chat.completions", "messages", "responses", "completions", "embeddings")
 STOPPED_NOTE = "stopped after sending: the provider may bill it"
 _ROUTES: list[tuple[str, str, ModuleType]] = [
     (suffix, endpoint, adapter)
@@ -36,27 +43,69 @@ ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PRO
 
 def route_for(path: str) -> tuple[str, ModuleType] | None:
     """(endpoint, adapter) for an LLM endpoint path, else None."""
-    return next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
+    try:
+        return _known_paths[path]
+    except KeyError:
+        found = _route_for(path)
+    if len(_known_paths) < 1024 and openai_protocol.RETRIEVE[0] not in path:  # response ids are not kept
+        _known_paths[path] = found
+    return found
+
+
+_known_paths: dict[str, tuple[str, ModuleType] | None] = {}
+
+
+def _route_for(path: str) -> tuple[str, ModuleType] | None:
+    found = next(((endpoint, adapter) for suffix, endpoint, adapter in _ROUTES if path.endswith(suffix)), None)
+    if found is not None:
+        return found
+    if openai_protocol.RETRIEVE[0] in path and path.count("/", path.rfind("/responses/") + 11) == 0:
+        return openai_protocol.RETRIEVE[1], openai_protocol
+    if path.endswith("/content") and "/files/" in path:  # a batch's output file (GET)
+        return BATCH_RESULTS, openai_protocol
+    if path.endswith("/results") and "/messages/batches/" in path:
+        return BATCH_RESULTS, anthropic_protocol
+    return None
+
+
+def _request_body(request: Any, endpoint: str) -> dict[str, Any] | None:
+    """The request's JSON object, or the text fields of a multipart upload (audio, image edits)."""
+    if endpoint in MULTIPART_ENDPOINTS and not hasattr(request, "_content"):  # an upload streamed, not read
+        fields = getattr(request.stream, "fields", None)
+        body = stream_fields(fields) if fields is not None else None
+    else:
+        body = json_body(request.content)
+        if body is None and endpoint in MULTIPART_ENDPOINTS:
+            body = form_fields(request.content, request.headers.get("content-type", ""))
+    if body is not None and endpoint in DEFAULT_MODELS:
+        body.setdefault("model", DEFAULT_MODELS[endpoint])
+    return body
 
 
 def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) -> tuple[Call | None, Any]:
     """The call a request makes and the request to send, after the policies that act before
     sending; ``(None, request)`` to let it pass untouched."""
-    if request.method != "POST":
+    if route is None:
+        return None, request
+    if request.method != "POST":  # a background Response's usage, or batch results, arrive on a GET
+        if request.method == "GET" and route[0] in GET_ENDPOINTS and not batch_results.collecting.get():
+            return Call(route[1].PROVIDER, route[0], "", {"path": request.url.path}, False), request
+        return None, request
+    if route[0] in GET_ENDPOINTS:
         return None, request
     try:
-        if route is None:
-            return None, request
-        body = json_body(request.content)
+        endpoint, adapter = route
+        body = _request_body(request, endpoint)
         if body is None or not isinstance(body.get("model"), str):
             return None, request
-        endpoint, adapter = route
-        call = Call(adapter.PROVIDER, endpoint, body["model"], body, bool(body.get("stream")))
+        call = Call(adapter.PROVIDER, endpoint, body["model"], body, body.get("stream") in (True, "true"))
         call.vendor = vendor_for(request.url.host, call.model, call.provider)
         meter.saw(call)
     except Exception as exc:  # noqa: BLE001 - unreadable request: let it through unmetered
         meter.report_failure(exc)
         return None, request
+    if endpoint not in TEXT_ENDPOINTS:  # images, audio: metered and budgeted, no caching or rewriting
+        return _reserve(call, request, meter, adapter)
     if meter.cache is not None:  # a hit costs nothing, so it is looked up before any budget check
         try:
             call.cache_scope = meter.cache.scope(request, meter.dry_run)
@@ -73,6 +122,11 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         return call, request
     if _cascades(meter, call):
         return call, request  # each attempt holds its own worst case as it is sent (cascade_attempt)
+    return _reserve(call, request, meter, adapter)
+
+
+def _reserve(call: Call, request: Any, meter: Meter, adapter: ModuleType) -> tuple[Call, Any]:
+    """The budget pre-checks (with the cheaper-model fallback); a refusal is recorded and raised."""
     try:
         for step in range(MAX_FALLBACK_STEPS + 1):
             try:
@@ -100,7 +154,7 @@ def _refuse(meter: Meter, call: Call, refusal: LLMCostError) -> None:
     raise as_sdk_error(refusal, call.provider) from None
 
 
-def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
+def collector_for(response: Any) -> BodyCollector:
     content_type = content_encoding = b""
     for name, value in response.headers.raw:  # one pass over the raw list: cheaper than two lookups
         name = name.lower()
@@ -108,9 +162,7 @@ def collector_for(response: Any, meter: Meter | None = None) -> BodyCollector:
             content_type = value
         elif name == b"content-encoding":
             content_encoding = value
-    collector = BodyCollector(content_type.decode("latin-1"), content_encoding.decode("latin-1"))
-    collector.keep_raw = meter is not None and meter.cache is not None
-    return collector
+    return BodyCollector(content_type.decode("latin-1"), content_encoding.decode("latin-1"))
 
 
 def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector, outcome: str) -> None:
@@ -122,21 +174,86 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
     parsed, complete = None, False
     try:
         collector.finish()
-        if status_code < 400:
+        if status_code < 400 and call.endpoint != BATCH_RESULTS:
             parsed = _parse(ADAPTERS[call.provider], call, collector)
             # A stream whose final usage arrived is complete, however the reader stopped (the SDKs
             # close the response at [DONE] without reading on).
-            complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated)
+            complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated) or _stream_ended(collector)
     except Exception as exc:  # noqa: BLE001 - an unreadable answer is still a sent call: estimate it
         meter.report_failure(exc)
         parsed = Parsed()
-    meter.record(_record_for(meter, call, status_code, parsed, "ok" if complete else outcome), call)
+    if call.endpoint == openai_protocol.RETRIEVE[1]:
+        _record_retrieval(meter, call, status_code, collector, parsed)
+        return
+    if call.endpoint == BATCH_RESULTS:
+        if status_code < 400 and outcome == "ok":
+            _record_batch_results(meter, call, collector.body)
+        return
+    record = _record_for(meter, call, status_code, parsed, "ok" if complete else outcome)
+    if parsed is not None and parsed.response_id:  # a background Response: billed when it is retrieved
+        record.status, record.cost_usd, record.baseline_cost_usd, record.estimated = "queued", 0.0, 0.0, False
+        record.usage = Usage()
+        record.note = "; ".join(n for n in (record.note, background.queued(parsed.response_id)) if n)
+    meter.record(record, call)
     if parsed is not None and call.cache_hit is None and meter.cache is not None:
         try:
             meter.cache.remember(call, status_code, parsed, collector.body, collector.content_type,
                                  "ok" if complete else outcome)
         except Exception as exc:  # noqa: BLE001 - a cache that cannot store is only a cache miss later
             meter.report_failure(exc)
+
+
+def _record_retrieval(meter: Meter, call: Call, status_code: int, collector: BodyCollector, parsed: Parsed | None) -> None:
+    """A retrieved background Response that finished: its one row, with the usage it was billed."""
+    if status_code >= 400 or parsed is None or parsed.usage is None:
+        return
+    try:
+        if collector.sse:  # a resumed background stream: its last event carries the whole response
+            events = [e for raw in collector.payloads if isinstance(e := loads_or_none(raw), dict) and "response" in e]
+            body = events[-1]["response"] if events else {}
+        else:
+            body = loads(collector.body)
+        note = background.claim(meter.ledger, body)
+        if note is None:
+            return
+        call.model = call.requested_model = parsed.model or ""
+        call.endpoint, call.note = "responses", note
+        record = _priced(openai_protocol, call, parsed, "ok")
+    except Exception as exc:  # noqa: BLE001
+        meter.report_failure(exc)
+        return
+    meter.record(record, call)
+
+
+def _record_batch_results(meter: Meter, call: Call, raw: bytes) -> None:
+    """One row at batch prices per succeeded request of a batch's results, the first time they are read."""
+    try:
+        adapter = ADAPTERS[call.provider]
+        source = batch_results.source_of(call.body["path"])
+        results = list(batch_results.succeeded(call.provider, raw))
+        fresh = batch_results.claim(meter.ledger, source, [cid for cid, _ in results]) if results else set()
+        records = []
+        for custom_id, body in results:
+            if custom_id not in fresh:
+                continue
+            parsed = adapter.from_body("batch", body)
+            model, usage = parsed.model or "", parsed.usage or Usage()
+            record = _record(call, usage, price_usage(model, usage, batch=True).usd, status="ok", model=model,
+                             note=batch_results.NOTE.format(source=source, custom_id=custom_id))
+            record.endpoint, record.requested_model, record.latency_ms = "batch", model, 0.0
+            record.baseline_cost_usd, record.saved_by = price_usage(model, usage).usd, "batch"
+            records.append(record)
+    except Exception as exc:  # noqa: BLE001
+        meter.report_failure(exc)
+        return
+    for record in records:
+        meter.record(record)
+
+
+def _stream_ended(collector: BodyCollector) -> bool:
+    """The stream's own end marker arrived (OpenAI ``[DONE]``, Anthropic ``message_stop``)."""
+    last = collector.payloads[-1] if collector.sse and collector.payloads else b""
+    return last == b"[DONE]" or b'"message_stop"' in last[:40]
 
 
 def _record_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, status: str) -> CallRecord:
@@ -210,6 +327,8 @@ def _as_cache_hit(record: CallRecord, hit: Any) -> None:
 def failed(meter: Meter, call: Call, exc: BaseException) -> None:
     """Meter a call whose request raised before any response: a connection error costs nothing; an
     interrupt or a cancelled task came after the request was sent, so its input is estimated and priced."""
+    if call.endpoint in GET_ENDPOINTS:
+        return  # a retrieval that failed bills nothing
     try:
         if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
             meter.record(_stopped(call, outcome_of(exc)), call)
@@ -239,12 +358,14 @@ def _parse(adapter: ModuleType, call: Call, collector: BodyCollector) -> Parsed:
     if collector.undecodable:
         return Parsed()
     if collector.sse:
-        return adapter.from_events(call.endpoint, collector.payloads)
+        return adapter.from_events(call.endpoint, collector.payloads, call)
+    raw = collector.body
     try:
-        body = json.loads(collector.body)
-    except ValueError:  # the body never arrived whole
-        return Parsed()
-    return adapter.from_body(call.endpoint, body)
+        body = loads(raw)
+    except ValueError:  # the body never arrived whole, or is not JSON (speech audio, a plain-text transcript)
+        from_raw = getattr(adapter, "from_raw", None)
+        return from_raw(call, raw) if from_raw is not None and not collector.content_type.startswith("application/json") else Parsed()
+    return adapter.from_body(call.endpoint, body, call) if isinstance(body, dict) else Parsed()
 
 
 def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> CallRecord:
@@ -254,6 +375,9 @@ def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Cal
         usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
         estimated = True
     cost = price_usage(model, usage, estimated=estimated, vendor=call.vendor)
+    if cost.usd == 0.0 and not (usage.input_tokens or usage.output_tokens) and (
+            usage.details.get("characters") or usage.details.get("audio_seconds") or usage.details.get("images")):
+        cost = Cost(None, estimated=estimated)  # billed per character, minute or image: unknown, never a silent $0
     record = _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
     record.price_source, record.note = cost.source, "; ".join(n for n in (record.note, cost.note) if n)
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):

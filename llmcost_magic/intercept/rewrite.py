@@ -13,6 +13,8 @@ from ..policies.prompt_cache import place_breakpoints
 from .call import Call
 
 # Set while a router makes its own call (the classifier): that call is metered but not routed.
+# Hosts that answered 400 to the stream_options the seam adds (Azure-style deployments).
+stream_usage_refused: set[str] = set()
 routing_in_progress: contextvars.ContextVar[bool] = contextvars.ContextVar("llmcost_routing", default=False)
 
 
@@ -41,13 +43,29 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
         body, placed = place_breakpoints(body, call.model, call.provider)
         if placed:
             notes.append(placed)
-    if call.needs_stream_usage:
+    if call.needs_stream_usage and request.url.host not in stream_usage_refused:
         body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
         call.strip_usage_chunk = True
     call.note = "; ".join(notes)
     if body is call.body:
         return request
     call.sent_body = body
+    return with_body(request, body)
+
+
+def without_stream_usage(call: Call, request: Any, error_body: bytes) -> Any:
+    """The request again without the ``stream_options`` the seam added, when the host refused it
+    (an Azure-style 400 naming the field), else None. The host is remembered: its later streams are
+    sent as the user wrote them and their usage is counted from the text (estimated)."""
+    if not call.strip_usage_chunk or b"stream_options" not in error_body:
+        return None
+    stream_usage_refused.add(request.url.host)
+    call.strip_usage_chunk = False
+    body = {k: v for k, v in (call.sent_body or call.body).items() if k != "stream_options"}
+    if "stream_options" in call.body:  # the user's own stream_options (without include_usage)
+        body["stream_options"] = call.body["stream_options"]
+    call.sent_body = body
+    call.note = "; ".join(n for n in (call.note, "host refused stream_options: usage counted") if n)
     return with_body(request, body)
 
 

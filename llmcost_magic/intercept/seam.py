@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ..metering import active_meter
-from . import open_calls
+from . import open_calls, realtime
 from .pipeline import route_for
 from .transports import wrappers_for
 
@@ -76,7 +76,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
     """Patches httpx / httpx2 the moment they are imported, so ``%load_ext`` need not import them."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
-        if fullname not in MODULES:
+        if fullname not in MODULES and fullname not in realtime.MODULES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
@@ -86,7 +86,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
         def exec_module(module: ModuleType) -> None:
             original_exec(module)
-            _patch(module)
+            (realtime.patch if fullname in realtime.MODULES else _patch)(module)
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
@@ -100,6 +100,9 @@ def install() -> None:
     for name in MODULES:
         if name in sys.modules:
             _patch(sys.modules[name])
+    for name in realtime.MODULES:
+        if name in sys.modules:
+            realtime.patch(sys.modules[name])
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
 
@@ -112,6 +115,7 @@ def uninstall() -> None:
         cls_name, _, method = name.partition(".")
         setattr(getattr(sys.modules[module_name], cls_name), method or "_transport_for_url", original)
         del _originals[(module_name, name)]
+    realtime.unpatch(sys.modules)  # type: ignore[arg-type]
 
 
 def is_installed() -> bool:

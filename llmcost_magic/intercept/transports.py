@@ -16,7 +16,7 @@ from ..metering import Meter
 from . import open_calls, pipeline
 from .body import BodyCollector, UsageChunkFilter
 from .call import Call
-from .rewrite import with_body
+from .rewrite import with_body, without_stream_usage
 
 
 class _Finisher:
@@ -34,12 +34,16 @@ class _Finisher:
         if self.strip is None:
             self.collector.feed(chunk)
             return chunk
-        decoded = self.collector.decode(chunk)
-        self.collector.add(decoded)
-        return self.strip(decoded)
+        normalized = self.collector.newlines(self.collector.decode(chunk))
+        self.collector.add(normalized, normalized=True)
+        return self.strip(normalized)
 
     def tail(self) -> bytes:
-        return self.strip.flush() if self.strip is not None else b""
+        if self.strip is None:
+            return b""
+        held = self.collector.newlines.flush()
+        self.collector.add(held, normalized=True)
+        return self.strip(held) + self.strip.flush()
 
     def __call__(self, outcome: str) -> None:
         if not self.done:
@@ -105,7 +109,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 self._finisher("closed")
 
     def attach(meter: Meter, call: Call, response: Any, stream_cls: type, owner: int = 0) -> Any:
-        finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response, meter))
+        finisher = _Finisher(meter, call, response.status_code, pipeline.collector_for(response))
         if call.strip_usage_chunk:  # the user gets decoded bytes, so the headers must say so
             for header in ("content-encoding", "content-length"):
                 if header in response.headers:
@@ -163,6 +167,12 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                         return plain_response(response, raw, request)
             try:
                 response = self._inner.handle_request(request)
+                if call.strip_usage_chunk and response.status_code == 400:
+                    retry = without_stream_usage(call, request, response.read())
+                    if retry is not None:  # the host refused the stream_options the seam added
+                        response.close()
+                        request = retry
+                        response = self._inner.handle_request(request)
             except BaseException as exc:
                 pipeline.failed(self._meter, call, exc)
                 raise
@@ -197,6 +207,12 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                         return plain_response(response, raw, request)
             try:
                 response = await self._inner.handle_async_request(request)
+                if call.strip_usage_chunk and response.status_code == 400:
+                    retry = without_stream_usage(call, request, await response.aread())
+                    if retry is not None:  # the host refused the stream_options the seam added
+                        await response.aclose()
+                        request = retry
+                        response = await self._inner.handle_async_request(request)
             except BaseException as exc:
                 pipeline.failed(self._meter, call, exc)
                 raise

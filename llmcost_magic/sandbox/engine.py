@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..pricing import UnknownModelError, price_for
-from . import anthropic_api, faults, openai_api
+from . import anthropic_api, faults, openai_api, openai_media
 from .batches import BatchStore
 from .prompt_cache import PromptCache
 from .recorded import RecordedAnswers
@@ -81,6 +81,9 @@ class Sandbox:
                 answer = self.batches.handle(method, path, dict(headers), body)
                 if answer is not None:
                     return answer
+            media = openai_media.handle(self, method, path, headers, body)
+            if media is not None:
+                return media
             if route is None or method != "POST":
                 raise APIError(404, f"Unknown endpoint {method} {path} (the sandbox serves {', '.join(_ROUTES)}).",
                                "not_found_error" if provider == "anthropic" else "invalid_request_error", "unknown_url")
