@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..config_files import read_table
 from ..errors import BudgetExceeded
@@ -30,8 +30,6 @@ from .budget import _fmt, suggestion_for
 from .budgets.reservations import BATCH_LEASE_S, LEASE_S, LedgerHolds, Scope
 from .budgets.worst_case import WorstCase
 
-_LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd", "session_max_usd")
-_TAG_KEYS = ("daily_max_usd", "monthly_max_usd")
 
 
 class BudgetFileError(ValueError):
@@ -71,53 +69,21 @@ class BudgetConfig:
         return self.per_segment[segment]
 
 
-def _limits(entry: Any, where: str, kind: type = Limits, keys: tuple[str, ...] = _LIMIT_KEYS) -> Any:
-    if not isinstance(entry, Mapping):
-        raise BudgetFileError(f"{where}: expected a table of limits like {{{keys[0]}: 0.05}}, got {entry!r}")
-    unknown = set(entry) - set(keys)
-    if unknown:
-        raise BudgetFileError(f"{where}: unknown keys {sorted(unknown)}; allowed: {list(keys)}")
-    values = {}
-    for key, value in entry.items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            raise BudgetFileError(f"{where}.{key} must be a positive number of dollars, got {value!r}")
-        values[key] = float(value)
-    return kind(**values)
-
-
 def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
-    """A BudgetConfig from a YAML/TOML file or a dict, validated with errors that name the entry."""
+    """A BudgetConfig from a YAML/TOML file or a dict, validated against
+    :class:`~llmcost_magic.config_schemas.BudgetFile` (unknown keys, nan, inf, negative or non-numeric
+    values are errors naming the file, the key and the form expected)."""
+    from ..config_schemas import BudgetFile, validated
+
     if isinstance(source, Mapping):
         data, where = source, "budgets"
     else:
         data, where = read_table(source, BudgetFileError, "Budget file"), str(source)
-    if not isinstance(data, Mapping) or "default" not in data:
-        raise BudgetFileError(f"{where}: expected a 'default' table of limits (and optionally per_segment, alerts, timezone)")
-    segments = data.get("per_segment") or {}
-    if not isinstance(segments, Mapping):
-        raise BudgetFileError(f"{where}: per_segment must map segment names to limits")
-    alerts = data.get("alerts") or {}
-    warn = alerts.get("daily_warn_at", 0.8)
-    if not 0 < warn <= 1:
-        raise BudgetFileError(f"{where}: alerts.daily_warn_at must be in (0, 1], got {warn!r}")
-    target, window = alerts.get("avg_cost_per_query_usd"), alerts.get("window_calls", 50)
-    if target is not None and not (isinstance(target, (int, float)) and target > 0):
-        raise BudgetFileError(f"{where}: alerts.avg_cost_per_query_usd must be a positive number, got {target!r}")
-    if not isinstance(window, int) or window < 1:
-        raise BudgetFileError(f"{where}: alerts.window_calls must be a whole number >= 1, got {window!r}")
-    tags = data.get("per_tag") or {}
-    if not isinstance(tags, Mapping):
-        raise BudgetFileError(f"{where}: per_tag must map tags to limits")
-    tz = data.get("timezone")
-    if tz is not None:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise BudgetFileError(f"{where}: unknown timezone {tz!r} (use an IANA name like Asia/Seoul)") from None
-    return BudgetConfig(_limits(data["default"], f"{where}.default"),
-                        {str(k): _limits(v, f"{where}.per_segment.{k}") for k, v in segments.items()},
-                        {str(k): _limits(v, f"{where}.per_tag.{k}", TagLimits, _TAG_KEYS) for k, v in tags.items()},
-                        float(warn), float(target) if target is not None else None, window, tz)
+    f = validated(BudgetFile, data, where, BudgetFileError)
+    return BudgetConfig(Limits(**f.default.model_dump()),
+                        {k: Limits(**v.model_dump()) for k, v in f.per_segment.items()},
+                        {k: TagLimits(**v.model_dump()) for k, v in f.per_tag.items()},
+                        f.alerts.daily_warn_at, f.alerts.avg_cost_per_query_usd, f.alerts.window_calls, f.timezone)
 
 
 @dataclass(frozen=True)
