@@ -134,16 +134,20 @@ class BudgetBook:
         self.ledger, self.clock = ledger, clock
         self.holds = LedgerHolds(ledger, user=user, tag=tag)
         self._warned: set[str] = set()
+        self._day_spent = 0.0
+        self._starts = (0.0, 0.0, -1.0)  # (day start, month start, next day start), epoch seconds
 
     def _since(self, period: str) -> float:
         if period == "all":
             return 0.0
-        tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
-        now = dt.datetime.fromtimestamp(self.clock(), tz=tz) if tz else dt.datetime.fromtimestamp(self.clock()).astimezone()
-        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if period == "month":
-            start = start.replace(day=1)
-        return start.timestamp()
+        now = self.clock()
+        if not self._starts[0] <= now < self._starts[2]:  # once a day, not once a call
+            tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
+            local = dt.datetime.fromtimestamp(now, tz=tz) if tz else dt.datetime.fromtimestamp(now).astimezone()
+            day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            next_day = dt.datetime.combine(day.date() + dt.timedelta(days=1), dt.time(), tzinfo=day.tzinfo)
+            self._starts = (day.timestamp(), day.replace(day=1).timestamp(), next_day.timestamp())
+        return self._starts[0] if period == "day" else self._starts[1]
 
     def _scope(self, name: str, limit: float, period: str, scope: str) -> Scope:
         value = {"user": self.user, "tag": self.tag, "session": self.holds.session}[scope]
@@ -178,23 +182,26 @@ class BudgetBook:
         scopes = self._scopes()
         if not scopes:
             return None
-        hold, refused, committed = self.holds.reserve(scopes, needed, batch=batch,
-                                                      lease_s=BATCH_LEASE_S if batch else LEASE_S)
+        hold, refused, committed, spends = self.holds.reserve(scopes, needed, batch=batch,
+                                                              lease_s=BATCH_LEASE_S if batch else LEASE_S)
         if refused is not None:
             raise self._refusal(call, worst, refused.name, refused.limit_usd, committed, needed)
+        if self.limits.daily_max_per_user_usd is not None:  # the first scope: the burn alert starts from it
+            self._day_spent = spends[0]
         return hold
 
     def settle(self, hold: int | None, cost_usd: float | None) -> None:
-        """Release a hold (the ledger holds the real cost, committed with it), then check the burn rate."""
+        """Release a hold (dropped once the call's row is committed), then check the burn rate."""
         if hold is not None:
             self.holds.settle(hold)
+        self._day_spent += cost_usd or 0.0
         self._check_burn()
 
     def _check_burn(self) -> None:
         day = dt.date.fromtimestamp(self.clock()).isoformat()
         limit = self.limits.daily_max_per_user_usd
         if limit is not None:
-            spent = self.spent("day")
+            spent = self._day_spent  # the ledger's spend at this process's last check, plus its calls since
             if spent >= self.config.daily_warn_at * limit and f"burn:{day}" not in self._warned:
                 self._warned.add(f"burn:{day}")
                 _announce(Alert("daily_burn", f"{self.user} has spent {_fmt(spent)} today, {spent / limit:.0%} of the "
