@@ -351,3 +351,21 @@ def test_ttl_and_tiers_files_reject_unknown_keys_and_bad_values(tmp_path):
     tiers.write_text("tiers: {small: {openai: gpt-4o-mini}}\nrule: {large: [why]}\n")
     with pytest.raises(TierFileError, match=r"tiers.yaml: unknown key 'rule' \(a typo\?\); allowed there: \['tiers', 'default', 'rules'\]"):
         load_tiers(tiers)
+
+
+def test_the_classifier_and_history_summary_calls_hold_the_budget_too():
+    """Calls a policy makes on its own (the classifier router, a history summary) are held and refused like any."""
+    from llmcost_magic.compression import summarize_history
+
+    oc = client("openai")
+    with meter(route="classifier", budget=1e-7):  # not even the classifier's call fits
+        with pytest.raises(llmcost_magic.BudgetExceeded):
+            oc.chat.completions.create(model="gpt-4o", max_tokens=50, messages=[{"role": "user", "content": "Why?"}])
+    df = llmcost_magic.ledger()
+    assert (df.status == "refused").all() and df.cost_usd.fillna(0).sum() == 0
+    history = [{"role": "user", "content": f"turn {i} " * 30} if i % 2 == 0 else
+               {"role": "assistant", "content": f"answer {i} " * 30} for i in range(8)]
+    with meter(budget=1e-7):
+        with pytest.raises(llmcost_magic.BudgetExceeded):
+            summarize_history(history, oc, summary_model="gpt-4o-mini", chat_model="gpt-4o-mini")
+    assert (llmcost_magic.ledger().status == "refused").all()
