@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from .errors import LLMCostError
 from .intercept.call import Call
 from .policies.budget import Budget
+from .policies.budgets.worst_case import worst_case
 from .records import CallRecord
 from .redaction import redact
 
@@ -225,8 +226,6 @@ class Meter:
         budgets = self.budgets
         if not budgets:
             return
-        from .policies.budgets.worst_case import worst_case
-
         sent = call if call.sent_body is None else Call(call.provider, call.endpoint, call.model, call.sent_body, call.stream)
         worst = worst_case(call.model, sent.body, estimate_input(sent), allow_unpriced=self.allow_unpriced)
         try:
@@ -300,6 +299,13 @@ class Meter:
                 self.batch_refusal = refusal
                 print(f"llmcost: {refusal}", file=sys.stderr)
         self.ended = True
+        for budget in self.budgets:
+            release = getattr(budget, "release_unused", None)
+            if release is not None:
+                try:
+                    release()
+                except Exception as exc:  # noqa: BLE001
+                    self.report_failure(exc)
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:

@@ -173,7 +173,7 @@ class BudgetBook:
         """This user's live holds (calls in flight, in every process)."""
         return self.holds.held(self._scope("", 0.0, "day", "user"))
 
-    def reserve(self, call: Call, worst: WorstCase, *, batch: str | None = None) -> int | None:
+    def reserve(self, call: Call, worst: WorstCase, *, batch: str | None = None) -> Any:
         """Hold the call's worst case in the ledger (returned: the hold to settle) or raise BudgetExceeded."""
         needed = worst.usd or 0.0
         per_query = self.limits.max_per_query_usd
@@ -186,14 +186,18 @@ class BudgetBook:
                                                               lease_s=BATCH_LEASE_S if batch else LEASE_S)
         if refused is not None:
             raise self._refusal(call, worst, refused.name, refused.limit_usd, committed, needed)
-        if self.limits.daily_max_per_user_usd is not None:  # the first scope: the burn alert starts from it
+        if spends and self.limits.daily_max_per_user_usd is not None:  # the first scope: the burn alert's base
             self._day_spent = spends[0]
         return hold
 
-    def settle(self, hold: int | None, cost_usd: float | None) -> None:
+    def release_unused(self) -> None:
+        """Give back this process's unused allotment (the meter closed)."""
+        self.holds.release()
+
+    def settle(self, hold: Any, cost_usd: float | None) -> None:
         """Release a hold (dropped once the call's row is committed), then check the burn rate."""
         if hold is not None:
-            self.holds.settle(hold)
+            self.holds.settle(hold, cost_usd)
         self._day_spent += cost_usd or 0.0
         self._check_burn()
 
