@@ -283,7 +283,7 @@ class Meter:
         """Say once that metering failed; the user's call goes on regardless."""
         if not self._reported_failure:
             self._reported_failure = True
-            print(f"llmcost_magic: metering failed ({type(exc).__name__}: {exc}); your calls go on unmetered.",
+            print(redact(f"llmcost_magic: metering failed ({type(exc).__name__}: {exc}); your calls go on unmetered."),
                   file=sys.stderr)
 
     def close(self) -> None:
@@ -340,6 +340,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     call to a model tier ("rules", "embedding", "classifier", "cascade" with an optional
     ``validator(text)``); ``max_tokens`` / ``stop`` / ``concise`` are output controls;
     ``compress="selective:0.5"`` compresses each prompt (``compress_system=False`` spares system prompts).
+    Under any limit, a call to a model with no known price is refused unless ``allow_unpriced=True``.
 
     >>> with meter(tag="nightly", budget=1.0) as m:  # doctest: +SKIP
     ...     run_my_pipeline()

@@ -369,3 +369,27 @@ def test_the_classifier_and_history_summary_calls_hold_the_budget_too():
         with pytest.raises(llmcost_magic.BudgetExceeded):
             summarize_history(history, oc, summary_model="gpt-4o-mini", chat_model="gpt-4o-mini")
     assert (llmcost_magic.ledger().status == "refused").all()
+
+
+def test_a_long_call_keeps_its_hold_past_the_lease(redis_url):
+    """A call longer than the lease is not freed under its feet: the heartbeat renews the holds of live calls."""
+    import os
+    import subprocess
+    import sys
+
+    redis.Redis.from_url(redis_url).flushdb()
+    code = (
+        "import time\nimport llmcost_magic.session\nfrom llmcost_magic import workshop\n"
+        "from llmcost_magic.intercept.call import Call\nfrom llmcost_magic.policies.budgets.worst_case import worst_case\n"
+        "from llmcost_magic.policies.budget_book import BudgetBook, load_budgets\n"
+        f"workshop.configure({redis_url!r}, daily_limit_usd=1.0)\n"
+        f"b = workshop.WorkshopBudget({redis_url!r}, 'long')\n"
+        "ledger = llmcost_magic.session.use_ledger(':memory:')\n"
+        "book = BudgetBook(load_budgets({'default': {'daily_max_per_user_usd': 1.0}}), user='long', segment=None, ledger=ledger)\n"
+        "call = Call('openai', 'chat.completions', 'gpt-4o-mini', {}, False)\n"
+        "w = worst_case('gpt-4o-mini', {'max_tokens': 1000}, 10)\n"
+        "b.reserve(call, w); book.reserve(call, w)\ntime.sleep(3.5)\n"
+        "print(len(b._client.hkeys(b._keys()[2])), round(book.reserved_usd, 9) == round(w.usd, 9))\n")
+    env = {**os.environ, "LLMCOST_BUDGET_LEASE_S": "1.0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["1", "True"], out.stderr
