@@ -393,3 +393,25 @@ def test_a_long_call_keeps_its_hold_past_the_lease(redis_url):
     env = {**os.environ, "LLMCOST_BUDGET_LEASE_S": "1.0"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["1", "True"], out.stderr
+
+
+@pytest.mark.notebook
+def test_in_a_real_kernel_late_tasks_count_and_unmetered_cells_stay_unmetered(tmp_path):
+    import sqlite3
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    ledger = str(tmp_path / "kernel.sqlite3")
+    ask = "messages=[{'role': 'user', 'content': 'q'}], model='gpt-4o-mini', max_tokens=5"
+    cells = [f"%load_ext llmcost_magic\n%config LLMCost.ledger_path = {ledger!r}\nimport asyncio\n"
+             "from llmcost_magic.sandbox import client\noc = client('openai')\naoc = client('openai', async_=True)\n"
+             f"async def late():\n    await asyncio.sleep(0.3)\n    await aoc.chat.completions.create({ask})",
+             f"%%llmcost --quiet\noc.chat.completions.create({ask})\nawait aoc.chat.completions.create({ask})",
+             f"oc.chat.completions.create({ask})\nawait aoc.chat.completions.create({ask})",  # not metered
+             "%%llmcost --quiet\ntask = asyncio.ensure_future(late())",  # ends before its task calls
+             f"await asyncio.sleep(1)\noc.chat.completions.create({ask})"]  # not metered
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    rows = sqlite3.connect(ledger).execute("SELECT cell_run, note LIKE 'late%' FROM calls ORDER BY id").fetchall()
+    assert rows == [(1, 0), (1, 0), (3, 1)]
