@@ -67,6 +67,7 @@ class LLMCost(Magics):
     workshop = Unicode(None, allow_none=True, help="The room's Redis (redis://...): shared budgets, totals and cache.").tag(config=True)
     workshop_fail_open = Bool(False, help="If the workshop's Redis is unreachable, let calls go on unchecked.").tag(config=True)
     budget_fallback = Bool(False, help="Near a limit, switch a call to a cheaper model that fits instead of refusing.").tag(config=True)
+    allow_unpriced = Bool(False, help="Let calls to models with no known price pass hard caps, uncapped.").tag(config=True)
     route = Unicode(None, allow_none=True, help="Route every metered cell: rules, embedding, classifier, probe, cascade or cascade+probe.").tag(config=True)
     tiers_file = Unicode(None, allow_none=True, help="YAML/TOML file of model tiers (default: the shipped tiers).").tag(config=True)
     min_confidence = Float(0.7, help="The cascade escalates below this stated confidence.").tag(config=True)
@@ -163,6 +164,7 @@ class LLMCost(Magics):
             segment=self.segment or "",
             budget_fallback=options.budget_fallback or self.budget_fallback,
             workshop=self._workshop_budget(),
+            allow_unpriced=self.allow_unpriced,
             **self._routing_for(options),
             ledger=current_ledger(),
             cell=cell,

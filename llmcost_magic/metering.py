@@ -21,6 +21,7 @@ from .errors import LLMCostError
 from .intercept.call import Call
 from .policies.budget import Budget
 from .policies.prompt_trail import observe as observe_prompt
+from .policies.budgets.worst_case import worst_case
 from .records import CallRecord
 from .redaction import redact
 
@@ -226,8 +227,6 @@ class Meter:
         budgets = self.budgets
         if not budgets:
             return
-        from .policies.budgets.worst_case import worst_case
-
         sent = call if call.sent_body is None else Call(call.provider, call.endpoint, call.model, call.sent_body, call.stream)
         worst = worst_case(call.model, sent.body, estimate_input(sent), allow_unpriced=self.allow_unpriced)
         try:
@@ -290,7 +289,7 @@ class Meter:
         """Say once that metering failed; the user's call goes on regardless."""
         if not self._reported_failure:
             self._reported_failure = True
-            print(f"llmcost_magic: metering failed ({type(exc).__name__}: {exc}); your calls go on unmetered.",
+            print(redact(f"llmcost_magic: metering failed ({type(exc).__name__}: {exc}); your calls go on unmetered."),
                   file=sys.stderr)
 
     def close(self) -> None:
@@ -309,6 +308,13 @@ class Meter:
                 self.batch_refusal = refusal
                 print(f"llmcost: {refusal}", file=sys.stderr)
         self.ended = True
+        for budget in self.budgets:
+            release = getattr(budget, "release_unused", None)
+            if release is not None:
+                try:
+                    release()
+                except Exception as exc:  # noqa: BLE001
+                    self.report_failure(exc)
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:
@@ -343,6 +349,7 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     call to a model tier ("rules", "embedding", "classifier", "probe", "cascade" or "cascade+probe" with an optional
     ``validator(text)``); ``max_tokens`` / ``stop`` / ``concise`` are output controls;
     ``compress="selective:0.5"`` compresses each prompt (``compress_system=False`` spares system prompts).
+    Under any limit, a call to a model with no known price is refused unless ``allow_unpriced=True``.
 
     >>> with meter(tag="nightly", budget=1.0) as m:  # doctest: +SKIP
     ...     run_my_pipeline()

@@ -381,6 +381,9 @@ def load_price_overrides(path: str | Path | Mapping[str, Any]) -> list[str]:
     if not isinstance(models, Mapping):
         raise PriceFileError(f"{source}: expected a top-level 'models' table mapping model names to prices")
     parsed = {str(name): _override_entry(str(name), entry, source) for name, entry in models.items()}
+    from .config_schemas import PriceFile, validated
+
+    validated(PriceFile, data, source, PriceFileError)  # and what the checks above let through: nan, inf, bools
     with _lock:
         _overrides.prices.update(parsed)
         invalidate_prices()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -149,6 +150,7 @@ class WorkshopBudget:
         self._warned = False
         self._held: dict[str, float] = {}  # hold id -> dollars, live in this process
         self._uncounted = 0
+        self._renewed = time.monotonic()
         self._lock = threading.Lock()
         try:
             self._client = _redis(url)
@@ -230,7 +232,10 @@ class WorkshopBudget:
             self._send(_day(), "", "0")
 
     def renew(self) -> None:
-        """Push this kernel's holds' lease forward (called by the lease heartbeat)."""
+        """Push this kernel's holds' lease forward (called by the lease heartbeat; once per LEASE_S / 4)."""
+        if time.monotonic() - self._renewed < LEASE_S / 4:
+            return
+        self._renewed = time.monotonic()
         with self._lock:
             holds = list(self._held)
         if holds:

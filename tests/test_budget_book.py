@@ -94,7 +94,14 @@ def test_concurrent_calls_never_overshoot_the_daily_limit():
 @pytest.mark.parametrize(("config", "message"), [
     ({"per_segment": {}}, "'default' table"),
     ({"default": {"max_per_query_usd": 0}}, "positive number"),
-    ({"default": {"max_per_query": 1}}, "unknown keys"),
+    ({"default": {"max_per_query": 1}}, "unknown key 'default.max_per_query'"),
+    ({"default": {}, "per_tags": {}}, r"unknown key 'per_tags' \(a typo\?\); allowed there: \['default', 'per_segment', 'per_tag'"),
+    ({"default": {}, "alerts": {"daily_warn": 0.8}}, "unknown key 'alerts.daily_warn'.*daily_warn_at"),
+    ({"default": {}, "alerts": {"daily_warn_at": "80%"}}, r"alerts.daily_warn_at must be a fraction .* got '80%'"),
+    ({"default": {"daily_max_per_user_usd": float("nan")}}, "default.daily_max_per_user_usd .* got nan"),
+    ({"default": {"daily_max_per_user_usd": float("inf")}}, "default.daily_max_per_user_usd .* got inf"),
+    ({"default": {"daily_max_per_user_usd": -1}}, "default.daily_max_per_user_usd .* got -1"),
+    ({"default": {"daily_max_per_user_usd": "5"}}, "default.daily_max_per_user_usd .* got '5'"),
     ({"default": {}, "timezone": "Mars/Olympus"}, "unknown timezone"),
     ({"default": {}, "alerts": {"daily_warn_at": 2}}, "daily_warn_at"),
 ])
@@ -152,7 +159,17 @@ def test_tag_and_session_limits_and_the_average_cost_alert(fresh_ledger):
 
 
 def test_bad_tag_and_alert_settings():
-    with pytest.raises(BudgetFileError, match="per_tag.x: unknown keys"):
+    with pytest.raises(BudgetFileError, match="unknown key 'per_tag.x.daily_max'"):
         load_budgets({"default": {}, "per_tag": {"x": {"daily_max": 1}}})
     with pytest.raises(BudgetFileError, match="window_calls"):
         load_budgets({"default": {}, "alerts": {"window_calls": 0}})
+
+
+def test_a_budget_file_typo_names_the_file_the_key_and_the_form(tmp_path):
+    path = tmp_path / "budgets.yaml"
+    path.write_text("default: {daily_max_per_user_usd: .nan}\nper_tags: {x: {daily_max_usd: 1}}\n")
+    with pytest.raises(BudgetFileError) as err:
+        load_budgets(path)
+    message = str(err.value)
+    assert message.startswith(str(path)) and "'per_tags'" in message and "per_tag" in message
+    assert "default.daily_max_per_user_usd must be a positive number of dollars" in message and "nan" in message

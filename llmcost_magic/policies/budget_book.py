@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..config_files import read_table
 from ..errors import BudgetExceeded
@@ -30,8 +30,6 @@ from .budget import _fmt, suggestion_for
 from .budgets.reservations import BATCH_LEASE_S, LEASE_S, LedgerHolds, Scope
 from .budgets.worst_case import WorstCase
 
-_LIMIT_KEYS = ("max_per_query_usd", "daily_max_per_user_usd", "monthly_max_per_user_usd", "session_max_usd")
-_TAG_KEYS = ("daily_max_usd", "monthly_max_usd")
 
 
 class BudgetFileError(ValueError):
@@ -71,53 +69,21 @@ class BudgetConfig:
         return self.per_segment[segment]
 
 
-def _limits(entry: Any, where: str, kind: type = Limits, keys: tuple[str, ...] = _LIMIT_KEYS) -> Any:
-    if not isinstance(entry, Mapping):
-        raise BudgetFileError(f"{where}: expected a table of limits like {{{keys[0]}: 0.05}}, got {entry!r}")
-    unknown = set(entry) - set(keys)
-    if unknown:
-        raise BudgetFileError(f"{where}: unknown keys {sorted(unknown)}; allowed: {list(keys)}")
-    values = {}
-    for key, value in entry.items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            raise BudgetFileError(f"{where}.{key} must be a positive number of dollars, got {value!r}")
-        values[key] = float(value)
-    return kind(**values)
-
-
 def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
-    """A BudgetConfig from a YAML/TOML file or a dict, validated with errors that name the entry."""
+    """A BudgetConfig from a YAML/TOML file or a dict, validated against
+    :class:`~llmcost_magic.config_schemas.BudgetFile` (unknown keys, nan, inf, negative or non-numeric
+    values are errors naming the file, the key and the form expected)."""
+    from ..config_schemas import BudgetFile, validated
+
     if isinstance(source, Mapping):
         data, where = source, "budgets"
     else:
         data, where = read_table(source, BudgetFileError, "Budget file"), str(source)
-    if not isinstance(data, Mapping) or "default" not in data:
-        raise BudgetFileError(f"{where}: expected a 'default' table of limits (and optionally per_segment, alerts, timezone)")
-    segments = data.get("per_segment") or {}
-    if not isinstance(segments, Mapping):
-        raise BudgetFileError(f"{where}: per_segment must map segment names to limits")
-    alerts = data.get("alerts") or {}
-    warn = alerts.get("daily_warn_at", 0.8)
-    if not 0 < warn <= 1:
-        raise BudgetFileError(f"{where}: alerts.daily_warn_at must be in (0, 1], got {warn!r}")
-    target, window = alerts.get("avg_cost_per_query_usd"), alerts.get("window_calls", 50)
-    if target is not None and not (isinstance(target, (int, float)) and target > 0):
-        raise BudgetFileError(f"{where}: alerts.avg_cost_per_query_usd must be a positive number, got {target!r}")
-    if not isinstance(window, int) or window < 1:
-        raise BudgetFileError(f"{where}: alerts.window_calls must be a whole number >= 1, got {window!r}")
-    tags = data.get("per_tag") or {}
-    if not isinstance(tags, Mapping):
-        raise BudgetFileError(f"{where}: per_tag must map tags to limits")
-    tz = data.get("timezone")
-    if tz is not None:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise BudgetFileError(f"{where}: unknown timezone {tz!r} (use an IANA name like Asia/Seoul)") from None
-    return BudgetConfig(_limits(data["default"], f"{where}.default"),
-                        {str(k): _limits(v, f"{where}.per_segment.{k}") for k, v in segments.items()},
-                        {str(k): _limits(v, f"{where}.per_tag.{k}", TagLimits, _TAG_KEYS) for k, v in tags.items()},
-                        float(warn), float(target) if target is not None else None, window, tz)
+    f = validated(BudgetFile, data, where, BudgetFileError)
+    return BudgetConfig(Limits(**f.default.model_dump()),
+                        {k: Limits(**v.model_dump()) for k, v in f.per_segment.items()},
+                        {k: TagLimits(**v.model_dump()) for k, v in f.per_tag.items()},
+                        f.alerts.daily_warn_at, f.alerts.avg_cost_per_query_usd, f.alerts.window_calls, f.timezone)
 
 
 @dataclass(frozen=True)
@@ -168,16 +134,20 @@ class BudgetBook:
         self.ledger, self.clock = ledger, clock
         self.holds = LedgerHolds(ledger, user=user, tag=tag)
         self._warned: set[str] = set()
+        self._day_spent = 0.0
+        self._starts = (0.0, 0.0, -1.0)  # (day start, month start, next day start), epoch seconds
 
     def _since(self, period: str) -> float:
         if period == "all":
             return 0.0
-        tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
-        now = dt.datetime.fromtimestamp(self.clock(), tz=tz) if tz else dt.datetime.fromtimestamp(self.clock()).astimezone()
-        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if period == "month":
-            start = start.replace(day=1)
-        return start.timestamp()
+        now = self.clock()
+        if not self._starts[0] <= now < self._starts[2]:  # once a day, not once a call
+            tz = ZoneInfo(self.config.timezone) if self.config.timezone else None
+            local = dt.datetime.fromtimestamp(now, tz=tz) if tz else dt.datetime.fromtimestamp(now).astimezone()
+            day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            next_day = dt.datetime.combine(day.date() + dt.timedelta(days=1), dt.time(), tzinfo=day.tzinfo)
+            self._starts = (day.timestamp(), day.replace(day=1).timestamp(), next_day.timestamp())
+        return self._starts[0] if period == "day" else self._starts[1]
 
     def _scope(self, name: str, limit: float, period: str, scope: str) -> Scope:
         value = {"user": self.user, "tag": self.tag, "session": self.holds.session}[scope]
@@ -203,7 +173,7 @@ class BudgetBook:
         """This user's live holds (calls in flight, in every process)."""
         return self.holds.held(self._scope("", 0.0, "day", "user"))
 
-    def reserve(self, call: Call, worst: WorstCase, *, batch: str | None = None) -> int | None:
+    def reserve(self, call: Call, worst: WorstCase, *, batch: str | None = None) -> Any:
         """Hold the call's worst case in the ledger (returned: the hold to settle) or raise BudgetExceeded."""
         needed = worst.usd or 0.0
         per_query = self.limits.max_per_query_usd
@@ -212,23 +182,30 @@ class BudgetBook:
         scopes = self._scopes()
         if not scopes:
             return None
-        hold, refused, committed = self.holds.reserve(scopes, needed, batch=batch,
-                                                      lease_s=BATCH_LEASE_S if batch else LEASE_S)
+        hold, refused, committed, spends = self.holds.reserve(scopes, needed, batch=batch,
+                                                              lease_s=BATCH_LEASE_S if batch else LEASE_S)
         if refused is not None:
             raise self._refusal(call, worst, refused.name, refused.limit_usd, committed, needed)
+        if spends and self.limits.daily_max_per_user_usd is not None:  # the first scope: the burn alert's base
+            self._day_spent = spends[0]
         return hold
 
-    def settle(self, hold: int | None, cost_usd: float | None) -> None:
-        """Release a hold (the ledger holds the real cost, committed with it), then check the burn rate."""
+    def release_unused(self) -> None:
+        """Give back this process's unused allotment (the meter closed)."""
+        self.holds.release()
+
+    def settle(self, hold: Any, cost_usd: float | None) -> None:
+        """Release a hold (dropped once the call's row is committed), then check the burn rate."""
         if hold is not None:
-            self.holds.settle(hold)
+            self.holds.settle(hold, cost_usd)
+        self._day_spent += cost_usd or 0.0
         self._check_burn()
 
     def _check_burn(self) -> None:
         day = dt.date.fromtimestamp(self.clock()).isoformat()
         limit = self.limits.daily_max_per_user_usd
         if limit is not None:
-            spent = self.spent("day")
+            spent = self._day_spent  # the ledger's spend at this process's last check, plus its calls since
             if spent >= self.config.daily_warn_at * limit and f"burn:{day}" not in self._warned:
                 self._warned.add(f"burn:{day}")
                 _announce(Alert("daily_burn", f"{self.user} has spent {_fmt(spent)} today, {spent / limit:.0%} of the "

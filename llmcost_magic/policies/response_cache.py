@@ -57,6 +57,9 @@ def load_ttl_table(source: str | Path | Mapping[str, Any]) -> dict[str, float | 
         data = read_table(source, ValueError, "TTL table")
     if not isinstance(data, Mapping):
         raise ValueError(f"{source}: expected a table of tag: duration (e.g. knowledge_lookup: 24h)")
+    from ..config_schemas import TtlFile, validated
+
+    validated(TtlFile, {"ttls": dict(data)}, str(source), ValueError)
     table = {}
     for tag, value in data.items():
         try:

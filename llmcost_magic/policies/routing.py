@@ -58,7 +58,11 @@ def load_tiers(source: str | Path | dict[str, Any] | None = None) -> Tiers:
         return _validate(__import__("yaml").safe_load(text), "default tiers")
     if isinstance(source, dict):
         return _validate(source, "tiers")
-    return _validate(read_table(source, TierFileError, "Tiers file"), str(source))
+    from ..config_schemas import TiersFile, validated
+
+    data = read_table(source, TierFileError, "Tiers file")
+    validated(TiersFile, data, str(source), TierFileError)  # unknown keys, wrong types
+    return _validate(data, str(source))
 
 
 def _validate(data: Any, source: str) -> Tiers:
