@@ -32,13 +32,12 @@ import numpy as np
 
 from ..stores import CacheEntry, CacheStore
 from .semantic_feedback import MAX_LOOSEN, FeedbackBook, learned_threshold
-from .semantic_guard import judge, why_not_same
+from .semantic_guard import VERIFY_BAND, judge, why_not_same
 
 __all__ = ["DEFAULT_THRESHOLD", "SemanticIndex", "calibrate_threshold", "why_not_same"]
 
-DEFAULT_THRESHOLD = 0.80
+DEFAULT_THRESHOLD = 0.75
 DEFAULT_ERROR_BOUND = 0.05
-VERIFY_BAND = 0.10  # how far below the similarity it needs a pair may be and still be sent to a verifier
 EXACT_SEARCH_MAX = 8192
 PREFILTER = 64
 _CANDIDATES = 8
@@ -157,7 +156,7 @@ class SemanticIndex:
             verdict = judge(question, cached_question, similarity, entry_threshold)
             why = verdict.reason
             if not verdict.same:
-                if verifier is None or verdict.needed >= 1.0 or similarity < verdict.needed - VERIFY_BAND:
+                if verifier is None or similarity < verdict.verify_from:
                     self.rejections[why.split(":")[0]] = self.rejections.get(why.split(":")[0], 0) + 1
                     continue
                 entry = (read or self.store.get)(key, now)
