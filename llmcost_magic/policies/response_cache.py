@@ -123,6 +123,7 @@ class ResponseCache:
         self.semantic = semantic  # a SemanticIndex when mode == "semantic"
         self.last_key: str | None = None
         self.last_hit_kind = ""  # "exact", "semantic", or "" when the last key was stored, not served
+        self._verified: dict[str, tuple[Any, ...]] = {}  # key -> the fields of the row whose seal was checked
         self._lock = threading.Lock()
 
     # -- keys ------------------------------------------------------------------------------
@@ -201,10 +202,17 @@ class ResponseCache:
             return None
         if entry is None:
             return None
+        fields = (entry.key, entry.provider, entry.endpoint, entry.model, entry.content_type, entry.created,
+                  entry.expires, entry.tag, entry.context, entry.question, entry.body, entry.embedding, entry.seal)
+        if self._verified.get(key) == fields:  # this very row was verified before: equal bytes, no second HMAC
+            return entry
         reason = why_invalid(entry, key, self.store.secret())
         if reason is not None:
             _warn_once(key, reason)
             return None
+        if len(self._verified) > 4096:
+            self._verified.clear()
+        self._verified[key] = fields
         return entry
 
     # -- after a live answer ---------------------------------------------------------------
