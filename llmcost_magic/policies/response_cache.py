@@ -98,7 +98,7 @@ class CacheSettings:
     ttl_by_tag: dict[str, float | None] = field(default_factory=dict)
     any_temperature: bool = False
     cache_tool_calls: bool = False
-    threshold: float = 0.75  # semantic_cache.DEFAULT_THRESHOLD
+    threshold: float = 0.70  # semantic_cache.DEFAULT_THRESHOLD
     context_key: str = ""  # a user-declared context (segment, permissions) that a hit must share
     tag: str = ""
     share_accounts: bool = False  # a workshop whose instructor shares the cache: any participant's key

@@ -36,7 +36,7 @@ from .semantic_guard import VERIFY_BAND, judge, why_not_same
 
 __all__ = ["DEFAULT_THRESHOLD", "SemanticIndex", "calibrate_threshold", "why_not_same"]
 
-DEFAULT_THRESHOLD = 0.75
+DEFAULT_THRESHOLD = 0.70
 DEFAULT_ERROR_BOUND = 0.05
 EXACT_SEARCH_MAX = 2048
 PREFILTER = 64

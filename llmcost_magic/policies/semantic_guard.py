@@ -22,8 +22,8 @@ from typing import NamedTuple
 from ..language import korean, language_of, negations
 
 VERIFY_BAND = 0.10  # how far below what it needs a pair may be and still go to a verifier
-ADDED_MARGIN = 0.10  # added words need this much more similarity than the entry's threshold
-SWAPPED_MARGIN = 0.15  # swapped words this much more
+ADDED_MARGIN = 0.15  # added words need this much more similarity than the entry's threshold
+SWAPPED_MARGIN = 0.17  # swapped verbs this much more
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#._-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:[.,]\d+)*|[\uac00-\ud7a3\u3131-\u318e]+")
 # Phrasal verbs whose particle is the meaning (sign up / sign out): read as one word.
@@ -112,13 +112,15 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
     a, b = read(new), read(cached)
     if a.numbers != b.numbers:
         return Verdict(False, "different numbers", 2.0)
-    if a.names != b.names:
-        return Verdict(False, f"different names ({_show(a.names ^ b.names)})", 2.0)
+    other_names = (a.names - b.content) | (b.names - a.content)  # a name the other question never mentions
+    if other_names:
+        return Verdict(False, f"different names ({_show(other_names)})", 2.0)
     if a.polarity != b.polarity:
         return Verdict(False, "one is negated (not, n't, 안, 않, 못, 없, 말)", 2.0)
     if a.reversal != b.reversal:
         return Verdict(False, "one reverses the action (cancel, disable, 취소, 해제...)", 2.0)
-    only_new, only_cached = a.content - b.content, b.content - a.content
+    verbs = a.predicates | b.predicates
+    only_new, only_cached = _unmatched(a.content, b.content, verbs), _unmatched(b.content, a.content, verbs)
     for left, right in _antonyms():
         if (left in only_new and right in only_cached) or (right in only_new and left in only_cached):
             return Verdict(False, f"antonyms ({left} / {right})", 2.0)
@@ -128,9 +130,10 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
     swapped = f"({_show(only_cached)} -> {_show(only_new)})"
     if only_new and only_cached:
         needed = min(threshold + SWAPPED_MARGIN, 0.999)
-        if not (only_new <= a.predicates and only_cached <= b.predicates):
+        if (only_new - a.predicates) and (only_cached - b.predicates):
             # One thing asked about for another (list / string, monthly / yearly, horizontally / vertically):
-            # embedders score these like paraphrases. Only verbs are swapped by similarity (change / update).
+            # embedders score these like paraphrases. Only verbs are swapped by similarity (change / update),
+            # with words added on one side at most.
             return Verdict(False, f"a thing swapped for another {swapped}", 2.0, needed - VERIFY_BAND)
         why = f"verbs swapped {swapped}"
     elif only_new or only_cached:
@@ -140,6 +143,19 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
     if similarity < needed:
         return Verdict(False, f"{why}: similarity {similarity:.3f} < {needed:.3f}", needed, needed - VERIFY_BAND)
     return Verdict(True, f"{why}; similarity {similarity:.3f} >= {needed:.3f}", needed)
+
+
+def _unmatched(mine: frozenset[str], theirs: frozenset[str], verbs: frozenset[str]) -> set[str]:
+    """Lemmas of ``mine`` that ``theirs`` lacks; a lemma that extends or shortens one of theirs counts as
+    present: English words of 4+ letters (dict / dictionari, slow / slowli), Korean verbs (잊 / 잊어버리),
+    not Korean nouns (배송 / 배송비: shipping / shipping fee)."""
+    out = set()
+    for lemma in mine - theirs:
+        hangul = korean.has_hangul(lemma)
+        if not any((x.startswith(lemma) or lemma.startswith(x)) and korean.has_hangul(x) == hangul
+                   and ((lemma in verbs and x in verbs) if hangul else min(len(x), len(lemma)) >= 4) for x in theirs):
+            out.add(lemma)
+    return out
 
 
 @functools.cache
@@ -224,7 +240,7 @@ def _korean_lemmas(text: str) -> tuple[list[_Word], set[tuple[str, str]]]:
             if not (tag in ("SL", "SN") and m.form.isascii()):  # Latin-script words and numbers: the English reader
                 following = morphs[i + 1].tag if i + 1 < len(morphs) else ""
                 verb = tag in ("VV", "VA") or (tag == "NNG" and following.startswith("XSV"))
-                out.append(_Word(prefix + m.form, tag == "NNP", verb))
+                out.append(_Word(prefix + m.form, False, verb))  # Kiwi's NNP is unsteady on loanwords: no names
         prefix = ""
     return out, directions
 
