@@ -325,3 +325,18 @@ def test_a_malformed_redis_row_is_a_miss(room):
         with Meter(cache=build_cache("exact", store=store)) as m:
             oc.chat.completions.create(**ASK)
     assert m.records[-1].cache == ""
+
+
+def test_a_semantic_hit_in_a_room_is_served_audited_and_tuned_in_redis(room_shell, room):
+    _as(room_shell, room, "ana")
+    semantic = ("%%llmcost --cache semantic\n"
+                "oc.chat.completions.create(model='gpt-4o-mini', temperature=0, messages=[{{'role':'user','content':{q!r}}}])")
+    room_shell.run_cell(semantic.format(q="How do I reset my password?"))
+    room_shell.run_cell(semantic.format(q="How can I reset my password?"))
+    assert caches() == ["", "semantic"]
+    audit = room_shell.run_line_magic("llmcost", "cache audit")
+    assert list(audit.cached_question) == ["How do I reset my password?"]
+    room_shell.run_line_magic("llmcost", "cache reject 0")
+    assert b"semantic-feedback" in redis.Redis.from_url(room).hkeys("llmcost:meta")
+    room_shell.run_cell(semantic.format(q="How can I reset my password?"))
+    assert caches()[-1] == ""

@@ -13,6 +13,7 @@ the store: the secret lives in the store itself, so everyone who shares the cach
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -33,9 +34,12 @@ def destination(url: Any) -> str:
 
 def account_fingerprint(headers: Any, secret: bytes) -> str:
     """A keyed hash of the headers that say whose account pays, or "" when there are none."""
-    pairs = sorted((name.lower(), value) for name, value in headers.raw if name.lower() in ACCOUNT_HEADERS)
-    if not pairs:
-        return ""
+    pairs = tuple(sorted((name.lower(), value) for name, value in headers.raw if name.lower() in ACCOUNT_HEADERS))
+    return _fingerprint(pairs, secret) if pairs else ""
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(pairs: tuple[tuple[bytes, bytes], ...], secret: bytes) -> str:
     material = b"\0".join(name + b"=" + value for name, value in pairs)
     return hmac.new(secret, material, hashlib.sha256).hexdigest()[:32]
 

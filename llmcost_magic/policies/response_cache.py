@@ -101,7 +101,7 @@ class CacheSettings:
     ttl_by_tag: dict[str, float | None] = field(default_factory=dict)
     any_temperature: bool = False
     cache_tool_calls: bool = False
-    threshold: float = 0.80  # semantic_cache.DEFAULT_THRESHOLD
+    threshold: float = 0.70  # semantic_cache.DEFAULT_THRESHOLD
     context_key: str = ""  # a user-declared context (segment, permissions) that a hit must share
     tag: str = ""
     share_accounts: bool = False  # a workshop whose instructor shares the cache: any participant's key
@@ -126,6 +126,7 @@ class ResponseCache:
         self.semantic = semantic  # a SemanticIndex when mode == "semantic"
         self.last_key: str | None = None
         self.last_hit_kind = ""  # "exact", "semantic", or "" when the last key was stored, not served
+        self._verified: dict[str, tuple[Any, ...]] = {}  # key -> the fields of the row whose seal was checked
         self._lock = threading.Lock()
 
     # -- keys ------------------------------------------------------------------------------
@@ -204,10 +205,17 @@ class ResponseCache:
             return None
         if entry is None:
             return None
+        fields = (entry.key, entry.provider, entry.endpoint, entry.model, entry.content_type, entry.created,
+                  entry.expires, entry.tag, entry.context, entry.question, entry.body, entry.embedding, entry.seal)
+        if self._verified.get(key) == fields:  # this very row was verified before: equal bytes, no second HMAC
+            return entry
         reason = why_invalid(entry, key, self.store.secret())
         if reason is not None:
             _warn_once(key, reason)
             return None
+        if len(self._verified) > 4096:
+            self._verified.clear()
+        self._verified[key] = fields
         return entry
 
     # -- after a live answer ---------------------------------------------------------------

@@ -32,14 +32,13 @@ import numpy as np
 
 from ..stores import CacheEntry, CacheStore
 from .semantic_feedback import MAX_LOOSEN, FeedbackBook, learned_threshold
-from .semantic_guard import judge, why_not_same
+from .semantic_guard import VERIFY_BAND, judge, why_not_same
 
 __all__ = ["DEFAULT_THRESHOLD", "SemanticIndex", "calibrate_threshold", "why_not_same"]
 
-DEFAULT_THRESHOLD = 0.80
+DEFAULT_THRESHOLD = 0.70
 DEFAULT_ERROR_BOUND = 0.05
-VERIFY_BAND = 0.10  # how far below the similarity it needs a pair may be and still be sent to a verifier
-EXACT_SEARCH_MAX = 8192
+EXACT_SEARCH_MAX = 2048
 PREFILTER = 64
 _CANDIDATES = 8
 
@@ -74,7 +73,14 @@ class _Bucket:
         if not self.bits:
             rows = np.arange(self.size)
         else:
-            _, found = self.bits.search(np.packbits(query[None] > 0, axis=1), PREFILTER)
+            import faiss
+
+            threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)  # one search is ~0.6 ms at 100k; OpenMP threads on a busy machine: ~100 ms
+            try:
+                _, found = self.bits.search(np.packbits(query[None] > 0, axis=1), PREFILTER)
+            finally:
+                faiss.omp_set_num_threads(threads)
             rows = found[0][found[0] >= 0]
         sims = self.matrix[rows] @ query
         order = np.argsort(-sims)[:_CANDIDATES]
@@ -157,7 +163,7 @@ class SemanticIndex:
             verdict = judge(question, cached_question, similarity, entry_threshold)
             why = verdict.reason
             if not verdict.same:
-                if verifier is None or verdict.needed >= 1.0 or similarity < verdict.needed - VERIFY_BAND:
+                if verifier is None or similarity < verdict.verify_from:
                     self.rejections[why.split(":")[0]] = self.rejections.get(why.split(":")[0], 0) + 1
                     continue
                 entry = (read or self.store.get)(key, now)

@@ -56,7 +56,7 @@ def calibrate_threshold(pairs: list[tuple[str, str, bool]], *, index: Any = None
         "threshold": recommended,
         "lowest_safe_threshold": safe,
         "margin": margin,
-        "recall": round(tp / same.sum(), 4) if same.any() else 0.0,
+        "recall": round(float(tp / same.sum()), 4) if same.any() else 0.0,
         "recall_ci95": _wilson(tp, int(same.sum())),
         "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
         "precision_ci95": _wilson(tp, tp + fp),

@@ -17,13 +17,17 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..language import korean, language_of, negations
 
-ADDED_MARGIN = 0.05  # added words need this much more similarity than the entry's threshold
-SWAPPED_MARGIN = 0.12  # swapped words this much more
+VERIFY_BAND = 0.10  # how far below what it needs a pair may be and still go to a verifier
+ADDED_MARGIN = 0.15  # added words need this much more similarity than the entry's threshold
+SWAPPED_MARGIN = 0.17  # swapped verbs this much more
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#.-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:[.,]\d+)*|[\uac00-\ud7a3\u3131-\u318e]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#._-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:[.,]\d+)*|[\uac00-\ud7a3\u3131-\u318e]+")
+# Phrasal verbs whose particle is the meaning (sign up / sign out): read as one word.
+_PHRASAL = re.compile(r"\b(sign|log|opt|turn|check|switch|back|set|shut|clean|scroll|zoom|roll)\s+(up|in|out|on|off|down|back)\b", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Question frames and light words: how a question is asked, not what it asks.
 _EN_FRAME = frozenset(
@@ -42,12 +46,15 @@ _EN_REVERSAL = frozenset("cancel undo revert unsubscribe uninstall disable deact
 # 끌: Kiwi reads 끄나요 (turn off?) as 끌다; in a question to a product that is the likelier reading.
 _KO_REVERSAL = frozenset({"취소", "해제", "해지", "삭제", "제거", "중지", "중단", "비활성", "끄", "끌", "탈퇴", "거절", "거부", "닫",
                           "철회", "끊"})
+_REVERSAL = _EN_REVERSAL | _KO_REVERSAL | {"turn_off", "switch_off", "log_out", "sign_out", "opt_out", "shut_down"}
 _ANTONYM_PAIRS = [tuple(pair.split("/")) for pair in (
     "on/off enable/disable activate/deactivate add/remove add/delete create/delete install/uninstall show/hide "
     "open/close start/stop lock/unlock subscribe/unsubscribe follow/unfollow upgrade/downgrade increase/decrease "
     "raise/lower encrypt/decrypt import/export upload/download read/write accept/decline accept/reject approve/reject "
     "allow/deny allow/block include/exclude before/after max/min maximum/minimum first/last highest/lowest "
-    "best/worst buy/sell send/receive push/pull weekday/weekend login/logout more/less "
+    "best/worst buy/sell send/receive push/pull weekday/weekend login/logout more/less sign_up/sign_out "
+    "sign_in/sign_out log_in/log_out opt_in/opt_out turn_on/turn_off check_in/check_out switch_on/switch_off "
+    "zoom_in/zoom_out scroll_up/scroll_down roll_back/roll_out sign_up/sign_in "
     "켜/끄 켜/끌 추가/삭제 추가/제거 활성/비활성 암호화/복호화 업그레이드/다운그레이드 증가/감소 가져오/내보내 읽/쓰 읽/저장 "
     "업로드/다운로드 잠그/해제 잠금/해제 승인/거절 승인/거부 최대/최소 평일/주말 이상/이하 전/후 열/닫 시작/중지 가입/탈퇴 "
     "보내/받 입금/출금 로그인/로그아웃 구매/판매 허용/차단 포함/제외").split()]
@@ -63,6 +70,8 @@ class Reading:
     numbers: frozenset[str]
     polarity: int
     reversal: bool
+    predicates: frozenset[str]  # the content lemmas that are verbs (change, find; 바꾸, 변경하-)
+    directions: frozenset[tuple[str, str]]  # (from, to): "convert X to Y", "X를 Y로"
 
 
 @dataclass(frozen=True)
@@ -71,26 +80,21 @@ class Verdict:
 
     same: bool
     reason: str
-    needed: float  # the similarity this pair had to reach
+    needed: float  # the similarity this pair had to reach (above 1: never, whatever the similarity)
+    verify_from: float = 2.0  # the similarity from which a verifier may decide instead (above 1: never)
 
 
 @functools.lru_cache(maxsize=4096)
 def read(text: str) -> Reading:
-    """The content lemmas, names, numbers, polarity and reversal of ``text``."""
-    lang = language_of(text)
-    content: set[str] = set()
-    names: set[str] = set()
-    for lemma, is_name in _korean_lemmas(text) if korean.has_hangul(text) else ():
-        content.add(lemma)
-        if is_name:
-            names.add(lemma)
-    for lemma, is_name in _english_lemmas(text):
-        content.add(lemma)
-        if is_name:
-            names.add(lemma)
+    """The content lemmas, names, numbers, polarity, reversal, verbs and directions of ``text``."""
+    korean_words = _korean_lemmas(text) if korean.has_hangul(text) else ([], set())
+    english_words = _english_lemmas(text)
+    lemmas = korean_words[0] + english_words[0]
     numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(text))
-    reversal = bool(content & (_EN_REVERSAL | _KO_REVERSAL)) or "turn off" in text.lower()
-    return Reading(lang, frozenset(content | numbers), frozenset(names), numbers, _polarity(text), reversal)
+    content = frozenset({w.lemma for w in lemmas} | numbers)
+    return Reading(language_of(text), content, frozenset(w.lemma for w in lemmas if w.name), numbers,
+                   _polarity(text), bool(content & _REVERSAL), frozenset(w.lemma for w in lemmas if w.verb),
+                   frozenset(korean_words[1] | english_words[1]))
 
 
 def _polarity(text: str) -> int:
@@ -107,27 +111,51 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
     threshold is ``threshold``; the reason says which rule decided."""
     a, b = read(new), read(cached)
     if a.numbers != b.numbers:
-        return Verdict(False, "different numbers", 1.0)
-    if a.names != b.names:
-        return Verdict(False, f"different names ({_show(a.names ^ b.names)})", 1.0)
+        return Verdict(False, "different numbers", 2.0)
+    other_names = (a.names - b.content) | (b.names - a.content)  # a name the other question never mentions
+    if other_names:
+        return Verdict(False, f"different names ({_show(other_names)})", 2.0)
     if a.polarity != b.polarity:
-        return Verdict(False, "one is negated (not, n't, 안, 않, 못, 없, 말)", 1.0)
+        return Verdict(False, "one is negated (not, n't, 안, 않, 못, 없, 말)", 2.0)
     if a.reversal != b.reversal:
-        return Verdict(False, "one reverses the action (cancel, disable, 취소, 해제...)", 1.0)
-    only_new, only_cached = a.content - b.content, b.content - a.content
+        return Verdict(False, "one reverses the action (cancel, disable, 취소, 해제...)", 2.0)
+    verbs = a.predicates | b.predicates
+    only_new, only_cached = _unmatched(a.content, b.content, verbs), _unmatched(b.content, a.content, verbs)
     for left, right in _antonyms():
         if (left in only_new and right in only_cached) or (right in only_new and left in only_cached):
-            return Verdict(False, f"antonyms ({left} / {right})", 1.0)
+            return Verdict(False, f"antonyms ({left} / {right})", 2.0)
+    reversed_ = {(y, x) for x, y in a.directions} & b.directions
+    if reversed_:
+        return Verdict(False, f"direction reversed ({_show({f'{x} -> {y}' for x, y in reversed_})})", 2.0)
+    swapped = f"({_show(only_cached)} -> {_show(only_new)})"
     if only_new and only_cached:
-        needed, why = threshold + SWAPPED_MARGIN, f"words swapped ({_show(only_cached)} -> {_show(only_new)})"
+        needed = min(threshold + SWAPPED_MARGIN, 0.999)
+        if (only_new - a.predicates) and (only_cached - b.predicates):
+            # One thing asked about for another (list / string, monthly / yearly, horizontally / vertically):
+            # embedders score these like paraphrases. Only verbs are swapped by similarity (change / update),
+            # with words added on one side at most.
+            return Verdict(False, f"a thing swapped for another {swapped}", 2.0, needed - VERIFY_BAND)
+        why = f"verbs swapped {swapped}"
     elif only_new or only_cached:
-        needed, why = threshold + ADDED_MARGIN, f"words added ({_show(only_new or only_cached)})"
+        needed, why = min(threshold + ADDED_MARGIN, 0.999), f"words added ({_show(only_new or only_cached)})"
     else:
         needed, why = threshold, "same content words, numbers, names and polarity"
-    needed = min(needed, 0.999)
     if similarity < needed:
-        return Verdict(False, f"{why}: similarity {similarity:.3f} < {needed:.3f}", needed)
+        return Verdict(False, f"{why}: similarity {similarity:.3f} < {needed:.3f}", needed, needed - VERIFY_BAND)
     return Verdict(True, f"{why}; similarity {similarity:.3f} >= {needed:.3f}", needed)
+
+
+def _unmatched(mine: frozenset[str], theirs: frozenset[str], verbs: frozenset[str]) -> set[str]:
+    """Lemmas of ``mine`` that ``theirs`` lacks; a lemma that extends or shortens one of theirs counts as
+    present: English words of 4+ letters (dict / dictionari, slow / slowli), Korean verbs (잊 / 잊어버리),
+    not Korean nouns (배송 / 배송비: shipping / shipping fee)."""
+    out = set()
+    for lemma in mine - theirs:
+        hangul = korean.has_hangul(lemma)
+        if not any((x.startswith(lemma) or lemma.startswith(x)) and korean.has_hangul(x) == hangul
+                   and ((lemma in verbs and x in verbs) if hangul else min(len(x), len(lemma)) >= 4) for x in theirs):
+            out.add(lemma)
+    return out
 
 
 @functools.cache
@@ -152,40 +180,73 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def _english_lemmas(text: str) -> list[tuple[str, bool]]:
-    out = []
+class _Word(NamedTuple):
+    lemma: str
+    name: bool
+    verb: bool
+
+
+_SUBJECTS = frozenset("i you we they to".split())
+_DIRECTION_EN = frozenset(("to", "into"))
+
+
+def _english_lemmas(text: str) -> tuple[list[_Word], set[tuple[str, str]]]:
+    """Content words of the Latin-script part of ``text`` and its "X to Y" directions. A word right after
+    I / you / we / they / to (an adverb between allowed), or an -ing after is / are, counts as a verb."""
+    out: list[_Word] = []
+    directions: set[tuple[str, str]] = set()
+    text = _PHRASAL.sub(lambda m: f"{m.group(1).lower()}_{m.group(2).lower()}", text)
     for sentence in re.split(r"(?<=[.!?])\s+", text):
+        previous, pending = "", ""  # the last word; the content lemma before a "to"
         for i, match in enumerate(_WORD.finditer(sentence)):
             word = match.group()
             if not word[0].isascii() or not word[0].isalpha():
+                previous = ""
                 continue
             lower = word.lower().replace("’", "'")
+            if lower in _DIRECTION_EN and out:
+                pending = out[-1].lemma
             if lower in _EN_FRAME or lower.endswith("n't"):
+                previous = lower if lower not in ("a", "an", "the") else ""
                 continue
             is_name = (i > 0 and word[0].isupper()) or (len(word) > 1 and word.isupper())
-            out.append((lower if is_name else _stem(lower), is_name))
-    return out
+            verb = previous in _SUBJECTS or (lower.endswith("ing") and previous in ("is", "are"))
+            lemma = lower if is_name or "_" in lower else _stem(lower)
+            out.append(_Word(lemma, is_name, verb and not is_name))
+            if pending:
+                directions.add((pending, lemma))
+                pending = ""
+            previous = previous if lower.endswith("ly") and previous in _SUBJECTS else lower
+    return out, directions
 
 
-def _korean_lemmas(text: str) -> list[tuple[str, bool]]:
-    out = []
-    prefix = ""
-    for m in korean.morphemes(text):
-        if m.tag == "XPN":  # 비활성, 재설정: the prefix belongs to the word
+def _korean_lemmas(text: str) -> tuple[list[_Word], set[tuple[str, str]]]:
+    """Content morphemes of ``text`` (Kiwi) and its "X를 Y로" directions. Verbs: VV / VA stems, and
+    nouns made verbs by 하다 / 되다 (변경하다)."""
+    out: list[_Word] = []
+    directions: set[tuple[str, str]] = set()
+    morphs = korean.morphemes(text)
+    prefix, obj = "", ""
+    for i, m in enumerate(morphs):
+        tag = m.tag.split("-")[0]
+        if tag == "XPN":  # 비활성, 재설정: the prefix belongs to the word
             prefix = m.form
             continue
-        tag = m.tag.split("-")[0]
+        if tag == "JKO" and out:
+            obj = out[-1].lemma
+        elif tag == "JKB" and m.form in ("로", "으로") and out and obj and out[-1].lemma != obj:
+            directions.add((obj, out[-1].lemma))
         if tag in _KO_CONTENT and m.form not in _KO_FRAME and not (tag == "MAG" and m.form in ("안", "못", "잘", "더", "좀")):
-            if tag in ("SL", "SN") and m.form.isascii():
-                prefix = ""
-                continue  # Latin-script words and numbers are read by the English reader
-            out.append((prefix + m.form, tag == "NNP"))
+            if not (tag in ("SL", "SN") and m.form.isascii()):  # Latin-script words and numbers: the English reader
+                following = morphs[i + 1].tag if i + 1 < len(morphs) else ""
+                verb = tag in ("VV", "VA") or (tag == "NNG" and following.startswith("XSV"))
+                out.append(_Word(prefix + m.form, False, verb))  # Kiwi's NNP is unsteady on loanwords: no names
         prefix = ""
-    return out
+    return out, directions
 
 
 def why_not_same(new: str, cached: str) -> str | None:
     """The rule that keeps two questions apart whatever their similarity (numbers, names, polarity,
-    reversal, antonyms), or None when only similarity decides."""
+    reversal, antonyms, direction, a thing swapped for another), or None when similarity decides."""
     verdict = judge(new, cached, 1.0, 0.0)
     return None if verdict.same else verdict.reason

@@ -5,8 +5,10 @@ they need, and only when its worst-case cost is below what the cached answer wou
 through the user's own SDK client inside a meter tagged ``semantic-cache-verifier``, so they are in the
 ledger with their cost (and are simulated, like everything else, in a dry run).
 
->>> from llmcost_magic.policies.semantic_verifier import LLMVerifier   # doctest: +SKIP
->>> with meter(cache="semantic", cache_verifier=LLMVerifier(OpenAI(), "gpt-4o-mini")): ...
+>>> from llmcost_magic.metering import Meter                                        # doctest: +SKIP
+>>> from llmcost_magic.session import response_cache
+>>> verifier = LLMVerifier(OpenAI(), "gpt-4o-mini")
+>>> with Meter(cache=response_cache("semantic", verifier=verifier)): ...
 """
 
 from __future__ import annotations
