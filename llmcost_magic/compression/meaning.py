@@ -26,6 +26,7 @@ from ..language import Cue, korean, language_of, negations
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;|。])[ \t]+|[ \t]*\n+[ \t]*")
 _WORD = re.compile(r"\S+")
+_DIGIT = re.compile(r"\d")
 _LIST_MARKER = re.compile(r"[-*•>#]+|\d+[.)]")
 _CODE_LIKE = re.compile(r"[_=/\\{}<>\[\]#@$%^&*|~]|\w\.\w|::|->")
 _ENDS_SENTENCE = re.compile(r"[.!?:;|。]$|^(?:[-*•>#]+|\d+[.)])$")
@@ -151,7 +152,7 @@ def _word_kind(word: str) -> str:
     """What a word is on its own: "keep" (number, code, acronym, list marker, scope word), "filler",
     "capitalised" (a name unless it starts a sentence) or "content"."""
     core = word.strip(_EDGE)
-    if not core or _LIST_MARKER.fullmatch(word) or core.lower() in EN_SCOPE or any(c.isdigit() for c in core):
+    if not core or _LIST_MARKER.fullmatch(word) or core.lower() in EN_SCOPE or _DIGIT.search(core):
         return "keep"
     if _CODE_LIKE.search(core) or (core.isupper() and sum(c.isalpha() for c in core) >= 2):
         return "keep"
@@ -237,7 +238,7 @@ def _number_context(raw: list[tuple[int, int, str]]) -> set[int]:
     """A number's unit (the word after it, and ``per X``) and the comparatives before it (more than, up to, within)."""
     out: set[int] = set()
     for i, (_, _, word) in enumerate(raw):
-        if not any(c.isdigit() for c in word):
+        if not _DIGIT.search(word):
             continue
         for j in (i - 1, i - 2):
             if j >= 0 and raw[j][2].strip(_EDGE).lower() in _NUMBER_CONTEXT:
