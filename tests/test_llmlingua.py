@@ -104,3 +104,43 @@ def test_a_model_that_is_not_here_fails_with_the_fix_and_no_download(monkeypatch
     message = str(info.value)
     assert "nobody/no-such-model" in message and "LLMCOST_LLMLINGUA2_MODEL" in message and "local-dir" in message
     assert "never downloads" in message and asked and all(asked)
+
+
+def _heldout() -> list[dict]:
+    import json
+    from pathlib import Path
+
+    return [json.loads(line) for line in (Path(__file__).parent / "data" / "negative_rules_heldout.jsonl").open(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("version", [2, 1])
+def test_the_guard_puts_back_every_rule_the_model_reversed(tiny_models, version):
+    """The tiny models keep random tokens, so they drop negations; none survives the guard."""
+    from llmcost_magic.compression import guard
+
+    engine = LinguaCompressor(version=version, model=tiny_models["v2" if version == 2 else "v1"])
+    prompts = [item["prompt"] for item in _heldout()]
+    restored = 0
+    for prompt in prompts:
+        result = engine.compress(prompt, rate=0.3)
+        assert all(m.rules_reversed == 0 for m in guard.check(prompt, result.text).values()), result.text
+        restored += "put back" in result.note
+    assert restored >= len(prompts) // 4  # the guard had work to do
+
+
+def test_without_a_repair_the_compression_is_refused_and_the_policy_sends_the_text_as_written(tiny_models, monkeypatch):
+    from llmcost_magic.compression import CompressionError, guard, methods
+
+    monkeypatch.setattr(guard, "restore", lambda original, compressed, analysis=None: (compressed, 0))
+    prompt = _heldout()[0]["prompt"]
+    with pytest.raises(CompressionError, match="refused: the model dropped a negation"):
+        LinguaCompressor(version=2, model=tiny_models["v2"]).compress(prompt, rate=0.3)
+    monkeypatch.setenv("LLMCOST_LLMLINGUA2_MODEL", tiny_models["v2"])
+    methods.compressor.cache_clear()
+    try:
+        with meter(compress="llmlingua2:0.3") as m:
+            client("openai").chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "system", "content": prompt}, {"role": "user", "content": "Hi?"}])
+    finally:
+        methods.compressor.cache_clear()
+    assert m.records[0].saved_by != "compression"  # sent as written

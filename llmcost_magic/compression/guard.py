@@ -131,10 +131,20 @@ def reversed_rules(original: str, compressed: str, analysis: Analysis | None = N
 
 
 def restore(original: str, compressed: str, analysis: Analysis | None = None) -> tuple[str, int]:
-    """``compressed`` with every reversed rule put back whole from ``original``, and how many were."""
-    spans = reversed_rules(original, compressed, analysis)
-    if not spans:
-        return compressed, 0
+    """``compressed`` with every reversed rule put back whole from ``original``, and how many were.
+    Repeated words can align differently once a rule is back, so it checks again (at most three rounds)."""
+    analysis = analysis or analyse(original)
+    total = 0
+    for _ in range(3):
+        spans = reversed_rules(original, compressed, analysis)
+        if not spans:
+            break
+        compressed = _put_back(original, compressed, spans)
+        total += len(spans)
+    return compressed, total
+
+
+def _put_back(original: str, compressed: str, spans: list[tuple[int, int]]) -> str:
     a, b = _TOKENS.findall(original), _TOKENS.findall(compressed)
     offsets, at = [], 0
     for token in a:
@@ -142,7 +152,10 @@ def restore(original: str, compressed: str, analysis: Analysis | None = None) ->
         at += len(token)
 
     def inside(i: int) -> bool:
-        return any(start <= offsets[i] < end for start, end in spans)
+        return 0 <= i < len(a) and any(start <= offsets[i] < end for start, end in spans)
+
+    def wanted(i: int) -> bool:  # the rule's words, and the spaces at its edges
+        return inside(i) or (a[i].isspace() and (inside(i - 1) or inside(i + 1)))
 
     key = lambda tokens: [t if not t.isspace() else " " for t in tokens]  # noqa: E731
     out: list[str] = []
@@ -152,7 +165,6 @@ def restore(original: str, compressed: str, analysis: Analysis | None = None) ->
         elif tag == "insert":
             out += b[j1:j2]
         else:  # delete or replace: the original where a reversed rule stood, else the compressed text
-            restored = [a[i] for i in range(i1, i2) if inside(i)]
+            restored = [a[i] for i in range(i1, i2) if wanted(i)]
             out += restored if restored else b[j1:j2]
-    text = re.sub(r"(?<=\S)[ \t]{2,}(?=\S)", " ", "".join(out))
-    return text, len(spans)
+    return re.sub(r"(?<=\S)[ \t]{2,}(?=\S)", " ", "".join(out))

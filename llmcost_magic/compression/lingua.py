@@ -1,5 +1,9 @@
 """LLMLingua and LLMLingua-2 through the ``llmlingua`` package (extra ``llmlingua``: torch, transformers).
 
+Their output goes through the meaning guard: a rule that lost its negation, restriction or condition
+("never share" -> "share") is put back whole, and if that cannot be done the compression is refused
+(``CompressionError``; inside a policy the part is then sent as written, and the note says why).
+
 Models load only from a local folder or the Hugging Face cache (``local_files_only``): nothing is
 downloaded at run time. When the model is not there the error names the extra, the model and how to
 point at a local copy (``model=`` or ``LLMCOST_LLMLINGUA2_MODEL`` / ``LLMCOST_LLMLINGUA_MODEL``).
@@ -12,7 +16,8 @@ import threading
 from typing import Any
 
 from ..errors import LLMCostError, MissingDependency
-from .base import Compressed, check_rate, check_text
+from . import guard
+from .base import Compressed, CompressionError, check_rate, check_text
 
 DEFAULT_RATE = 0.5
 DEFAULT_MODELS = {2: "microsoft/llmlingua-2-xlm-roberta-large-meetingbank", 1: "openai-community/gpt2"}
@@ -44,11 +49,25 @@ class LinguaCompressor:
         if self.version == 2:
             result = compressor.compress_prompt(text, rate=rate, force_tokens=["\n", "?", ".", "!"], drop_consecutive=True)
         else:
-            result = compressor.compress_prompt([text], question=query, rate=rate)
+            # llmlingua 0.2.2 slices the KV cache as (key, value) pairs, which transformers 5 no longer returns:
+            # a prompt longer than one window (iterative_size) crashes, so the window covers the whole prompt.
+            window = max(200, min(compressor.get_token_length(text) + 8, compressor.max_position_embeddings // 2 - 8))
+            try:
+                result = compressor.compress_prompt([text], question=query, rate=rate, iterative_size=window)
+            except ValueError as failure:
+                raise CompressionError(f"{self.name}: this prompt is longer than the model's window ({window} tokens) and "
+                                       f"llmlingua 0.2.2 cannot slide it with this transformers release ({failure}); "
+                                       f"use llmlingua2 or selective") from failure
             result["compressed_prompt"] = result["compressed_prompt"].removesuffix("\n\n" + query) if query else result["compressed_prompt"]
-        compressed = result["compressed_prompt"].strip() or text
-        return Compressed(text, compressed, self.name, rate, model,
-                          note="" if compressed != text else "no-op: the model kept every token")
+        compressed, restored = guard.restore(text, result["compressed_prompt"].strip() or text)
+        if guard.reversed_rules(text, compressed):
+            raise CompressionError(f"{self.name}: refused: the model dropped a negation, restriction or condition from a "
+                                   f"rule and it could not be put back; the text is left as written")
+        note = "no-op: the model kept every token" if compressed == text else ""
+        if restored:
+            note = (f"put back {restored} rule{'s' * (restored != 1)} whose negation, restriction or condition "
+                    f"the model dropped")
+        return Compressed(text, compressed, self.name, rate, model, note=note)
 
     def _compressor(self) -> Any:
         key = (self.model, self.version)

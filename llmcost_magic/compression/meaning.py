@@ -21,11 +21,13 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..language import Cue, korean, language_of, negations
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;|。])[ \t]+|[ \t]*\n+[ \t]*")
 _WORD = re.compile(r"\S+")
+_DIGIT = re.compile(r"\d")
 _LIST_MARKER = re.compile(r"[-*•>#]+|\d+[.)]")
 _CODE_LIKE = re.compile(r"[_=/\\{}<>\[\]#@$%^&*|~]|\w\.\w|::|->")
 _ENDS_SENTENCE = re.compile(r"[.!?:;|。]$|^(?:[-*•>#]+|\d+[.)])$")
@@ -60,8 +62,7 @@ _KO_ORDER_ENDINGS = frozenset({"세요", "으세요", "십시오", "으십시오
 RULE_KINDS = ("prohibition", "negation", "restriction", "obligation", "condition", "imperative", "permission")
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
     """``text[start:end]``; ``rule`` is why it is a rule (one of ``RULE_KINDS``) or None."""
 
     start: int
@@ -70,8 +71,7 @@ class Sentence:
     rule: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One space-delimited word; ``role`` is "cue", "name", "keep" (number, unit, code, label), "filler" or "content"."""
 
     start: int
@@ -87,10 +87,6 @@ class Analysis:
     sentences: list[Sentence]
     words: list[Word]
     cues: list[Cue]
-
-    def rule_of(self, word: Word) -> str | None:
-        return self.sentences[word.sentence].rule
-
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, blank runs excluded."""
@@ -117,13 +113,13 @@ def analyse(text: str, protected: list[tuple[int, int]] = ()) -> Analysis:
     filler_at = _covering(raw, [m.span() for m in _EN_FILLER_PHRASES.finditer(text)], whole=True)
     by_sentence: dict[int, list[int]] = {}
     words: list[Word] = []
-    sentence, next_start = -1, starts[0] if starts else len(text)
+    sentence, next_start = 0, starts[1] if len(starts) > 1 else len(text) + 1
     previous = ""
     for i, (start, end, word) in enumerate(raw):
         while start >= next_start:
             sentence += 1
             next_start = starts[sentence + 1] if sentence + 1 < len(starts) else len(text) + 1
-        by_sentence.setdefault(max(sentence, 0), []).append(i)
+        by_sentence.setdefault(sentence, []).append(i)
         kind = _word_kind(word)
         if i in cue_at:
             role = "cue"
@@ -135,13 +131,15 @@ def analyse(text: str, protected: list[tuple[int, int]] = ()) -> Analysis:
             role = "filler"
         else:
             role = "content"
-        words.append(Word(start, end, word, max(sentence, 0), role))
+        words.append(Word(start, end, word, sentence, role))
         previous = word
     found = []
+    any_korean = korean.has_hangul(text)
+    cue_starts = [c.start for c in cues]
     for n, (start, end) in enumerate(spans):
         chunk = text[start:end]
-        lang = language_of(chunk)
-        sentence_cues = [c for c in cues if start <= c.start < end]
+        lang = language_of(chunk) if any_korean else "en"
+        sentence_cues = cues[bisect.bisect_left(cue_starts, start):bisect.bisect_left(cue_starts, end)]
         found.append(Sentence(start, end, lang, _rule_kind(chunk, lang, sentence_cues, [words[i].text for i in by_sentence.get(n, [])])))
     return Analysis(text, found, words, cues)
 
@@ -151,7 +149,7 @@ def _word_kind(word: str) -> str:
     """What a word is on its own: "keep" (number, code, acronym, list marker, scope word), "filler",
     "capitalised" (a name unless it starts a sentence) or "content"."""
     core = word.strip(_EDGE)
-    if not core or _LIST_MARKER.fullmatch(word) or core.lower() in EN_SCOPE or any(c.isdigit() for c in core):
+    if not core or _LIST_MARKER.fullmatch(word) or core.lower() in EN_SCOPE or _DIGIT.search(core):
         return "keep"
     if _CODE_LIKE.search(core) or (core.isupper() and sum(c.isalpha() for c in core) >= 2):
         return "keep"
@@ -219,26 +217,22 @@ def _covering(raw: list[tuple[int, int, str]], spans: list[tuple[int, int]], who
     """Indices of words that overlap (``whole``: lie inside) any span."""
     if not spans:
         return set()
-    spans = sorted(spans)
-    starts = [s for s, _ in spans]
+    ends = [end for _, end, _ in raw]
     out = set()
-    for i, (start, end, _) in enumerate(raw):
-        j = bisect.bisect_right(starts, end - 1) - 1
-        while j >= 0 and spans[j][1] > start:
-            s, e = spans[j]
-            if not whole or (s <= start and end <= e):
+    for s, e in spans:
+        i = bisect.bisect_right(ends, s)  # the first word ending after the span starts
+        while i < len(raw) and raw[i][0] < e:
+            if not whole or (s <= raw[i][0] and raw[i][1] <= e):
                 out.add(i)
-                break
-            j -= 1
+            i += 1
     return out
 
 
 def _number_context(raw: list[tuple[int, int, str]]) -> set[int]:
     """A number's unit (the word after it, and ``per X``) and the comparatives before it (more than, up to, within)."""
     out: set[int] = set()
-    for i, (_, _, word) in enumerate(raw):
-        if not any(c.isdigit() for c in word):
-            continue
+    for i in [i for i, (_, _, word) in enumerate(raw) if _DIGIT.search(word)]:
+        word = raw[i][2]
         for j in (i - 1, i - 2):
             if j >= 0 and raw[j][2].strip(_EDGE).lower() in _NUMBER_CONTEXT:
                 out.add(j)

@@ -12,7 +12,7 @@ installed library lists negation cues for Korean.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import korean
 
@@ -42,8 +42,7 @@ _KO_MAYBE = re.compile(r"[않못없말마금불만야꼭]|^안|아니|경우|때
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
+class Cue(NamedTuple):
     """A polarity cue: ``text[start:end]``, its kind (negation, prohibition, restriction, obligation, condition)
     and language."""
 

@@ -1,5 +1,8 @@
 """The compression playground: a prompt box, a method, a rate slider; shows what was removed, tokens
-before/after, dollars saved per 1,000 calls and the fidelity measures.
+before/after, dollars saved per 1,000 calls next to the rules kept, and the risk: rule sentences and
+negations highlighted, removed words struck through, a red count of risky removals (a negation, number or
+name gone, or a word gone from a rule). English and Korean examples are one click away. Where widgets
+cannot render (a static notebook viewer), the display is the same report as plain HTML.
 
 Built-in methods take milliseconds, so the slider recomputes as it moves; results are memoised, so
 moving back is instant. LLMLingua methods recompute when the slider is released (seconds on CPU).
@@ -16,13 +19,33 @@ import ipywidgets as widgets
 
 from ..compression import TEXT_METHODS, CompressionError, compress, measure
 from ..compression.base import Compressed
+from ..compression.fidelity import Fidelity
+from ..compression.guard import kept_words
+from ..compression.meaning import analyse
 from ..compression.history import input_dollars_saved
 from ..display import money
 from ..errors import LLMCostError
 
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-5", "claude-haiku-4-5")
-_REMOVED = "background:#fde2e2;color:#a33;text-decoration:line-through"
+_REMOVED = "color:#999;text-decoration:line-through"
+_RISKY = "background:#fde2e2;color:#c00;font-weight:bold;text-decoration:line-through"
+_RULE = "background:#fff6d6"
+_CUE = "color:#1a56b0;font-weight:bold;text-decoration:underline"
 _MEMO_SIZE = 256
+
+
+def examples() -> dict[str, str]:
+    """Prompts to try: the English and Korean support prompts, and a short rule list in each language."""
+    from ..evaluation import support_prompt
+
+    return {
+        "English support prompt": support_prompt("en"),
+        "Korean support prompt": support_prompt("ko"),
+        "English rules": ("Never ask the customer for their password. Do not promise a refund unless a human agent "
+                          "has approved it. Refunds are only possible within 30 days. If you are not sure, say so."),
+        "Korean rules": ("고객에게 비밀번호를 절대 묻지 마세요. 상담원이 승인하지 않으면 환불을 약속하지 마세요. "
+                         "환불은 30일 이내에만 가능합니다. 삭제된 파일은 복구할 수 없습니다."),
+    }
 
 
 class CompressionPlayground(widgets.VBox):
@@ -30,6 +53,8 @@ class CompressionPlayground(widgets.VBox):
 
     def __init__(self, prompt: str = "", *, method: str = "selective", rate: float = 0.5, model: str = "gpt-4o",
                  query: str = "", calls: int = 1000) -> None:
+        self.example = widgets.Dropdown(options=["(your prompt)", *examples()], value="(your prompt)", description="example")
+        self.example.observe(self._example_chosen, names="value")
         self.prompt = widgets.Textarea(value=prompt, placeholder="Paste a prompt…", layout=widgets.Layout(width="100%", height="120px"))
         self.query = widgets.Text(value=query, placeholder="the question (few-shot / RAG methods)", description="query")
         self.method = widgets.Dropdown(options=TEXT_METHODS, value=method, description="method")
@@ -44,8 +69,24 @@ class CompressionPlayground(widgets.VBox):
         for control in (self.prompt, self.query, self.method, self.rate, self.model):
             control.observe(self._changed, names="value")
         controls = widgets.HBox([self.method, self.rate, self.model])
-        super().__init__([self.prompt, self.query, controls, self.stats, self.output])
+        super().__init__([self.example, self.prompt, self.query, controls, self.stats, self.output])
         self.refresh()
+
+    def _example_chosen(self, change: Any) -> None:
+        if change["new"] in examples():
+            self.prompt.value = examples()[change["new"]]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The live widget where widgets render; the same report as static HTML everywhere else."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+    def static_html(self) -> str:
+        """The current report (stats and highlighted prompt) as standalone HTML."""
+        head = (f"<div style='font-size:12px;color:#555'>compression playground · {html.escape(self.method.value)} · "
+                f"keep {self.rate.value:.0%} · {html.escape(self.model.value)}</div>")
+        return f"<div>{head}{self.stats.value}{self.output.value}</div>"
 
     def _changed(self, _: Any) -> None:
         self.rate.continuous_update = not self.method.value.startswith("llmlingua")
@@ -78,20 +119,60 @@ class CompressionPlayground(widgets.VBox):
 
 
 def highlight(result: Compressed) -> str:
-    """The original prompt with the removed words struck through."""
-    runs = "".join(html.escape(text) if kept else f"<span style='{_REMOVED}'>{html.escape(text)}</span>"
-                   for text, kept in result.segments)
-    return f"<div style='white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);font-size:12px'>{runs}</div>"
+    """The original prompt: rule sentences shaded, negation cues underlined, removed words struck through,
+    risky removals (a cue, number or name, or a word of a rule) in red."""
+    text = result.original
+    analysis = analyse(text)
+    kept = kept_words(text, result.text, analysis)
+    style = [0] * len(text)  # bit 1: in a rule, 2: a cue, 4: removed, 8: risky
+    for sentence in analysis.sentences:
+        if sentence.rule:
+            style[sentence.start:sentence.end] = [1] * (sentence.end - sentence.start)
+    for word, is_kept in zip(analysis.words, kept):
+        rule = analysis.sentences[word.sentence].rule
+        flag = (2 if word.role == "cue" else 0) | (0 if is_kept else 4)
+        if not is_kept and (word.role in ("cue", "name") or (word.role == "keep" and any(c.isdigit() for c in word.text))
+                            or (rule and word.role == "content")):
+            flag |= 8
+        for i in range(word.start, word.end):
+            style[i] |= flag
+    runs, start = [], 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or style[i] != style[start]:
+            runs.append(_styled(text[start:i], style[start]))
+            start = i
+    legend = (f"<div style='font-size:11px;color:#555;margin:4px 0'><span style='{_RULE}'>rule sentence</span> · "
+              f"<span style='{_CUE}'>negation / condition</span> · <span style='{_REMOVED}'>removed</span> · "
+              f"<span style='{_RISKY}'>risky removal</span></div>")
+    body = "".join(runs)
+    return (f"{legend}<div style='white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);"
+            f"font-size:12px'>{body}</div>")
 
 
-def _stats_html(result: Compressed, fidelity: Any, calls: int) -> str:
+def _styled(piece: str, flags: int) -> str:
+    styles = [css for bit, css in ((1, _RULE), (2, _CUE), (4, _REMOVED), (8, _RISKY)) if flags & bit]
+    return f"<span style='{';'.join(styles)}'>{html.escape(piece)}</span>" if styles else html.escape(piece)
+
+
+def _stats_html(result: Compressed, fidelity: Fidelity, calls: int) -> str:
     saved = input_dollars_saved(result.model, result.tokens_before, result.tokens_after) * calls
-    similarity = "n/a" if fidelity.similarity is None else f"{fidelity.similarity:.3f}"
+    rules = sum(m.rules for m in fidelity.meaning.values())
+    whole = sum(m.rules_whole for m in fidelity.meaning.values())
+    negations = sum(m.negations for m in fidelity.meaning.values())
+    negations_kept = sum(m.negations_kept for m in fidelity.meaning.values())
+    risky = len(fidelity.risky_removals)
+    risk_colour = "#c00" if risky else "#2a7a2a"
     cells = [("tokens", f"{result.tokens_before:,} → {result.tokens_after:,}"), ("reduction", f"{result.reduction:.0%}"),
-             (f"saved per {calls:,} calls", money(saved)), ("similarity", similarity),
-             ("numbers kept", f"{fidelity.numbers_kept:.0%}"), ("names kept", f"{fidelity.entities_kept:.0%}"),
-             ("keywords kept", f"{fidelity.keywords_kept:.0%}")]
+             (f"saved per {calls:,} calls", money(saved)), ("rules kept whole", f"{whole}/{rules}"),
+             ("negations kept", f"{negations_kept}/{negations}"), ("numbers kept", f"{fidelity.numbers_kept:.0%}"),
+             ("names kept", f"{fidelity.entities_kept:.0%}")]
     row = " &nbsp;·&nbsp; ".join(f"<b>{html.escape(v)}</b> {html.escape(k)}" for k, v in cells)
+    languages = " &nbsp;·&nbsp; ".join(
+        f"{lang}: {m.negations_kept}/{m.negations} negations, {m.rules_whole}/{m.rules} rules whole"
+        + (f", <b style='color:#c00'>{m.rules_reversed} reversed</b>" if m.rules_reversed else "")
+        for lang, m in sorted(fidelity.meaning.items()))
+    risk = (f"<b style='color:{risk_colour}'>{risky} risky removal{'s' * (risky != 1)}</b>"
+            + (": " + html.escape(", ".join(fidelity.risky_removals[:8])) + ("…" if risky > 8 else "") if risky else ""))
     note = f"<br><i>{html.escape(result.note)}</i>" if result.note else ""
-    return f"<div style='font-size:12px'>{row}{note}</div>"
+    return f"<div style='font-size:12px'>{row}<br>{risk} &nbsp;·&nbsp; {languages}{note}</div>"
 
