@@ -9,7 +9,8 @@
 
 Length instructions are obeyed: "in N sentences" keeps N sentences, "in at most N words" N words at
 most, "briefly" / "한 문장" one or two sentences. Without one, the answer is padded with the generic
-sentences chat models add ("I hope this helps."), to 110-300 words scaled by the tier's capability.
+sentences chat models add ("I hope this helps."), to 110-300 words scaled by the tier's capability (three
+times that, as far as the sentences go, when a long or detailed answer is asked for).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _SENTENCES = re.compile(r"\b(one|two|three|four|five|\d)\s+sentences?\b|(한|두
 _AT_MOST = re.compile(r"(?:at most|no more than|under|in)\s+(\d{1,4})\s+words", re.I)
 _KO_AT_MOST = re.compile(r"(\d{1,4})\s*(?:단어|자)\s*(?:이내|이하)")
 _BRIEF = re.compile(r"\b(be (?:concise|brief)|briefly|short answer|tl;dr)\b|간단히|짧게", re.I)
+_LONG = re.compile(r"(?<!how )\blong\b|\b(?:detailed|in (?:more )?detail|essay|report|proposal)\b|자세히|길게", re.I)
 _TITLE = re.compile(r"\b(?:short )?(?:product )?title\b[^:]*:\s*(?P<text>.+)$", re.I | re.S)
 
 
@@ -169,7 +171,7 @@ def sentences_for(question: str, model: str, seed: int, capability: float, *, co
     opener, notes = _SIMULATED[lang]
     rng = rng_for(seed, model, question)
     extra = [n.format(model=model) for n in notes[:1]] + rng.sample(notes[1:], len(notes) - 1)
-    keep = 1 + round(capability * (len(extra) - 1))
+    keep = len(extra) if _LONG.search(question) else 1 + round(capability * (len(extra) - 1))
     first, _, asked = opener.partition(". ") if lang == "en" else opener.partition(" 질문")
     return [first + ("." if lang == "en" else ""), (asked if lang == "en" else "질문" + asked).format(q=_restated(question))] + extra[:keep]
 
