@@ -204,3 +204,25 @@ def test_cascade_plus_probe_skips_the_cheap_attempt_for_what_the_probe_sends_lar
     for item, answer, big in zip(items, answers, straight):
         if big:
             assert answer == item["strong_response"].strip()
+
+
+def test_route_takes_your_own_probe_and_cascade_settings():
+    from llmcost_magic.evaluation import split_shared
+    from llmcost_magic.policies.cascade import CascadeSettings
+    from llmcost_magic.policies.routing import ProbeRouter
+    from llmcost_magic.policies.validators import numeric_answer
+
+    train, test = split_shared()
+    probe = ProbeRouter(train[train.benchmark == "gsm8k"], counts=True, strong_share=0.2)
+    items = test[test.benchmark == "gsm8k"].head(20).to_dict("records")
+    oc = client("openai", sandbox=Sandbox(recorded=True))
+    with meter(route=CascadeSettings(validator=numeric_answer(whole=True), router=probe), tiers=TWO_TIERS) as m:
+        for item in items:
+            oc.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": item["prompt"]}])
+    assert len(items) <= m.totals.calls <= 2 * len(items)
+    with meter(route=probe, tiers=TWO_TIERS):
+        r = oc.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": items[0]["prompt"]}])
+    assert r.model in ("gpt-4o-mini", "gpt-4.1")
+    with pytest.raises(ValueError, match="route must be"):
+        with meter(route=42):
+            pass

@@ -139,8 +139,10 @@ class ProbeScorer:
             if len(idx) < 10 or group in self._models:
                 continue
             chosen = [prompts[i] for i in idx]
-            features = prompt_features(chosen)
-            mean, std = features.mean(axis=0), features.std(axis=0) + 1e-9
+            mean = std = np.zeros(0)
+            if self.counts:  # the counted features only when used: their regexes are the slow part
+                features = prompt_features(chosen)
+                mean, std = features.mean(axis=0), features.std(axis=0) + 1e-9
             self._models[group] = (_ridge(self._design(chosen, mean, std), target[idx], self.lam), mean, std)
         return self
 

@@ -201,15 +201,18 @@ class ProbeRouter:
     to the largest tier, the bottom ``small_share`` to the smallest, the rest to the default tier.
 
     ``examples``: a JSONL path or DataFrame with ``prompt``, ``weak_correct``, ``strong_correct`` (and
-    optionally ``domain``), e.g. your own traffic labelled by which model answered it well.
+    optionally ``domain``), e.g. your own traffic labelled by which model answered it well. ``counts=True``
+    adds counted features (numbers, percentages, ...) to the embedding: better within one task, such as
+    word problems; worse across many domains.
     """
 
     name = "probe"
 
-    def __init__(self, examples: Any = None, *, strong_share: float = 0.3, small_share: float = 0.5) -> None:
+    def __init__(self, examples: Any = None, *, strong_share: float = 0.3, small_share: float = 0.5,
+                 counts: bool = False) -> None:
         if not (0 <= strong_share <= 1 and 0 <= small_share <= 1 and strong_share + small_share <= 1):
             raise ValueError("strong_share and small_share must be shares in [0, 1] that add up to at most 1")
-        self.examples, self.strong_share, self.small_share = examples, strong_share, small_share
+        self.examples, self.strong_share, self.small_share, self.counts = examples, strong_share, small_share, counts
 
     @functools.cached_property
     def _fitted(self) -> tuple[Any, float, float]:
@@ -219,7 +222,7 @@ class ProbeRouter:
         rows = load_recorded(self.examples).dropna(subset=["weak_correct", "strong_correct"])
         domains = rows["domain"] if "domain" in rows else ["all"] * len(rows)
         prompts = rows["prompt"].astype(str).tolist()
-        scorer = ProbeScorer(100.0, counts=False).fit(prompts, weak_wrong_within(rows["weak_correct"], domains))
+        scorer = ProbeScorer(100.0, counts=self.counts).fit(prompts, weak_wrong_within(rows["weak_correct"], domains))
         scores = scorer.score(prompts)
         return scorer, float(np.quantile(scores, 1 - self.strong_share)), float(np.quantile(scores, self.small_share))
 
@@ -245,11 +248,22 @@ ROUTERS = {"rules": RulesRouter, "embedding": EmbeddingRouter, "classifier": Cla
 CASCADES = ("cascade", "cascade+probe")  # "+probe": requests the probe sends to the largest tier skip the cheap attempts
 
 
-def routing_policy(name: str | None, *, tiers: Tiers | str | Path | None = None, validator: Any = None,
+def routing_policy(name: Any, *, tiers: Tiers | str | Path | None = None, validator: Any = None,
                    min_confidence: float = 0.7) -> dict[str, Any]:
-    """Meter keyword arguments for a router name ("rules", "embedding", "classifier", "probe" or "cascade")."""
+    """Meter keyword arguments for a router name ("rules", "embedding", "classifier", "probe", "cascade" or
+    "cascade+probe"), a router object (anything with ``decide(call, tiers)``, e.g. ``ProbeRouter(my_examples)``),
+    or a ``CascadeSettings`` (e.g. with your validator and router)."""
     if not name:
         return {}
+    if not isinstance(name, str):
+        from .cascade import CascadeSettings
+
+        resolved = tiers if isinstance(tiers, Tiers) else load_tiers(tiers)
+        if isinstance(name, CascadeSettings):
+            return {"tiers": resolved, "cascade": name}
+        if callable(getattr(name, "decide", None)):
+            return {"tiers": resolved, "router": name}
+        raise ValueError(f"route must be a router name, a router or CascadeSettings, got {type(name).__name__}")
     if name not in (*ROUTERS, *CASCADES):
         raise ValueError(f"Unknown router {name!r}: use one of {', '.join([*ROUTERS, *CASCADES])}.")
     resolved = tiers if isinstance(tiers, Tiers) else load_tiers(tiers)

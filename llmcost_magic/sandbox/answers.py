@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..tokens import count_text_tokens, encoding_for_model, provider_for_model
-from .prose import language, rng_for, sentences_for, shaped
+from .prose import _LONG, _TITLE, language, rng_for, sentences_for, shaped
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,11 @@ def compose(prompt: str, model: str, seed: int, *, core: str = "", instructions:
     from .quality import capability
 
     sentences = sentences_for(prompt, model, seed, capability(model), core=core)
-    return shaped(sentences, f"{prompt}\n{instructions}", language(prompt))
+    rng = rng_for(seed, model, prompt)
+    verbose = 0 if _TITLE.search(prompt) else round(rng.randint(110, 300) * (0.5 + 0.5 * capability(model)))
+    if _LONG.search(prompt):
+        verbose *= 3
+    return shaped(sentences, f"{prompt}\n{instructions}", language(prompt), verbose_words=verbose, rng=rng)
 
 
 def finalize(text: str, model: str, max_tokens: int | None, stop: list[str] | None) -> Answer:

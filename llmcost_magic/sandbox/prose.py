@@ -8,7 +8,9 @@
 - Any other question gets an honest reply, clearly marked as simulated, that restates the question.
 
 Length instructions are obeyed: "in N sentences" keeps N sentences, "in at most N words" N words at
-most, "briefly" / "한 문장" one or two sentences.
+most, "briefly" / "한 문장" one or two sentences. Without one, the answer is padded with the generic
+sentences chat models add ("I hope this helps."), to 110-300 words scaled by the tier's capability (three
+times that, as far as the sentences go, when a long or detailed answer is asked for).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _SENTENCES = re.compile(r"\b(one|two|three|four|five|\d)\s+sentences?\b|(한|두
 _AT_MOST = re.compile(r"(?:at most|no more than|under|in)\s+(\d{1,4})\s+words", re.I)
 _KO_AT_MOST = re.compile(r"(\d{1,4})\s*(?:단어|자)\s*(?:이내|이하)")
 _BRIEF = re.compile(r"\b(be (?:concise|brief)|briefly|short answer|tl;dr)\b|간단히|짧게", re.I)
+_LONG = re.compile(r"(?<!how )\blong\b|\b(?:detailed|in (?:more )?detail|essay|report|proposal)\b|자세히|길게", re.I)
 _TITLE = re.compile(r"\b(?:short )?(?:product )?title\b[^:]*:\s*(?P<text>.+)$", re.I | re.S)
 
 
@@ -115,6 +118,40 @@ _CLOSING = {"en": "Let me know if you would like more detail on any of these poi
             "ko": "더 궁금한 점이 있으면 말씀해 주세요."}
 
 
+# What chat models add around the substance when nobody asks them to be brief: generic, but true anywhere.
+_PADDING = {  # in the order they would appear; a reply uses some of them, in this order
+    "en": ["It is worth checking the details against the official documentation, since settings and prices can change over time.",
+           "If your situation is different from what I described, tell me a bit more and I will adjust the answer.",
+           "If you try this and something does not work as expected, share what you see and we can troubleshoot it together.",
+           "Many people run into the same question, so you are not alone in asking it.",
+           "If anything is unclear, let me know and I can walk you through it step by step.",
+           "I'm happy to go into more detail on any of these points.",
+           "Let me know whether an example would be useful as well.",
+           "Feel free to ask a follow-up question at any time.",
+           "I hope this helps."],
+    "ko": ["설정이나 가격은 바뀔 수 있으니 공식 문서에서 한 번 더 확인해 보시는 것이 좋습니다.",
+           "상황이 제가 설명한 것과 다르다면 조금 더 알려 주세요. 그에 맞게 답변을 고쳐 드리겠습니다.",
+           "해 보시고 예상과 다르게 동작하면 보이는 내용을 알려 주세요. 함께 해결해 보겠습니다.",
+           "많은 분들이 같은 질문을 하시니 걱정하지 않으셔도 됩니다.",
+           "이해가 어려운 부분이 있으면 말씀해 주세요. 단계별로 다시 안내해 드리겠습니다.",
+           "어느 부분이든 더 자세히 설명해 드릴 수 있습니다.",
+           "궁금한 점이 더 있으면 언제든 물어보세요.",
+           "도움이 되었으면 좋겠습니다."],
+}
+
+
+def padding(sentences: list[str], lang: str, target_words: int, rng: random.Random) -> list[str]:
+    """The generic sentences a chat model surrounds its answer with, to reach about ``target_words``."""
+    bank = _PADDING[lang]
+    words, chosen = sum(len(s.split()) for s in sentences), set()
+    for i in rng.sample(range(len(bank)), len(bank)):
+        if words >= target_words:
+            break
+        chosen.add(i)
+        words += len(bank[i].split())
+    return [bank[i] for i in sorted(chosen)]
+
+
 def _restated(question: str) -> str:
     q = " ".join(question.split())
     return q if len(q) <= 160 else q[:157].rstrip() + "..."
@@ -134,16 +171,22 @@ def sentences_for(question: str, model: str, seed: int, capability: float, *, co
     opener, notes = _SIMULATED[lang]
     rng = rng_for(seed, model, question)
     extra = [n.format(model=model) for n in notes[:1]] + rng.sample(notes[1:], len(notes) - 1)
-    keep = 1 + round(capability * (len(extra) - 1))
+    keep = len(extra) if _LONG.search(question) else 1 + round(capability * (len(extra) - 1))
     first, _, asked = opener.partition(". ") if lang == "en" else opener.partition(" 질문")
     return [first + ("." if lang == "en" else ""), (asked if lang == "en" else "질문" + asked).format(q=_restated(question))] + extra[:keep]
 
 
-def shaped(sentences: list[str], instructions: str, lang: str) -> str:
-    """Apply the sentence and word limits read from ``instructions``; join in paragraphs."""
-    if (limit := sentence_limit(instructions)) is not None:
+def shaped(sentences: list[str], instructions: str, lang: str, *, verbose_words: int = 0,
+           rng: random.Random | None = None) -> str:
+    """Apply the sentence and word limits read from ``instructions``; with none, pad to ``verbose_words``
+    (chat models are verbose by default); join in paragraphs."""
+    limit, words_allowed = sentence_limit(instructions), word_limit(instructions)
+    if limit is None and words_allowed is None and verbose_words:
+        extra = padding(sentences, lang, verbose_words, rng or random.Random(0))
+        paragraphs = [sentences[:2], sentences[2:], extra]
+        return "\n\n".join(" ".join(p) for p in paragraphs if p)
+    if limit is not None:
         sentences = sentences[:limit]
-    words_allowed = word_limit(instructions)
     if words_allowed is not None:
         out, used = [], 0
         for s in sentences:

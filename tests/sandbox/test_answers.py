@@ -95,3 +95,11 @@ def test_answers_are_deterministic_and_differ_by_seed_only_in_what_is_kept():
     assert ask("What is your refund policy?", seed=1) == ask("What is your refund policy?", seed=1)
     first = {ask("Name three ways to make LLM calls cheaper.", seed=s).split(".")[0] for s in range(5)}
     assert len(first) == 1  # the direct answer is always there
+
+
+def test_a_long_or_detailed_request_gets_a_longer_answer_than_how_long_questions():
+    long = ask("Write a long report.", "gpt-4.1")
+    assert long.startswith("Simulated answer") and len(long.split()) > 150
+    short = [len(ask("How long does shipping take?", "gpt-4.1", seed).split()) for seed in range(5)]
+    detailed = [len(ask("Can you explain that in more detail?", "gpt-4.1", seed).split()) for seed in range(5)]
+    assert max(short) <= 300 and sum(detailed) > sum(short)
