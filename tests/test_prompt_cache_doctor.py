@@ -173,3 +173,52 @@ def test_notebook_05_long_document_example(world):
     assert table.detail.iloc[1:6].str.startswith("a timestamp").all()
     assert (table.block.iloc[1:6] == "block 0 (messages[0].user[0])").all()
     assert table.miss_usd.iloc[1:5].sum() > 0
+
+
+def test_odd_requests_streams_cache_hits_and_threads_do_not_break_the_trail(world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, ac, oc = world
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+    with meter(cache="exact", cache_any_temperature=True):
+        ac.messages.create(model=MODEL, max_tokens=20, messages=[{"role": "user", "content": [image, {"type": "text", "text": "hi"}]}])
+        oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=[{"role": "user", "content": [
+            {"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}])
+        oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=[{"role": "user", "content": [
+            {"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}])
+        with ac.messages.stream(model=MODEL, max_tokens=20, system=cached(LONG), messages=[{"role": "user", "content": "x"}],
+                                diagnostics={"previous_message_id": "msg_nowhere"}) as stream:
+            stream.get_final_message()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda q: ask(ac, cached(LONG), q), [f"question {i}?" for i in range(8)]))
+    entries = current_trail().entries
+    assert len(entries) == 11  # the exact-cache hit (3rd call) is not a provider call: not in the trail
+    assert entries[2].provider_reason == "previous_message_not_found"  # read from the stream's message_start
+    table = llmcost_magic.prompt_cache_doctor(include_hits=True).table
+    assert (table.reason == "hit").sum() >= 7
+
+
+def test_no_prompt_text_reaches_the_ledger_and_old_texts_are_dropped(world, fresh_ledger):
+    from llmcost_magic.policies import prompt_trail
+
+    _, ac, _ = world
+    with meter():
+        for i in range(prompt_trail.TEXTS_KEPT + 2):
+            current_trail().observe(*_fake_call(f"secret prompt number {i}"))
+        ask(ac, cached("TOP-SECRET-POLICY " + LONG))
+    fresh_ledger.flush()
+    raw = open(fresh_ledger.path, "rb").read() + b"".join(
+        open(fresh_ledger.path + suffix, "rb").read() for suffix in ("-wal",) if __import__("os").path.exists(fresh_ledger.path + suffix))
+    assert b"TOP-SECRET" not in raw and b"secret prompt" not in raw and len(llmcost_magic.ledger()) == 1
+    entries = current_trail().entries
+    assert entries[0].texts is None and entries[-1].texts is not None
+    assert sum(e.texts is not None for e in entries) == prompt_trail.TEXTS_KEPT
+
+
+def _fake_call(text):
+    from llmcost_magic.intercept.call import Call
+    from llmcost_magic.records import CallRecord, Usage
+
+    call = Call("openai", "chat.completions", "gpt-4o-mini", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}, False)
+    return CallRecord(ts=0.0, provider="openai", endpoint="chat.completions", model="gpt-4o-mini", usage=Usage(input_tokens=10),
+                      cost_usd=0.0, baseline_cost_usd=0.0, latency_ms=1.0), call
