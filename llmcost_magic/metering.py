@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from .intercept.call import Call
 from .policies.budget import Budget
 from .policies.prompt_trail import observe as observe_prompt
+from .policies.prompt_trail import seal as seal_prompts
 from .records import CallRecord
 
 __all__ = ["Meter", "Totals", "active_meter", "meter"]
@@ -248,6 +249,10 @@ class Meter:
             from .batch import submit_deferred
 
             self.batch_jobs = submit_deferred(self.deferred, self.batch_name)
+        try:
+            seal_prompts()  # fingerprint this scope's prompts for the doctor, after its calls are done
+        except Exception as exc:  # noqa: BLE001
+            self.report_failure(exc)
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:

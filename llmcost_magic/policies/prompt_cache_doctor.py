@@ -76,15 +76,6 @@ def _stable_end(e: TrailEntry) -> int:
     return stable_end(e.kinds, e.labels)
 
 
-def _shared(a: TrailEntry, b: TrailEntry) -> int:
-    n = 0
-    for x, y in zip(a.prefix, b.prefix):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def _similarity(old: str, new: str) -> float:
     prefix = len(os.path.commonprefix([old, new]))
     suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
@@ -134,11 +125,43 @@ def _change(e: TrailEntry, ref: TrailEntry, k: int) -> tuple[str, str] | None:
     return None
 
 
-def _reference(e: TrailEntry, same: list[TrailEntry]) -> tuple[TrailEntry, int]:
+RECENT = 50  # earlier calls of a model compared block by block when nothing longer is shared
+SCANNED = 200  # earlier calls sharing a prefix searched for a breakpoint
+
+
+class _History:
+    """The calls before the one being diagnosed, indexed by (model, block position, prefix hash), so the
+    doctor finds the calls sharing a prefix without comparing every pair."""
+
+    def __init__(self) -> None:
+        self.calls: list[TrailEntry] = []
+        self._sharing: dict[tuple[str, str, int, str], list[TrailEntry]] = {}
+        self._first_blocks: set[str] = set()
+        self._by_model: dict[tuple[str, str], list[TrailEntry]] = {}
+
+    def add(self, e: TrailEntry) -> None:
+        self.calls.append(e)
+        self._first_blocks.add(e.prefix[0])
+        self._by_model.setdefault((e.provider, e.model), []).append(e)
+        for i, h in enumerate(e.prefix):
+            self._sharing.setdefault((e.provider, e.model, i, h), []).append(e)
+
+    def sharing(self, e: TrailEntry, position: int) -> list[TrailEntry]:
+        """Earlier calls to ``e``'s model whose prompt equals ``e``'s up to and including block ``position``."""
+        return self._sharing.get((e.provider, e.model, position, e.prefix[position]), [])
+
+    def same_model(self, e: TrailEntry) -> list[TrailEntry]:
+        return self._by_model.get((e.provider, e.model), [])
+
+    def first_block_seen(self, e: TrailEntry) -> bool:
+        return e.prefix[0] in self._first_blocks
+
+
+def _reference(e: TrailEntry, history: _History) -> tuple[TrailEntry, int]:
     """The earlier call ``e`` is best compared with: the longest shared prefix, then the most similar
     next block (while texts are in memory), then the latest."""
-    shared = max(_shared(p, e) for p in same)
-    tied = [p for p in same if _shared(p, e) == shared]
+    shared = next((i + 1 for i in range(len(e.prefix) - 1, -1, -1) if history.sharing(e, i)), 0)
+    tied = (history.sharing(e, shared - 1) if shared else history.same_model(e))[-RECENT:]
 
     def closeness(p: TrailEntry) -> float:  # minus the size of the edit between the two blocks
         if e.texts is None or p.texts is None or shared >= min(len(p.texts), len(e.texts)):
@@ -159,26 +182,25 @@ def _ttl_s(e: TrailEntry, index: int) -> tuple[float, str]:
     return OPENAI_BREAKPOINT_TTL_S.get(ttl, 1800.0), ttl
 
 
-def _breakpoint_for(e: TrailEntry, earlier: list[TrailEntry], end: int) -> tuple[TrailEntry, int] | None:
+def _breakpoint_for(e: TrailEntry, history: _History, end: int) -> tuple[TrailEntry, int] | None:
     """The latest earlier call (sharing ``e``'s prefix) that wrote an entry ``e`` could read, and its block."""
     if e.mode == "prefix":
-        sharing = [p for p in earlier if _shared(p, e) > end]
+        sharing = history.sharing(e, end)
         return (sharing[-1], end) if sharing else None
-    reach = [i for i in e.breakpoints] or []
-    for p in reversed(earlier):
-        n = _shared(p, e)
-        for b in sorted(p.breakpoints, reverse=True):
-            if b < n and b <= end and (e.provider != "anthropic" or any(0 <= i - b <= ANTHROPIC_LOOKBACK_BLOCKS for i in reach)):
+    for b in range(end, -1, -1):
+        if e.provider == "anthropic" and not any(0 <= i - b <= ANTHROPIC_LOOKBACK_BLOCKS for i in e.breakpoints):
+            continue
+        for p in reversed(history.sharing(e, b)[-SCANNED:]):
+            if b in p.breakpoints:
                 return p, b
     return None
 
 
-def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: bool) -> Finding | None:
+def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Finding | None:
     end = _stable_end(e)
     if end < 0 or e.tokens[end] <= 0:
         return None
-    same = [p for p in earlier if p.model == e.model and p.provider == e.provider]
-    ref, shared = _reference(e, same) if same else (None, 0)
+    ref, shared = _reference(e, history) if history.same_model(e) else (None, 0)
     grown = ref is not None and shared == len(ref.prefix)  # e extends ref's whole prompt: a conversation's next turn
     changed = ref is not None and shared <= end and not grown
     could_end = min(shared - 1, end) if ref is not None and shared > 0 and not changed else end
@@ -201,8 +223,8 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
     if hit:
         return found("hit", "", "read the stable prefix", "", 0.0, 0.0)
     if ref is None:
-        if any(p.prefix[0] == e.prefix[0] for p in earlier):
-            return found("model changed", e.labels[0], f"the same prompt went to another model before ({earlier[-1].model})",
+        if history.first_block_seen(e):
+            return found("model changed", e.labels[0], "the same prompt went to another model before",
                          "caches are per model: keep a conversation (or a shared prefix) on one model", 0.0)
         return found("first call", "", "nothing to read yet", "", 0.0, 0.0)
     if changed:
@@ -217,7 +239,7 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
         return found("below minimum", e.labels[could_end], f"the prefix sent before is ~{could:,} tokens; {e.model} "
                      f"caches from {minimum:,}", f"lengthen or merge blocks to reach {minimum:,} tokens, or leave "
                      "caching off", actual - padded if actual > padded else 0.0)
-    source = _breakpoint_for(e, earlier, could_end)
+    source = _breakpoint_for(e, history, could_end)
     where = "prompt_cache_breakpoint" if e.provider == "openai" else "cache_control"
     if source is None or (e.cached_tokens > 0 and e.cached_tokens >= 0.95 * e.tokens[source[1]]):
         now = (f"the {e.mode} breakpoint sits on {e.labels[max(e.breakpoints)]}, which changes every call"
@@ -227,7 +249,7 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
         return found("no breakpoint", e.labels[could_end], f"no entry at the end of the prefix sent before: {now}",
                      f"put a {where} breakpoint on {e.labels[could_end]} (--prompt-cache auto does)", miss)
     writer, index = source
-    last = max((p for p in earlier if _shared(p, e) > index), key=lambda p: p.ts)
+    last = max(history.sharing(e, index)[-SCANNED:], key=lambda p: p.ts)
     idle = e.ts - last.ts
     ttl_s, ttl = _ttl_s(writer, index)
     if idle > ttl_s:
@@ -254,11 +276,12 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
 
 def diagnose(entries: list[TrailEntry], *, include_hits: bool = False) -> list[Finding]:
     """A :class:`Finding` for every call in ``entries`` that missed (or every call, with ``include_hits``)."""
-    out = []
+    out, history = [], _History()
     for n, entry in enumerate(entries):
-        finding = _finding(n, entry, entries[:n], include_hits)
+        finding = _finding(n, entry, history, include_hits)
         if finding is not None:
             out.append(finding)
+        history.add(entry)
     return out
 
 

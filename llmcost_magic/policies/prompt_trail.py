@@ -1,7 +1,8 @@
 """The session's prompt-prefix trail: for each metered call, fingerprints of its prompt at every block
 boundary, where its cache breakpoints were, and what the provider read and wrote.
 
-It lives in memory only, like the semantic audit: the ledger never holds message content. Block
+Recording a call only notes it (a few microseconds); its fingerprints are computed when the meter
+closes or the doctor asks. It lives in memory only, like the semantic audit: the ledger never holds message content. Block
 texts are kept for the most recent calls only (``TEXTS_KEPT``), so the prompt-cache doctor can say
 *what* changed in a block (a timestamp, a new line); older calls keep their hashes alone.
 """
@@ -20,6 +21,7 @@ from ..provider_rules import openai_has_breakpoints
 
 MAX_CALLS = 20_000
 TEXTS_KEPT = 300
+MAX_PENDING = TEXTS_KEPT  # calls noted but not yet fingerprinted (their bodies are held until then)
 ENDPOINTS = ("messages", "chat.completions", "responses")
 
 
@@ -81,40 +83,63 @@ class PrefixTrail:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        self.entries: list[TrailEntry] = []
+        self._entries: list[TrailEntry] = []
+        self._pending: list[tuple[float, Any, str, str, dict[str, Any]]] = []  # (ts, record, provider, endpoint, body)
         self._lock = threading.Lock()
 
     def observe(self, rec: Any, call: Any) -> None:
-        """Remember a recorded call's prompt fingerprints (only answered, provider-served chat calls)."""
+        """Note a recorded call (only answered, provider-served chat calls). Cheap: the fingerprints are
+        computed later, when the meter closes or the doctor asks (``seal``), off the call's path."""
         if rec.cache or rec.status != "ok" or call.endpoint not in ENDPOINTS:
             return
-        body = call.sent_body or call.body
-        blocks = prompt_blocks(call.provider, body)
-        if not blocks:
-            return
-        kinds = [b.kind for b in blocks]
-        points, mode = _breakpoints(call.provider, rec.model, body, kinds, [b.breakpoint for b in blocks])
-        total_chars, running, tokens = sum(len(b.text) for b in blocks) or 1, 0, []
-        for b in blocks:
-            running += len(b.text)
-            tokens.append(round(rec.usage.input_tokens * running / total_chars))
-        entry = TrailEntry(
-            ts=self.clock(), cell=rec.cell, cell_run=rec.cell_run, tag=rec.tag, provider=call.provider, endpoint=call.endpoint,
-            model=rec.model, labels=[b.label for b in blocks], kinds=kinds, prefix=prefix_hashes("", blocks),
-            own=[_own_hash(b.text) for b in blocks], tokens=tokens, breakpoints=points, mode=mode,
-            input_tokens=rec.usage.input_tokens, cached_tokens=rec.usage.cached_input_tokens,
-            written_tokens=rec.usage.cache_write_tokens, written_1h_tokens=rec.usage.cache_write_1h_tokens, cost_usd=rec.cost_usd,
-            provider_reason=str(rec.usage.details.get("cache_miss_reason") or ""), texts=[b.text for b in blocks])
         with self._lock:
-            self.entries.append(entry)
-            if len(self.entries) > TEXTS_KEPT:
-                self.entries[-TEXTS_KEPT - 1].texts = None
-            if len(self.entries) > MAX_CALLS:
-                del self.entries[: len(self.entries) - MAX_CALLS]
+            self._pending.append((self.clock(), rec, call.provider, call.endpoint, call.sent_body or call.body))
+            full = len(self._pending) >= MAX_PENDING
+        if full:
+            self.seal()
+
+    def seal(self) -> None:
+        """Turn the calls noted since the last seal into fingerprints (and keep the newest texts)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            for ts, rec, provider, endpoint, body in pending:
+                entry = _entry(ts, rec, provider, endpoint, body)
+                if entry is not None:
+                    self._entries.append(entry)
+            for old in self._entries[-TEXTS_KEPT - len(pending): -TEXTS_KEPT]:
+                old.texts = None
+            if len(self._entries) > MAX_CALLS:
+                del self._entries[: len(self._entries) - MAX_CALLS]
+
+    @property
+    def entries(self) -> list[TrailEntry]:
+        """Every call noted so far, oldest first, as fingerprints."""
+        self.seal()
+        return self._entries
 
     def clear(self) -> None:
         with self._lock:
-            self.entries.clear()
+            self._entries.clear()
+            self._pending.clear()
+
+
+def _entry(ts: float, rec: Any, provider: str, endpoint: str, body: dict[str, Any]) -> TrailEntry | None:
+    blocks = prompt_blocks(provider, body)
+    if not blocks:
+        return None
+    kinds = [b.kind for b in blocks]
+    points, mode = _breakpoints(provider, rec.model, body, kinds, [b.breakpoint for b in blocks])
+    total_chars, running, tokens = sum(len(b.text) for b in blocks) or 1, 0, []
+    for b in blocks:
+        running += len(b.text)
+        tokens.append(round(rec.usage.input_tokens * running / total_chars))
+    return TrailEntry(
+        ts=ts, cell=rec.cell, cell_run=rec.cell_run, tag=rec.tag, provider=provider, endpoint=endpoint,
+        model=rec.model, labels=[b.label for b in blocks], kinds=kinds, prefix=prefix_hashes("", blocks),
+        own=[_own_hash(b.text) for b in blocks], tokens=tokens, breakpoints=points, mode=mode,
+        input_tokens=rec.usage.input_tokens, cached_tokens=rec.usage.cached_input_tokens,
+        written_tokens=rec.usage.cache_write_tokens, written_1h_tokens=rec.usage.cache_write_1h_tokens, cost_usd=rec.cost_usd,
+        provider_reason=str(rec.usage.details.get("cache_miss_reason") or ""), texts=[b.text for b in blocks])
 
 
 _trail = PrefixTrail()
@@ -128,3 +153,8 @@ def current_trail() -> PrefixTrail:
 def observe(rec: Any, call: Any) -> None:
     """Add a call to the session's trail."""
     _trail.observe(rec, call)
+
+
+def seal() -> None:
+    """Fingerprint the calls noted so far (a meter calls this when it closes)."""
+    _trail.seal()
