@@ -222,3 +222,18 @@ def _fake_call(text):
     call = Call("openai", "chat.completions", "gpt-4o-mini", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}, False)
     return CallRecord(ts=0.0, provider="openai", endpoint="chat.completions", model="gpt-4o-mini", usage=Usage(input_tokens=10),
                       cost_usd=0.0, baseline_cost_usd=0.0, latency_ms=1.0), call
+
+
+def test_an_entry_beyond_the_20_block_lookback_is_named(world):
+    _, ac, _ = world
+    turns = [{"role": "user", "content": "Start."}, {"role": "assistant", "content": "OK."}]
+    with meter():
+        ask(ac, cached(LONG))  # writes the system prompt's entry
+        # a long tool-heavy conversation: 24 short blocks, with the only breakpoint on the last one
+        for i in range(11):
+            turns += [{"role": "user", "content": f"step {i}"}, {"role": "assistant", "content": f"done {i}"}]
+        turns.append({"role": "user", "content": [{"type": "text", "text": "And now?", "cache_control": {"type": "ephemeral"}}]})
+        usage = ac.messages.create(model=MODEL, max_tokens=20, system=[{"type": "text", "text": LONG}], messages=turns).usage
+    assert usage.cache_read_input_tokens == 0  # the sandbox applies the lookback too
+    row = llmcost_magic.prompt_cache_doctor().table.iloc[-1]
+    assert row.reason == "beyond lookback" and row.block == "system[0]" and "looks back 20" in row.detail

@@ -8,8 +8,8 @@ A call "could have read" when the stable part of its prompt (everything before t
 before the last block of a newest message that has several) was sent before. Reasons, in the order
 they are checked: first call (nothing to read yet), model changed (caches are per model), prefix
 changed at block K (by a timestamp, a reordered tool, a new system line, or another edit: compared
-in memory, on this session's recent calls only), below the model's minimum cacheable length, no
-breakpoint on the stable prefix, TTL expired after N minutes idle, and the provider's own
+in memory, on this session's recent calls only), below the model's minimum cacheable length, an entry
+beyond Anthropic's 20-block lookback, no breakpoint on the stable prefix, TTL expired after N minutes idle, and the provider's own
 ``cache_miss_reason`` when it gave one.
 """
 
@@ -182,13 +182,14 @@ def _ttl_s(e: TrailEntry, index: int) -> tuple[float, str]:
     return OPENAI_BREAKPOINT_TTL_S.get(ttl, 1800.0), ttl
 
 
-def _breakpoint_for(e: TrailEntry, history: _History, end: int) -> tuple[TrailEntry, int] | None:
-    """The latest earlier call (sharing ``e``'s prefix) that wrote an entry ``e`` could read, and its block."""
+def _breakpoint_for(e: TrailEntry, history: _History, end: int, lookback: bool = True) -> tuple[TrailEntry, int] | None:
+    """The latest earlier call (sharing ``e``'s prefix) that wrote an entry ``e`` could read, and its block
+    (``lookback=False``: also entries Anthropic's 20-block lookback from ``e``'s breakpoints cannot reach)."""
     if e.mode == "prefix":
         sharing = history.sharing(e, end)
         return (sharing[-1], end) if sharing else None
     for b in range(end, -1, -1):
-        if e.provider == "anthropic" and not any(0 <= i - b <= ANTHROPIC_LOOKBACK_BLOCKS for i in e.breakpoints):
+        if lookback and e.provider == "anthropic" and not any(0 <= i - b <= ANTHROPIC_LOOKBACK_BLOCKS for i in e.breakpoints):
             continue
         for p in reversed(history.sharing(e, b)[-SCANNED:]):
             if b in p.breakpoints:
@@ -202,8 +203,9 @@ def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Fi
         return None
     ref, shared = _reference(e, history) if history.same_model(e) else (None, 0)
     grown = ref is not None and shared == len(ref.prefix)  # e extends ref's whole prompt: a conversation's next turn
-    changed = ref is not None and shared <= end and not grown
-    could_end = min(shared - 1, end) if ref is not None and shared > 0 and not changed else end
+    # an edited block (what a fix would make shared again), or None: then only the shared prefix could be read
+    change = _change(e, ref, shared) if ref is not None and shared <= end and not grown else None
+    could_end = min(shared - 1, end) if ref is not None and shared > 0 and change is None else end
     could = e.tokens[could_end]
     missed = max(could - e.cached_tokens, 0)
     hit = e.cached_tokens > 0 and missed <= 0.05 * could
@@ -227,12 +229,11 @@ def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Fi
             return found("model changed", e.labels[0], "the same prompt went to another model before",
                          "caches are per model: keep a conversation (or a shared prefix) on one model", 0.0)
         return found("first call", "", "nothing to read yet", "", 0.0, 0.0)
-    if changed:
-        change = _change(e, ref, shared)
-        if change is None:
-            return found("first call", "", "the first call with this stable prefix", "", 0.0, 0.0)
+    if change is not None:
         detail, fix = change
         return found("prefix changed", f"block {shared} ({e.labels[shared]})", detail, fix, miss)
+    if shared == 0:
+        return found("first call", "", "the first call with this prompt", "", 0.0, 0.0)
     minimum = min_cached_tokens(e.provider, e.model)
     if could < minimum:
         padded = _cost(e.model, e.input_tokens + minimum - could, minimum)
@@ -241,6 +242,12 @@ def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Fi
                      "caching off", actual - padded if actual > padded else 0.0)
     source = _breakpoint_for(e, history, could_end)
     where = "prompt_cache_breakpoint" if e.provider == "openai" else "cache_control"
+    beyond = _breakpoint_for(e, history, could_end, lookback=False) if source is None and e.breakpoints else None
+    if beyond is not None:
+        gap = min(i for i in e.breakpoints if i > beyond[1]) - beyond[1]
+        return found("beyond lookback", e.labels[beyond[1]], f"the entry ends at {e.labels[beyond[1]]}, {gap} blocks before "
+                     f"this call's nearest breakpoint (Anthropic looks back {ANTHROPIC_LOOKBACK_BLOCKS})",
+                     f"add a {where} breakpoint at least every {ANTHROPIC_LOOKBACK_BLOCKS} blocks (e.g. on {e.labels[could_end]})", miss)
     if source is None or (e.cached_tokens > 0 and e.cached_tokens >= 0.95 * e.tokens[source[1]]):
         now = (f"the {e.mode} breakpoint sits on {e.labels[max(e.breakpoints)]}, which changes every call"
                if e.breakpoints else f"no {where} in the request")
