@@ -198,21 +198,23 @@ def test_odd_requests_streams_cache_hits_and_threads_do_not_break_the_trail(worl
     assert (table.reason == "hit").sum() >= 7
 
 
-def test_no_prompt_text_reaches_the_ledger_and_old_texts_are_dropped(world, fresh_ledger):
+def test_no_prompt_text_reaches_the_ledger_and_old_texts_are_dropped(world, fresh_ledger, monkeypatch):
     from llmcost_magic.policies import prompt_trail
 
+    monkeypatch.setattr(prompt_trail, "MAX_TEXT_CHARS", 15_000)
     _, ac, _ = world
     with meter():
-        for i in range(prompt_trail.TEXTS_KEPT + 2):
+        for i in range(prompt_trail.MAX_PENDING + 2):
             current_trail().observe(*_fake_call(f"secret prompt number {i}"))
         ask(ac, cached("TOP-SECRET-POLICY " + LONG))
     fresh_ledger.flush()
     raw = open(fresh_ledger.path, "rb").read() + b"".join(
         open(fresh_ledger.path + suffix, "rb").read() for suffix in ("-wal",) if __import__("os").path.exists(fresh_ledger.path + suffix))
     assert b"TOP-SECRET" not in raw and b"secret prompt" not in raw and len(llmcost_magic.ledger()) == 1
-    entries = current_trail().entries
-    assert entries[0].texts is None and entries[-1].texts is not None
-    assert sum(e.texts is not None for e in entries) == prompt_trail.TEXTS_KEPT
+    trail = current_trail()
+    entries = trail.entries
+    assert trail.text(entries[0].own[0]) is None  # evicted: the oldest text went first
+    assert trail.text(entries[-1].own[0]).startswith("TOP-SECRET") and trail._text_chars <= 15_000
 
 
 def _fake_call(text):

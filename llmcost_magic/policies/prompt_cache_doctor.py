@@ -106,6 +106,10 @@ def _what_changed(old: str, new: str) -> tuple[str, str]:
             "keep this block identical across calls; put what varies after the stable prefix")
 
 
+def _text(e: TrailEntry, k: int) -> str | None:
+    return current_trail().text(e.own[k]) if k < len(e.own) else None
+
+
 def _change(e: TrailEntry, ref: TrailEntry, k: int) -> tuple[str, str] | None:
     """(detail, fix) when block ``k`` of ``e`` is an edited version of ``ref``'s, else None (a new prompt)."""
     tools_e = [h for h, kind in zip(e.own, e.kinds) if kind == "tools"]
@@ -114,9 +118,10 @@ def _change(e: TrailEntry, ref: TrailEntry, k: int) -> tuple[str, str] | None:
         return f"a reordered tool ({e.labels[k]})", "send the tools in a fixed order (e.g. sorted by name)"
     if k < len(e.kinds) and e.kinds[k] == "tools" and e.own[k] not in ref.own:
         return f"a tool added or changed ({e.labels[k]})", "keep the tool list identical across calls (tools come first in the prefix)"
-    if e.texts is not None and ref.texts is not None and k < len(ref.texts):
-        if _similarity(ref.texts[k], e.texts[k]) >= 0.5:
-            return _what_changed(ref.texts[k], e.texts[k])
+    old, new = (_text(ref, k), _text(e, k))
+    if old is not None and new is not None:
+        if _similarity(old, new) >= 0.5:
+            return _what_changed(old, new)
     elif k < len(ref.kinds) and ref.kinds[k] == e.kinds[k] and abs(ref.tokens[-1] - e.tokens[-1]) <= 0.1 * e.tokens[-1]:
         return f"block {e.labels[k]} changed (its text is no longer in memory)", "keep this block identical across calls"
     later = set(ref.own)
@@ -164,9 +169,9 @@ def _reference(e: TrailEntry, history: _History) -> tuple[TrailEntry, int]:
     tied = (history.sharing(e, shared - 1) if shared else history.same_model(e))[-RECENT:]
 
     def closeness(p: TrailEntry) -> float:  # minus the size of the edit between the two blocks
-        if e.texts is None or p.texts is None or shared >= min(len(p.texts), len(e.texts)):
+        old, new = _text(p, shared), _text(e, shared)
+        if old is None or new is None:
             return 0.0
-        old, new = p.texts[shared], e.texts[shared]
         return 2 * _similarity(old, new) * max(len(old), len(new)) - len(old) - len(new)
 
     return max(reversed(tied), key=closeness), shared

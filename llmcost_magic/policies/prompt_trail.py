@@ -3,8 +3,9 @@ boundary, where its cache breakpoints were, and what the provider read and wrote
 
 Recording a call only notes it (a few microseconds); its fingerprints are computed when the meter
 closes or the doctor asks. It lives in memory only, like the semantic audit: the ledger never holds message content. Block
-texts are kept for the most recent calls only (``TEXTS_KEPT``), so the prompt-cache doctor can say
-*what* changed in a block (a timestamp, a new line); older calls keep their hashes alone.
+texts are kept once per distinct block, up to ``MAX_TEXT_CHARS`` characters (the least recently seen go
+first), so the prompt-cache doctor can say *what* changed in a block (a timestamp, a new line); calls
+whose texts were evicted keep their hashes alone.
 """
 
 from __future__ import annotations
@@ -12,22 +13,23 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..prompt_blocks import prefix_hashes, prompt_blocks
 from ..provider_rules import openai_has_breakpoints
 
 MAX_CALLS = 20_000
-TEXTS_KEPT = 300
-MAX_PENDING = TEXTS_KEPT  # calls noted but not yet fingerprinted (their bodies are held until then)
+MAX_TEXT_CHARS = 20_000_000  # distinct block texts kept in memory (~20 MB of prompts), least recently seen evicted
+MAX_PENDING = 300  # calls noted but not yet fingerprinted (their bodies are held until then)
 ENDPOINTS = ("messages", "chat.completions", "responses")
 
 
 @dataclass
 class TrailEntry:
-    """One call's prompt as fingerprints (and, for recent calls, its block texts)."""
+    """One call's prompt as fingerprints (block texts are in the trail's store, by ``own`` hash)."""
 
     ts: float
     cell: str
@@ -49,7 +51,6 @@ class TrailEntry:
     written_1h_tokens: int
     cost_usd: float | None
     provider_reason: str = ""
-    texts: list[str] | None = field(default=None, repr=False)
 
 
 def _own_hash(text: str) -> str:
@@ -85,6 +86,8 @@ class PrefixTrail:
         self.clock = clock
         self._entries: list[TrailEntry] = []
         self._pending: list[tuple[float, Any, str, str, dict[str, Any]]] = []  # (ts, record, provider, endpoint, body)
+        self._texts: OrderedDict[str, str] = OrderedDict()  # own hash -> block text, least recently seen first
+        self._text_chars = 0
         self._lock = threading.Lock()
 
     def observe(self, rec: Any, call: Any) -> None:
@@ -99,17 +102,31 @@ class PrefixTrail:
             self.seal()
 
     def seal(self) -> None:
-        """Turn the calls noted since the last seal into fingerprints (and keep the newest texts)."""
+        """Turn the calls noted since the last seal into fingerprints (and keep their block texts)."""
         with self._lock:
             pending, self._pending = self._pending, []
             for ts, rec, provider, endpoint, body in pending:
-                entry = _entry(ts, rec, provider, endpoint, body)
-                if entry is not None:
+                made = _entry(ts, rec, provider, endpoint, body)
+                if made is not None:
+                    entry, texts = made
                     self._entries.append(entry)
-            for old in self._entries[-TEXTS_KEPT - len(pending): -TEXTS_KEPT]:
-                old.texts = None
+                    for key, text in zip(entry.own, texts):
+                        self._keep(key, text)
             if len(self._entries) > MAX_CALLS:
                 del self._entries[: len(self._entries) - MAX_CALLS]
+
+    def _keep(self, key: str, text: str) -> None:
+        if key in self._texts:
+            self._texts.move_to_end(key)
+            return
+        self._texts[key] = text
+        self._text_chars += len(text)
+        while self._text_chars > MAX_TEXT_CHARS and self._texts:
+            self._text_chars -= len(self._texts.popitem(last=False)[1])
+
+    def text(self, key: str) -> str | None:
+        """A block's text by its ``own`` hash, while it is still in memory."""
+        return self._texts.get(key)
 
     @property
     def entries(self) -> list[TrailEntry]:
@@ -121,9 +138,11 @@ class PrefixTrail:
         with self._lock:
             self._entries.clear()
             self._pending.clear()
+            self._texts.clear()
+            self._text_chars = 0
 
 
-def _entry(ts: float, rec: Any, provider: str, endpoint: str, body: dict[str, Any]) -> TrailEntry | None:
+def _entry(ts: float, rec: Any, provider: str, endpoint: str, body: dict[str, Any]) -> tuple[TrailEntry, list[str]] | None:
     blocks = prompt_blocks(provider, body)
     if not blocks:
         return None
@@ -139,7 +158,7 @@ def _entry(ts: float, rec: Any, provider: str, endpoint: str, body: dict[str, An
         own=[_own_hash(b.text) for b in blocks], tokens=tokens, breakpoints=points, mode=mode,
         input_tokens=rec.usage.input_tokens, cached_tokens=rec.usage.cached_input_tokens,
         written_tokens=rec.usage.cache_write_tokens, written_1h_tokens=rec.usage.cache_write_1h_tokens, cost_usd=rec.cost_usd,
-        provider_reason=str(rec.usage.details.get("cache_miss_reason") or ""), texts=[b.text for b in blocks])
+        provider_reason=str(rec.usage.details.get("cache_miss_reason") or "")), [b.text for b in blocks]
 
 
 _trail = PrefixTrail()
