@@ -8,6 +8,7 @@ price tables (Anthropic 5-minute writes 1.25x input, 1-hour writes 2x, reads 0.1
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -90,11 +91,13 @@ def rules_table():  # noqa: ANN201 - a DataFrame; pandas imported lazily
     return pd.DataFrame([r.__dict__ for r in RULES])
 
 
+@functools.lru_cache(maxsize=256)
 def anthropic_min_cached_tokens(model: str) -> int:
     """The shortest prefix Anthropic caches for ``model``."""
     return next((n for prefix, n in ANTHROPIC_MIN_CACHED_TOKENS if model.startswith(prefix)), ANTHROPIC_DEFAULT_MIN_CACHED_TOKENS)
 
 
+@functools.lru_cache(maxsize=256)
 def openai_has_breakpoints(model: str) -> bool:
     """True for GPT-5.6 and later: explicit breakpoints, an implicit one at the latest message, paid writes."""
     found = re.match(r"gpt-(\d+)(?:\.(\d+))?", model)

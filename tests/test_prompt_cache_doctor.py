@@ -204,7 +204,8 @@ def test_no_prompt_text_reaches_the_ledger_and_old_texts_are_dropped(world, fres
     monkeypatch.setattr(prompt_trail, "MAX_TEXT_CHARS", 15_000)
     _, ac, _ = world
     with meter():
-        for i in range(prompt_trail.MAX_PENDING + 2):
+        monkeypatch.setattr(prompt_trail, "MAX_PENDING", 100)
+        for i in range(300):
             current_trail().observe(*_fake_call(f"secret prompt number {i}"))
         ask(ac, cached("TOP-SECRET-POLICY " + LONG))
     fresh_ledger.flush()

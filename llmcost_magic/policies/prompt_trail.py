@@ -23,7 +23,10 @@ from ..provider_rules import openai_has_breakpoints
 
 MAX_CALLS = 20_000
 MAX_TEXT_CHARS = 20_000_000  # distinct block texts kept in memory (~20 MB of prompts), least recently seen evicted
-MAX_PENDING = 300  # calls noted but not yet fingerprinted (their bodies are held until then)
+# Calls noted but not yet fingerprinted (their bodies are held until then): fingerprinting waits for the
+# meter to close unless this many calls, or prompts of this many input tokens (~8 MB of text), pile up.
+MAX_PENDING = 50_000
+MAX_PENDING_TOKENS = 2_000_000
 ENDPOINTS = ("messages", "chat.completions", "responses")
 
 
@@ -88,6 +91,7 @@ class PrefixTrail:
         self._pending: list[tuple[float, Any, str, str, dict[str, Any]]] = []  # (ts, record, provider, endpoint, body)
         self._texts: OrderedDict[str, str] = OrderedDict()  # own hash -> block text, least recently seen first
         self._text_chars = 0
+        self._pending_tokens = 0
         self._lock = threading.Lock()
 
     def observe(self, rec: Any, call: Any) -> None:
@@ -97,14 +101,15 @@ class PrefixTrail:
             return
         with self._lock:
             self._pending.append((self.clock(), rec, call.provider, call.endpoint, call.sent_body or call.body))
-            full = len(self._pending) >= MAX_PENDING
+            self._pending_tokens += rec.usage.input_tokens
+            full = len(self._pending) >= MAX_PENDING or self._pending_tokens >= MAX_PENDING_TOKENS
         if full:
             self.seal()
 
     def seal(self) -> None:
         """Turn the calls noted since the last seal into fingerprints (and keep their block texts)."""
         with self._lock:
-            pending, self._pending = self._pending, []
+            pending, self._pending, self._pending_tokens = self._pending, [], 0
             for ts, rec, provider, endpoint, body in pending:
                 made = _entry(ts, rec, provider, endpoint, body)
                 if made is not None:
@@ -138,6 +143,7 @@ class PrefixTrail:
         with self._lock:
             self._entries.clear()
             self._pending.clear()
+            self._pending_tokens = 0
             self._texts.clear()
             self._text_chars = 0
 
