@@ -22,6 +22,7 @@ from .intercept.call import Call
 from .policies.budget import Budget
 from .policies.prompt_trail import observe as observe_prompt
 from .policies.budgets.worst_case import worst_case
+from .policies.prompt_trail import seal as seal_prompts
 from .records import CallRecord
 from .redaction import redact
 
@@ -315,6 +316,10 @@ class Meter:
                     release()
                 except Exception as exc:  # noqa: BLE001
                     self.report_failure(exc)
+        try:
+            seal_prompts()  # fingerprint this scope's prompts for the doctor, after its calls are done
+        except Exception as exc:  # noqa: BLE001
+            self.report_failure(exc)
         try:
             flush = getattr(self.ledger, "flush", None)
             if flush is not None:

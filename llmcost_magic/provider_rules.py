@@ -8,6 +8,7 @@ price tables (Anthropic 5-minute writes 1.25x input, 1-hour writes 2x, reads 0.1
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -60,7 +61,8 @@ OPENAI_EXPLICIT_FROM = (5, 6)  # GPT-5.6: explicit breakpoints, implicit breakpo
 RULES: tuple[Rule, ...] = (
     Rule("anthropic", "minimum cacheable prefix", "512 tokens: Opus 5, Fable 5, Mythos 5; 1,024: Sonnet 4.x/5, "
          "Opus 4/4.1/4.8; 2,048: Opus 4.7, Haiku 3/3.5; 4,096: Opus 4.5/4.6, Haiku 4.5", ANTHROPIC_DOCS),
-    Rule("anthropic", "breakpoints per request", "at most 4 (block-level cache_control plus the automatic one)", ANTHROPIC_DOCS),
+    Rule("anthropic", "breakpoints per request", "at most 4 (we count the automatic one among them: our reading, "
+         "not confirmed by the docs we found)", ANTHROPIC_DOCS),
     Rule("anthropic", "lookback", "a breakpoint reads an entry written at one of the 20 blocks before it", ANTHROPIC_DOCS),
     Rule("anthropic", "TTL", "5 minutes from the last use (default), or 1 hour with \"ttl\": \"1h\"", ANTHROPIC_DOCS),
     Rule("anthropic", "write and read prices", "5-minute writes 1.25x input, 1-hour writes 2x input, reads 0.1x",
@@ -89,11 +91,13 @@ def rules_table():  # noqa: ANN201 - a DataFrame; pandas imported lazily
     return pd.DataFrame([r.__dict__ for r in RULES])
 
 
+@functools.lru_cache(maxsize=256)
 def anthropic_min_cached_tokens(model: str) -> int:
     """The shortest prefix Anthropic caches for ``model``."""
     return next((n for prefix, n in ANTHROPIC_MIN_CACHED_TOKENS if model.startswith(prefix)), ANTHROPIC_DEFAULT_MIN_CACHED_TOKENS)
 
 
+@functools.lru_cache(maxsize=256)
 def openai_has_breakpoints(model: str) -> bool:
     """True for GPT-5.6 and later: explicit breakpoints, an implicit one at the latest message, paid writes."""
     found = re.match(r"gpt-(\d+)(?:\.(\d+))?", model)

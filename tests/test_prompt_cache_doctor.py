@@ -173,3 +173,70 @@ def test_notebook_05_long_document_example(world):
     assert table.detail.iloc[1:6].str.startswith("a timestamp").all()
     assert (table.block.iloc[1:6] == "block 0 (messages[0].user[0])").all()
     assert table.miss_usd.iloc[1:5].sum() > 0
+
+
+def test_odd_requests_streams_cache_hits_and_threads_do_not_break_the_trail(world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, ac, oc = world
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+    with meter(cache="exact", cache_any_temperature=True):
+        ac.messages.create(model=MODEL, max_tokens=20, messages=[{"role": "user", "content": [image, {"type": "text", "text": "hi"}]}])
+        oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=[{"role": "user", "content": [
+            {"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}])
+        oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=[{"role": "user", "content": [
+            {"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}])
+        with ac.messages.stream(model=MODEL, max_tokens=20, system=cached(LONG), messages=[{"role": "user", "content": "x"}],
+                                diagnostics={"previous_message_id": "msg_nowhere"}) as stream:
+            stream.get_final_message()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda q: ask(ac, cached(LONG), q), [f"question {i}?" for i in range(8)]))
+    entries = current_trail().entries
+    assert len(entries) == 11  # the exact-cache hit (3rd call) is not a provider call: not in the trail
+    assert entries[2].provider_reason == "previous_message_not_found"  # read from the stream's message_start
+    table = llmcost_magic.prompt_cache_doctor(include_hits=True).table
+    assert (table.reason == "hit").sum() >= 7
+
+
+def test_no_prompt_text_reaches_the_ledger_and_old_texts_are_dropped(world, fresh_ledger, monkeypatch):
+    from llmcost_magic.policies import prompt_trail
+
+    monkeypatch.setattr(prompt_trail, "MAX_TEXT_CHARS", 15_000)
+    _, ac, _ = world
+    with meter():
+        monkeypatch.setattr(prompt_trail, "MAX_PENDING", 100)
+        for i in range(300):
+            current_trail().observe(*_fake_call(f"secret prompt number {i}"))
+        ask(ac, cached("TOP-SECRET-POLICY " + LONG))
+    fresh_ledger.flush()
+    raw = open(fresh_ledger.path, "rb").read() + b"".join(
+        open(fresh_ledger.path + suffix, "rb").read() for suffix in ("-wal",) if __import__("os").path.exists(fresh_ledger.path + suffix))
+    assert b"TOP-SECRET" not in raw and b"secret prompt" not in raw and len(llmcost_magic.ledger()) == 1
+    trail = current_trail()
+    entries = trail.entries
+    assert trail.text(entries[0].own[0]) is None  # evicted: the oldest text went first
+    assert trail.text(entries[-1].own[0]).startswith("TOP-SECRET") and trail._text_chars <= 15_000
+
+
+def _fake_call(text):
+    from llmcost_magic.intercept.call import Call
+    from llmcost_magic.records import CallRecord, Usage
+
+    call = Call("openai", "chat.completions", "gpt-4o-mini", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}, False)
+    return CallRecord(ts=0.0, provider="openai", endpoint="chat.completions", model="gpt-4o-mini", usage=Usage(input_tokens=10),
+                      cost_usd=0.0, baseline_cost_usd=0.0, latency_ms=1.0), call
+
+
+def test_an_entry_beyond_the_20_block_lookback_is_named(world):
+    _, ac, _ = world
+    turns = [{"role": "user", "content": "Start."}, {"role": "assistant", "content": "OK."}]
+    with meter():
+        ask(ac, cached(LONG))  # writes the system prompt's entry
+        # a long tool-heavy conversation: 24 short blocks, with the only breakpoint on the last one
+        for i in range(11):
+            turns += [{"role": "user", "content": f"step {i}"}, {"role": "assistant", "content": f"done {i}"}]
+        turns.append({"role": "user", "content": [{"type": "text", "text": "And now?", "cache_control": {"type": "ephemeral"}}]})
+        usage = ac.messages.create(model=MODEL, max_tokens=20, system=[{"type": "text", "text": LONG}], messages=turns).usage
+    assert usage.cache_read_input_tokens == 0  # the sandbox applies the lookback too
+    row = llmcost_magic.prompt_cache_doctor().table.iloc[-1]
+    assert row.reason == "beyond lookback" and row.block == "system[0]" and "looks back 20" in row.detail

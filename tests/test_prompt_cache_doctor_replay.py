@@ -19,19 +19,27 @@ TOOLS = [{"name": "lookup_invoice", "description": "Find an invoice by number", 
          {"name": "open_ticket", "description": "Open a ticket for a human agent", "input_schema": {"type": "object"}}]
 MODEL = "claude-sonnet-4-6"
 
-# conversation index -> the miss injected into its first call, and the reason the doctor must give
-INJECTED = {
-    6: ("timestamp", "prefix changed", "timestamp"),
-    9: ("new system line", "prefix changed", "new system line"),
-    12: ("reordered tools", "prefix changed", "reordered tool"),
-    15: ("idle 8 minutes", "TTL expired", "8 min idle"),
-    18: ("other model", "model changed", ""),
-    22: ("short prompt", "first call", ""),  # a new, short prompt: its next turn is below the minimum
-}
+# the misses injected into a conversation's first call, and the reason (and words) the doctor must give
+KINDS = (("timestamp", "prefix changed", "timestamp"), ("new system line", "prefix changed", "new system line"),
+         ("reordered tools", "prefix changed", "reordered tool"), ("idle 8 minutes", "TTL expired", "8 min idle"),
+         ("other model", "model changed", ""),
+         ("short prompt", "below minimum", "caches from 1,024"))  # a new, short prompt: only the tools are shared
 
 
-def _request(index: int) -> dict:
-    kind = INJECTED.get(index, ("",))[0]
+def _injections(day, every: int) -> dict[int, tuple[str, str, str]]:
+    """Conversation index -> injected miss: one kind every ``every`` conversations (the short prompt goes
+    to a conversation with a second turn, whose prefix sent before is below the minimum too)."""
+    out, index = {}, every
+    for kind in KINDS:
+        while kind[0] == "short prompt" and len(day.conversations[index].turns) < 2:
+            index += 1
+        out[index] = kind
+        index += every
+    return out
+
+
+def _request(index: int, injected: dict) -> dict:
+    kind = injected.get(index, ("",))[0]
     system, tools, model = SYSTEM, TOOLS, MODEL
     if kind == "timestamp":
         system = "Current time: 2026-11-30 14:05 UTC.\n" + SYSTEM
@@ -46,44 +54,68 @@ def _request(index: int) -> dict:
     return {"model": model, "system": system, "tools": tools}
 
 
-@pytest.fixture
-def replay():
+def _replay(conversations: int, every: int):
+    """Replay the day's first ``conversations`` on the sandbox (arrivals 40 s apart, turns 20 s apart)."""
     clock = ManualClock()
     trail = current_trail()
-    trail.clear()
     previous, trail.clock = trail.clock, clock
     ac = client("anthropic", sandbox=Sandbox(clock=clock))
-    day = support_workload(24, seed=2026)
-    first_calls, short_second = {}, None
-    with meter(tag="replay", prompt_cache="auto"):
-        for index, conversation in enumerate(day.conversations):
-            clock.advance(8 * 60 if INJECTED.get(index, ("",))[0] == "idle 8 minutes" else 40)
-            request, messages = _request(index), []
-            for turn_number, turn in enumerate(conversation.turns):
-                messages.append({"role": "user", "content": turn.text})
-                first_calls.setdefault(index, len(trail.entries))
-                if index == 22 and turn_number == 1:
-                    short_second = len(trail.entries)
-                reply = ac.messages.create(max_tokens=120, tool_choice={"type": "none"}, messages=list(messages), **request)
-                messages.append({"role": "assistant", "content": reply.content[0].text})
-                clock.advance(20)
-    yield day, first_calls, short_second
-    trail.clock = previous
-    trail.clear()
+    day = support_workload(conversations, seed=2026)
+    injected = _injections(day, every)
+    first_calls, short_second, calls = {}, None, 0
+    try:
+        with meter(tag="replay", prompt_cache="auto"):
+            for index, conversation in enumerate(day.conversations):
+                clock.advance(8 * 60 if injected.get(index, ("",))[0] == "idle 8 minutes" else 40)
+                request, messages = _request(index, injected), []
+                for turn_number, turn in enumerate(conversation.turns):
+                    messages.append({"role": "user", "content": turn.text})
+                    first_calls.setdefault(index, calls)
+                    if injected.get(index, ("",))[0] == "short prompt" and turn_number == 1:
+                        short_second = calls
+                    reply = ac.messages.create(max_tokens=120, tool_choice={"type": "none"}, messages=list(messages), **request)
+                    messages.append({"role": "assistant", "content": reply.content[0].text})
+                    calls += 1
+                    clock.advance(20)
+        return injected, first_calls, short_second
+    finally:
+        trail.clock = previous
+
+
+@pytest.fixture
+def replay():
+    current_trail().clear()
+    yield _replay(24, every=3)
+    current_trail().clear()
+
+
+@pytest.fixture
+def replay_day():
+    current_trail().clear()
+    yield _replay(667, every=100)  # the capstone's day: 667 conversations
+    current_trail().clear()
 
 
 def test_the_doctor_names_every_injected_miss(replay):
-    day, first_calls, short_second = replay
-    assert len(day.conversations[22].turns) > 1  # the short-prompt conversation has a second turn to diagnose
+    _check(*replay)
+
+
+@pytest.mark.slow
+def test_the_doctor_names_every_injected_miss_on_a_whole_day(replay_day):
+    _check(*replay_day)
+
+
+def _check(injected, first_calls, short_second):
     table = llmcost_magic.prompt_cache_doctor(include_hits=True).table.set_index("call")
-    for index, (_, reason, detail) in INJECTED.items():
+    assert short_second is not None and len(table) >= len(first_calls)
+    for index, (_, reason, detail) in injected.items():
         row = table.loc[first_calls[index]]
         assert (row.reason, detail in row.detail) == (reason, True), (index, row.reason, row.detail)
-        if reason not in ("first call", "model changed"):
+        if reason not in ("first call", "model changed", "below minimum"):
             assert row.miss_usd > 0 and row.fix and row.fix_saves_usd > 0
     assert table.loc[short_second, "reason"] == "below minimum"
     # every other first turn reads the system prompt the conversations share
-    others = [c for i, c in first_calls.items() if i not in INJECTED and i > 0]
+    others = [c for i, c in first_calls.items() if i not in injected and i > 0]
     assert (table.loc[others, "reason"] == "hit").all()
     # and nothing is unexplained
     assert not table["reason"].isin(["not read", "provider reported"]).any()

@@ -8,8 +8,8 @@ A call "could have read" when the stable part of its prompt (everything before t
 before the last block of a newest message that has several) was sent before. Reasons, in the order
 they are checked: first call (nothing to read yet), model changed (caches are per model), prefix
 changed at block K (by a timestamp, a reordered tool, a new system line, or another edit: compared
-in memory, on this session's recent calls only), below the model's minimum cacheable length, no
-breakpoint on the stable prefix, TTL expired after N minutes idle, and the provider's own
+in memory, on this session's recent calls only), below the model's minimum cacheable length, an entry
+beyond Anthropic's 20-block lookback, no breakpoint on the stable prefix, TTL expired after N minutes idle, and the provider's own
 ``cache_miss_reason`` when it gave one.
 """
 
@@ -76,15 +76,6 @@ def _stable_end(e: TrailEntry) -> int:
     return stable_end(e.kinds, e.labels)
 
 
-def _shared(a: TrailEntry, b: TrailEntry) -> int:
-    n = 0
-    for x, y in zip(a.prefix, b.prefix):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def _similarity(old: str, new: str) -> float:
     prefix = len(os.path.commonprefix([old, new]))
     suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
@@ -115,6 +106,10 @@ def _what_changed(old: str, new: str) -> tuple[str, str]:
             "keep this block identical across calls; put what varies after the stable prefix")
 
 
+def _text(e: TrailEntry, k: int) -> str | None:
+    return current_trail().text(e.own[k]) if k < len(e.own) else None
+
+
 def _change(e: TrailEntry, ref: TrailEntry, k: int) -> tuple[str, str] | None:
     """(detail, fix) when block ``k`` of ``e`` is an edited version of ``ref``'s, else None (a new prompt)."""
     tools_e = [h for h, kind in zip(e.own, e.kinds) if kind == "tools"]
@@ -123,9 +118,10 @@ def _change(e: TrailEntry, ref: TrailEntry, k: int) -> tuple[str, str] | None:
         return f"a reordered tool ({e.labels[k]})", "send the tools in a fixed order (e.g. sorted by name)"
     if k < len(e.kinds) and e.kinds[k] == "tools" and e.own[k] not in ref.own:
         return f"a tool added or changed ({e.labels[k]})", "keep the tool list identical across calls (tools come first in the prefix)"
-    if e.texts is not None and ref.texts is not None and k < len(ref.texts):
-        if _similarity(ref.texts[k], e.texts[k]) >= 0.5:
-            return _what_changed(ref.texts[k], e.texts[k])
+    old, new = (_text(ref, k), _text(e, k))
+    if old is not None and new is not None:
+        if _similarity(old, new) >= 0.5:
+            return _what_changed(old, new)
     elif k < len(ref.kinds) and ref.kinds[k] == e.kinds[k] and abs(ref.tokens[-1] - e.tokens[-1]) <= 0.1 * e.tokens[-1]:
         return f"block {e.labels[k]} changed (its text is no longer in memory)", "keep this block identical across calls"
     later = set(ref.own)
@@ -134,16 +130,48 @@ def _change(e: TrailEntry, ref: TrailEntry, k: int) -> tuple[str, str] | None:
     return None
 
 
-def _reference(e: TrailEntry, same: list[TrailEntry]) -> tuple[TrailEntry, int]:
+RECENT = 50  # earlier calls of a model compared block by block when nothing longer is shared
+SCANNED = 200  # earlier calls sharing a prefix searched for a breakpoint
+
+
+class _History:
+    """The calls before the one being diagnosed, indexed by (model, block position, prefix hash), so the
+    doctor finds the calls sharing a prefix without comparing every pair."""
+
+    def __init__(self) -> None:
+        self.calls: list[TrailEntry] = []
+        self._sharing: dict[tuple[str, str, int, str], list[TrailEntry]] = {}
+        self._first_blocks: set[str] = set()
+        self._by_model: dict[tuple[str, str], list[TrailEntry]] = {}
+
+    def add(self, e: TrailEntry) -> None:
+        self.calls.append(e)
+        self._first_blocks.add(e.prefix[0])
+        self._by_model.setdefault((e.provider, e.model), []).append(e)
+        for i, h in enumerate(e.prefix):
+            self._sharing.setdefault((e.provider, e.model, i, h), []).append(e)
+
+    def sharing(self, e: TrailEntry, position: int) -> list[TrailEntry]:
+        """Earlier calls to ``e``'s model whose prompt equals ``e``'s up to and including block ``position``."""
+        return self._sharing.get((e.provider, e.model, position, e.prefix[position]), [])
+
+    def same_model(self, e: TrailEntry) -> list[TrailEntry]:
+        return self._by_model.get((e.provider, e.model), [])
+
+    def first_block_seen(self, e: TrailEntry) -> bool:
+        return e.prefix[0] in self._first_blocks
+
+
+def _reference(e: TrailEntry, history: _History) -> tuple[TrailEntry, int]:
     """The earlier call ``e`` is best compared with: the longest shared prefix, then the most similar
     next block (while texts are in memory), then the latest."""
-    shared = max(_shared(p, e) for p in same)
-    tied = [p for p in same if _shared(p, e) == shared]
+    shared = next((i + 1 for i in range(len(e.prefix) - 1, -1, -1) if history.sharing(e, i)), 0)
+    tied = (history.sharing(e, shared - 1) if shared else history.same_model(e))[-RECENT:]
 
     def closeness(p: TrailEntry) -> float:  # minus the size of the edit between the two blocks
-        if e.texts is None or p.texts is None or shared >= min(len(p.texts), len(e.texts)):
+        old, new = _text(p, shared), _text(e, shared)
+        if old is None or new is None:
             return 0.0
-        old, new = p.texts[shared], e.texts[shared]
         return 2 * _similarity(old, new) * max(len(old), len(new)) - len(old) - len(new)
 
     return max(reversed(tied), key=closeness), shared
@@ -159,29 +187,30 @@ def _ttl_s(e: TrailEntry, index: int) -> tuple[float, str]:
     return OPENAI_BREAKPOINT_TTL_S.get(ttl, 1800.0), ttl
 
 
-def _breakpoint_for(e: TrailEntry, earlier: list[TrailEntry], end: int) -> tuple[TrailEntry, int] | None:
-    """The latest earlier call (sharing ``e``'s prefix) that wrote an entry ``e`` could read, and its block."""
+def _breakpoint_for(e: TrailEntry, history: _History, end: int, lookback: bool = True) -> tuple[TrailEntry, int] | None:
+    """The latest earlier call (sharing ``e``'s prefix) that wrote an entry ``e`` could read, and its block
+    (``lookback=False``: also entries Anthropic's 20-block lookback from ``e``'s breakpoints cannot reach)."""
     if e.mode == "prefix":
-        sharing = [p for p in earlier if _shared(p, e) > end]
+        sharing = history.sharing(e, end)
         return (sharing[-1], end) if sharing else None
-    reach = [i for i in e.breakpoints] or []
-    for p in reversed(earlier):
-        n = _shared(p, e)
-        for b in sorted(p.breakpoints, reverse=True):
-            if b < n and b <= end and (e.provider != "anthropic" or any(0 <= i - b <= ANTHROPIC_LOOKBACK_BLOCKS for i in reach)):
+    for b in range(end, -1, -1):
+        if lookback and e.provider == "anthropic" and not any(0 <= i - b <= ANTHROPIC_LOOKBACK_BLOCKS for i in e.breakpoints):
+            continue
+        for p in reversed(history.sharing(e, b)[-SCANNED:]):
+            if b in p.breakpoints:
                 return p, b
     return None
 
 
-def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: bool) -> Finding | None:
+def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Finding | None:
     end = _stable_end(e)
     if end < 0 or e.tokens[end] <= 0:
         return None
-    same = [p for p in earlier if p.model == e.model and p.provider == e.provider]
-    ref, shared = _reference(e, same) if same else (None, 0)
+    ref, shared = _reference(e, history) if history.same_model(e) else (None, 0)
     grown = ref is not None and shared == len(ref.prefix)  # e extends ref's whole prompt: a conversation's next turn
-    changed = ref is not None and shared <= end and not grown
-    could_end = min(shared - 1, end) if ref is not None and shared > 0 and not changed else end
+    # an edited block (what a fix would make shared again), or None: then only the shared prefix could be read
+    change = _change(e, ref, shared) if ref is not None and shared <= end and not grown else None
+    could_end = min(shared - 1, end) if ref is not None and shared > 0 and change is None else end
     could = e.tokens[could_end]
     missed = max(could - e.cached_tokens, 0)
     hit = e.cached_tokens > 0 and missed <= 0.05 * could
@@ -201,24 +230,29 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
     if hit:
         return found("hit", "", "read the stable prefix", "", 0.0, 0.0)
     if ref is None:
-        if any(p.prefix[0] == e.prefix[0] for p in earlier):
-            return found("model changed", e.labels[0], f"the same prompt went to another model before ({earlier[-1].model})",
+        if history.first_block_seen(e):
+            return found("model changed", e.labels[0], "the same prompt went to another model before",
                          "caches are per model: keep a conversation (or a shared prefix) on one model", 0.0)
         return found("first call", "", "nothing to read yet", "", 0.0, 0.0)
-    if changed:
-        change = _change(e, ref, shared)
-        if change is None:
-            return found("first call", "", "the first call with this stable prefix", "", 0.0, 0.0)
+    if change is not None:
         detail, fix = change
         return found("prefix changed", f"block {shared} ({e.labels[shared]})", detail, fix, miss)
+    if shared == 0:
+        return found("first call", "", "the first call with this prompt", "", 0.0, 0.0)
     minimum = min_cached_tokens(e.provider, e.model)
     if could < minimum:
         padded = _cost(e.model, e.input_tokens + minimum - could, minimum)
         return found("below minimum", e.labels[could_end], f"the prefix sent before is ~{could:,} tokens; {e.model} "
                      f"caches from {minimum:,}", f"lengthen or merge blocks to reach {minimum:,} tokens, or leave "
                      "caching off", actual - padded if actual > padded else 0.0)
-    source = _breakpoint_for(e, earlier, could_end)
+    source = _breakpoint_for(e, history, could_end)
     where = "prompt_cache_breakpoint" if e.provider == "openai" else "cache_control"
+    beyond = _breakpoint_for(e, history, could_end, lookback=False) if source is None and e.breakpoints else None
+    if beyond is not None:
+        gap = min(i for i in e.breakpoints if i > beyond[1]) - beyond[1]
+        return found("beyond lookback", e.labels[beyond[1]], f"the entry ends at {e.labels[beyond[1]]}, {gap} blocks before "
+                     f"this call's nearest breakpoint (Anthropic looks back {ANTHROPIC_LOOKBACK_BLOCKS})",
+                     f"add a {where} breakpoint at least every {ANTHROPIC_LOOKBACK_BLOCKS} blocks (e.g. on {e.labels[could_end]})", miss)
     if source is None or (e.cached_tokens > 0 and e.cached_tokens >= 0.95 * e.tokens[source[1]]):
         now = (f"the {e.mode} breakpoint sits on {e.labels[max(e.breakpoints)]}, which changes every call"
                if e.breakpoints else f"no {where} in the request")
@@ -227,7 +261,7 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
         return found("no breakpoint", e.labels[could_end], f"no entry at the end of the prefix sent before: {now}",
                      f"put a {where} breakpoint on {e.labels[could_end]} (--prompt-cache auto does)", miss)
     writer, index = source
-    last = max((p for p in earlier if _shared(p, e) > index), key=lambda p: p.ts)
+    last = max(history.sharing(e, index)[-SCANNED:], key=lambda p: p.ts)
     idle = e.ts - last.ts
     ttl_s, ttl = _ttl_s(writer, index)
     if idle > ttl_s:
@@ -254,11 +288,12 @@ def _finding(n: int, e: TrailEntry, earlier: list[TrailEntry], include_hits: boo
 
 def diagnose(entries: list[TrailEntry], *, include_hits: bool = False) -> list[Finding]:
     """A :class:`Finding` for every call in ``entries`` that missed (or every call, with ``include_hits``)."""
-    out = []
+    out, history = [], _History()
     for n, entry in enumerate(entries):
-        finding = _finding(n, entry, entries[:n], include_hits)
+        finding = _finding(n, entry, history, include_hits)
         if finding is not None:
             out.append(finding)
+        history.add(entry)
     return out
 
 
