@@ -45,7 +45,11 @@ def from_body(endpoint: str, body: dict[str, Any]) -> Parsed:
         finish = body.get("status")
         if (body.get("incomplete_details") or {}).get("reason") == "max_output_tokens":
             finish = "length"
-    return Parsed(body.get("model"), _usage(body.get("usage")), finish)
+    usage = _usage(body.get("usage"))
+    diagnosis = body.get("prompt_cache_diagnostics") or {}  # Responses, when prompt_cache_options.comparison_response_id was sent
+    if usage is not None and diagnosis.get("type") == "cache_miss" and diagnosis.get("reason"):
+        usage.details["cache_miss_reason"] = str(diagnosis["reason"])
+    return Parsed(body.get("model"), usage, finish)
 
 
 def from_events(endpoint: str, payloads: list[bytes]) -> Parsed:
