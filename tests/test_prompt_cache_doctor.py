@@ -240,3 +240,15 @@ def test_an_entry_beyond_the_20_block_lookback_is_named(world):
     assert usage.cache_read_input_tokens == 0  # the sandbox applies the lookback too
     row = llmcost_magic.prompt_cache_doctor().table.iloc[-1]
     assert row.reason == "beyond lookback" and row.block == "system[0]" and "looks back 20" in row.detail
+
+
+def test_openai_prompt_cache_diagnostics_are_read():
+    from llmcost_magic.intercept import openai_protocol
+
+    body = {"model": "gpt-5.6", "status": "completed", "usage": {"input_tokens": 2000, "output_tokens": 5,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 2000}},
+            "prompt_cache_diagnostics": {"type": "cache_miss", "reason": "tools_changed", "cache_missed_tokens": 1900}}
+    usage = openai_protocol.from_body("responses", body).usage
+    assert usage.details["cache_miss_reason"] == "tools_changed" and usage.cache_write_tokens == 2000
+    hit = {**body, "prompt_cache_diagnostics": {"type": "cache_hit"}}
+    assert "cache_miss_reason" not in openai_protocol.from_body("responses", hit).usage.details

@@ -77,7 +77,10 @@ def from_body(endpoint: str, body: dict[str, Any], call: Call | None = None) -> 
         if (body.get("incomplete_details") or {}).get("reason") == "max_output_tokens":
             finish = "length"
     usage = _usage(body.get("usage"))
+    diagnosis = body.get("prompt_cache_diagnostics") or {}  # Responses, when prompt_cache_options.comparison_response_id was sent
     if usage is not None:
+        if diagnosis.get("type") == "cache_miss" and diagnosis.get("reason"):
+            usage.details["cache_miss_reason"] = str(diagnosis["reason"])
         if body.get("service_tier"):
             usage.details["service_tier"] = body["service_tier"]
         if endpoint == "responses" and (tools := _tool_calls(body)):

@@ -331,7 +331,7 @@ class DoctorReport:
 
 
 def prompt_cache_doctor(cell_run: int | None = None, *, include_hits: bool = False) -> DoctorReport:
-    """Why this session's calls missed the provider's prompt cache, what it cost, and the fix.
+    """Why this session's (this process's) calls missed the provider's prompt cache, what it cost, and the fix.
 
     ``cell_run``: only the calls of that cell run (the ledger's ``cell_run``); earlier calls still count
     as what a call could have read. ``include_hits``: list the hits too.
