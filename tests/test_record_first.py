@@ -204,3 +204,36 @@ def test_an_interrupt_in_the_middle_of_a_stream_is_recorded_with_its_cost():
                     raise KeyboardInterrupt
     row = rows().iloc[0]
     assert row.status in ("closed", "interrupted") and row.estimated and row.cost_usd > 0
+
+
+def test_a_stream_cancelled_while_being_read_is_recorded_and_flagged():
+    oc = client("openai", async_=True, max_retries=0)
+
+    async def main() -> None:
+        async def read() -> None:
+            stream = await oc.chat.completions.create(model="gpt-4o-mini", messages=MSG, stream=True,
+                                                      extra_headers={"x-sandbox-fault": "latency=0"})
+            async for _ in stream:
+                await asyncio.sleep(0.05)
+
+        with meter():
+            task = asyncio.create_task(read())
+            await asyncio.sleep(0.3)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(main())
+    row = rows().iloc[0]
+    assert row.status in ("cancelled", "closed") and row.estimated and row.cost_usd > 0
+
+
+def test_a_metered_cell_that_never_reads_its_stream_records_it_when_the_cell_ends(shell):
+    shell.user_ns["oc"] = client("openai")
+    result = shell.run_cell(
+        "%%llmcost --tag unread\n"
+        "stream = oc.chat.completions.create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}], stream=True)\n"
+    )
+    assert result.error_in_exec is None
+    df = rows()
+    assert list(df.status) == ["closed"] and list(df.tag) == ["unread"] and df.estimated[0]

@@ -20,8 +20,9 @@ def opened(finisher: Callable[[str], None], meter: Any, owner: int) -> None:
     _open[id(finisher)] = (finisher, meter, owner)
 
 
-def ended(finisher: Callable[[str], None]) -> None:
-    _open.pop(id(finisher), None)
+def ended(finisher: Callable[[str], None]) -> bool:
+    """True for exactly one caller: the one that records the response (two threads may race to)."""
+    return _open.pop(id(finisher), None) is not None
 
 
 def close_where(*, meter: Any = None, owner: int | None = None) -> None:

@@ -22,11 +22,11 @@ from .rewrite import with_body, without_stream_usage
 class _Finisher:
     """Collects what passes and meters the call exactly once, however the stream ends (done, cut, closed early)."""
 
-    __slots__ = ("meter", "call", "status_code", "collector", "done", "strip")
+    __slots__ = ("meter", "call", "status_code", "collector", "done", "strip", "registered")
 
     def __init__(self, meter: Meter, call: Call, status_code: int, collector: BodyCollector) -> None:
         self.meter, self.call, self.status_code, self.collector = meter, call, status_code, collector
-        self.done = False
+        self.done = self.registered = False  # registered: in open_calls until recorded
         self.strip = UsageChunkFilter() if call.strip_usage_chunk else None
 
     def pass_on(self, chunk: bytes) -> bytes:
@@ -46,10 +46,10 @@ class _Finisher:
         return self.strip(held) + self.strip.flush()
 
     def __call__(self, outcome: str) -> None:
-        if not self.done:
-            self.done = True
-            open_calls.ended(self)
-            pipeline.finish(self.meter, self.call, self.status_code, self.collector, outcome)
+        if self.done or (self.registered and not open_calls.ended(self)):
+            return
+        self.done = True
+        pipeline.finish(self.meter, self.call, self.status_code, self.collector, outcome)
 
 
 @functools.cache
@@ -122,6 +122,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             finisher("ok")
         else:
             response.stream = stream_cls(response.stream, finisher)
+            finisher.registered = True
             open_calls.opened(finisher, meter, owner)
         return response
 
