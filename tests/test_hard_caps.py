@@ -415,3 +415,13 @@ def test_in_a_real_kernel_late_tasks_count_and_unmetered_cells_stay_unmetered(tm
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     rows = sqlite3.connect(ledger).execute("SELECT cell_run, note LIKE 'late%' FROM calls ORDER BY id").fetchall()
     assert rows == [(1, 0), (1, 0), (3, 1)]
+
+
+def test_each_sdk_retry_holds_and_settles_its_own_worst_case():
+    oc = client("openai", max_retries=2)
+    with meter(budget=1.0) as m:
+        with pytest.raises(openai.InternalServerError):
+            oc.chat.completions.create(model="gpt-4o-mini", max_tokens=5, messages=[{"role": "user", "content": "q"}],
+                                       extra_headers={"x-sandbox-fault": "500"})
+    assert list(llmcost_magic.ledger().status) == ["http_500"] * 3
+    assert m.budget.spent_usd == 0 and m.budget.reserved_usd == pytest.approx(0, abs=1e-12)
