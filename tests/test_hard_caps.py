@@ -436,3 +436,26 @@ def test_worst_case_counts_every_billed_choice_and_the_dearest_input_rate():
     # Anthropic: a 5-minute prompt-cache write costs 1.25x input ...
     # and a 1-hour cache write 2x: the worst case prices input at the dearest rate the model has
     assert worst_case_usd("claude-haiku-4-5", 1000, 0) == pytest.approx(estimate_cost("claude-haiku-4-5", 1000, 0) * 2)
+
+
+def test_async_cascade_attempts_hold_their_worst_case_too():
+    import asyncio
+
+    worst = estimate_cost("gpt-4.1", 80, 200)
+    limit = worst * 3.5
+    aoc = client("openai", async_=True, sandbox=Sandbox())
+
+    async def one(i: int) -> None:
+        try:
+            await aoc.chat.completions.create(model="gpt-4.1", max_tokens=200,
+                                              messages=[{"role": "user", "content": f"Explain item {i}."}])
+        except llmcost_magic.BudgetExceeded:
+            pass
+
+    async def main() -> None:
+        await asyncio.gather(*(one(i) for i in range(20)))
+
+    with meter(route="cascade", validator=lambda text: False, budget=limit) as m:
+        asyncio.run(main())
+    assert m.totals.refused > 0 and 0 < _spent("cell", {}) <= limit
+    assert m.budget.spent_usd == pytest.approx(_spent("cell", {}))
