@@ -290,7 +290,8 @@ def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any
 
 def cascade_attempt(meter: Meter, call: Call, tier: str, model: str, body: dict[str, Any]) -> Call:
     """One cascade attempt about to be sent: it holds its worst case like any call, or is refused."""
-    attempt = Call(call.provider, call.endpoint, model, body, False, requested_model=call.requested_model)
+    attempt = Call(call.provider, call.endpoint, model, call.body, False, requested_model=call.requested_model)
+    attempt.sent_body = body  # held and priced as sent; cached under the user's request (a later ask hits)
     attempt.note = f"cascade {tier}"
     try:
         meter.before_send(attempt, ADAPTERS[call.provider].estimate_input)

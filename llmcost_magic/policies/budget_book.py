@@ -136,6 +136,7 @@ class BudgetBook:
         self._warned: set[str] = set()
         self._day_spent = 0.0
         self._starts = (0.0, 0.0, -1.0)  # (day start, month start, next day start), epoch seconds
+        self._scopes_for: tuple[tuple[float, float, float], list[Scope]] = ((), [])  # type: ignore[assignment]
 
     def _since(self, period: str) -> float:
         if period == "all":
@@ -154,6 +155,12 @@ class BudgetBook:
         return Scope(name, limit, scope, value, self._since(period))
 
     def _scopes(self) -> list[Scope]:
+        self._since("day")  # moves self._starts at midnight
+        if self._scopes_for[0] != self._starts:
+            self._scopes_for = (self._starts, self._build_scopes())
+        return self._scopes_for[1]
+
+    def _build_scopes(self) -> list[Scope]:
         lim, tag = self.limits, self.tag_limits
         wanted = (("daily limit per user", lim.daily_max_per_user_usd, "day", "user"),
                   ("monthly limit per user", lim.monthly_max_per_user_usd, "month", "user"),
@@ -202,7 +209,7 @@ class BudgetBook:
         self._check_burn()
 
     def _check_burn(self) -> None:
-        day = dt.date.fromtimestamp(self.clock()).isoformat()
+        day = self._starts[0]  # the start of the current day: alerts fire once per day
         limit = self.limits.daily_max_per_user_usd
         if limit is not None:
             spent = self._day_spent  # the ledger's spend at this process's last check, plus its calls since

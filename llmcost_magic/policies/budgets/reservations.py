@@ -172,6 +172,7 @@ class LedgerHolds:
         block, now = self._block, time.time()
         rooms, spends = [], []
         with self.ledger.transaction() as db:  # type: ignore[attr-defined]
+            db.execute("DELETE FROM reservations WHERE expires <= ?", (now,))  # lapsed: their holders died
             top = db.execute("SELECT COALESCE(MAX(id), 0) FROM calls").fetchone()[0]
             for scope in scopes:
                 spent = self._committed(db, scope.column, scope.value, scope.since, top)

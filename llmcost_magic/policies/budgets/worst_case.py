@@ -4,7 +4,7 @@ Input: the tokens the adapter counts in the body as sent (images and tool defini
 the dearest input rate the model has (a prompt-cache write costs more than plain input). Output: the cap
 the request sets (``max_tokens`` / ``max_completion_tokens`` / ``max_output_tokens``, which include
 reasoning tokens) or, when absent, the model's own output limit from ``data/model_limits.yaml``; times
-``n`` choices. A model with no price cannot be capped: :class:`UnpricedModel` refuses it unless the caller
+``n`` choices (or ``best_of``). A model with no price cannot be capped: :class:`UnpricedModel` refuses it unless the caller
 allows unpriced calls explicitly.
 """
 
@@ -85,8 +85,9 @@ def worst_case(model: str, body: dict[str, Any], input_tokens: int, *, allow_unp
                batch: bool = False) -> WorstCase:
     """The worst case of a request ``body`` to ``model`` whose input counts ``input_tokens``."""
     output = _cap(body) or model_output_limit(model)
-    n = body.get("n")
-    choices = n if isinstance(n, int) and not isinstance(n, bool) and n > 1 else 1
+    # n choices are billed each; a legacy completion's best_of are all generated (and billed), n returned
+    counts = [c for c in (body.get("n"), body.get("best_of")) if isinstance(c, int) and not isinstance(c, bool)]
+    choices = max([1, *counts])
     try:
         usd = worst_case_usd(model, input_tokens, output * choices, batch=batch)
     except UnknownModelError:
