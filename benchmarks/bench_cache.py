@@ -30,7 +30,8 @@ from llmcost_magic.session import current_cache_store
 from llmcost_magic.stores import CacheEntry
 from llmcost_magic.stores.sqlite_cache import SQLiteCacheStore
 
-HELDOUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "semantic_heldout.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+HELDOUT = DATA / "semantic_heldout_v2.jsonl"  
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:

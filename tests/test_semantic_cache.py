@@ -10,7 +10,7 @@ import pytest
 
 import llmcost_magic
 from llmcost_magic import meter
-from llmcost_magic.policies.semantic_cache import SemanticIndex
+from llmcost_magic.policies.semantic_cache import DEFAULT_THRESHOLD, SemanticIndex
 from llmcost_magic.policies.semantic_calibration import calibrate_threshold
 from llmcost_magic.policies.semantic_feedback import EntryFeedback, learned_threshold, wilson_upper
 from llmcost_magic.policies.semantic_guard import judge, why_not_same
@@ -63,12 +63,13 @@ def test_a_korean_word_containing_another_is_not_that_word():
 
 
 def test_swapped_verbs_need_more_similarity_than_added_words_than_same_words():
-    same = judge("How can I reset my password?", "How do I reset my password?", 0.8, 0.75)
-    added = judge("How can I delete my account permanently?", "How do I delete my account?", 0.8, 0.75)
-    swapped = judge("Where do I see my order number?", "Where can I find my order number?", 0.8, 0.75)
+    t = DEFAULT_THRESHOLD
+    same = judge("How can I reset my password?", "How do I reset my password?", t + 0.05, t)
+    added = judge("How can I delete my account permanently?", "How do I delete my account?", t + 0.05, t)
+    swapped = judge("Where do I see my order number?", "Where can I find my order number?", t + 0.05, t)
     assert same.same and not added.same and not swapped.same
     assert same.needed < added.needed < swapped.needed
-    assert judge("Where do I see my order number?", "Where can I find my order number?", 0.93, 0.75).same
+    assert judge("Where do I see my order number?", "Where can I find my order number?", swapped.needed, t).same
 
 
 # -- through the SDK -----------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def test_a_korean_paraphrase_is_served_and_a_korean_negation_is_not():
     assert caches() == ["", "semantic", "", ""]
     audit = llmcost_magic.semantic_audit()
     assert list(audit.cached_question) == ["BERT가 무엇인가요?"]
-    assert audit.iloc[0].why_served.startswith("same content words") and audit.iloc[0].threshold == 0.75
+    assert audit.iloc[0].why_served.startswith("same content words") and audit.iloc[0].threshold == DEFAULT_THRESHOLD
 
 
 def test_rejecting_a_semantic_hit_raises_that_entrys_threshold_and_keeps_its_answer(shell):

@@ -23,9 +23,14 @@ from ..language import korean, language_of, negations
 
 VERIFY_BAND = 0.10  # how far below what it needs a pair may be and still go to a verifier
 ADDED_MARGIN = 0.15  # added words need this much more similarity than the entry's threshold
-SWAPPED_MARGIN = 0.17  # swapped verbs this much more
+SWAPPED_MARGIN = 0.20  # swapped verbs this much more
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#._-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:[.,]\d+)*|[\uac00-\ud7a3\u3131-\u318e]+")
+_NUMBER_WORDS = {w: str(i) for i, words in enumerate((
+    "zero", "one 한 하나", "two 두 둘", "three 세 셋", "four 네 넷", "five 다섯", "six 여섯", "seven 일곱", "eight 여덟",
+    "nine 아홉", "ten 열")) for w in words.split()} | {"both": "2", "single": "1", "double": "2", "triple": "3"}
+# "to" / "from" / "into": where something goes (transfer money to / from an account)
+_DIRECTION_WORDS = frozenset(("to", "from", "into", "onto", "toward", "towards"))
 # Phrasal verbs whose particle is the meaning (sign up / sign out): read as one word.
 _PHRASAL = re.compile(r"\b(sign|log|opt|turn|check|switch|back|set|shut|clean|scroll|zoom|roll)\s+(up|in|out|on|off|down|back)\b", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -57,7 +62,7 @@ _ANTONYM_PAIRS = [tuple(pair.split("/")) for pair in (
     "zoom_in/zoom_out scroll_up/scroll_down roll_back/roll_out sign_up/sign_in "
     "켜/끄 켜/끌 추가/삭제 추가/제거 활성/비활성 암호화/복호화 업그레이드/다운그레이드 증가/감소 가져오/내보내 읽/쓰 읽/저장 "
     "업로드/다운로드 잠그/해제 잠금/해제 승인/거절 승인/거부 최대/최소 평일/주말 이상/이하 전/후 열/닫 시작/중지 가입/탈퇴 "
-    "보내/받 입금/출금 로그인/로그아웃 구매/판매 허용/차단 포함/제외").split()]
+    "키우/줄이 늘리/줄이 올리/내리 확대/축소 표시/숨기 보내/받 입금/출금 로그인/로그아웃 구매/판매 허용/차단 포함/제외").split()]
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Reading:
     reversal: bool
     predicates: frozenset[str]  # the content lemmas that are verbs (change, find; 바꾸, 변경하-)
     directions: frozenset[tuple[str, str]]  # (from, to): "convert X to Y", "X를 Y로"
+    toward: frozenset[str]  # the direction words: to, from, into
 
 
 @dataclass(frozen=True)
@@ -90,11 +96,15 @@ def read(text: str) -> Reading:
     korean_words = _korean_lemmas(text) if korean.has_hangul(text) else ([], set())
     english_words = _english_lemmas(text)
     lemmas = korean_words[0] + english_words[0]
-    numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(text))
+    numbers = frozenset({n.replace(",", "") for n in _NUMBER.findall(text)}
+                        | {_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS}
+                        | {_NUMBER_WORDS[m.form] for m in (korean.morphemes(text) if korean.has_hangul(text) else ())
+                           if m.tag in ("MM", "NR") and m.form in _NUMBER_WORDS})
     content = frozenset({w.lemma for w in lemmas} | numbers)
     return Reading(language_of(text), content, frozenset(w.lemma for w in lemmas if w.name), numbers,
-                   _polarity(text), bool(content & _REVERSAL), frozenset(w.lemma for w in lemmas if w.verb),
-                   frozenset(korean_words[1] | english_words[1]))
+                   _polarity(text), bool(content & _reversal()), frozenset(w.lemma for w in lemmas if w.verb),
+                   frozenset(korean_words[1] | english_words[1]),
+                   frozenset(w for w in _WORD.findall(text.lower()) if w in _DIRECTION_WORDS))
 
 
 def _polarity(text: str) -> int:
@@ -124,6 +134,14 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
     for left, right in _antonyms():
         if (left in only_new and right in only_cached) or (right in only_new and left in only_cached):
             return Verdict(False, f"antonyms ({left} / {right})", 2.0)
+    for x in only_new | only_cached:
+        for prefix in ("un", "dis", "de", "in", "im"):  # mute / unmute, connect / disconnect, activate / deactivate
+            rest = x[len(prefix):]
+            if x.startswith(prefix) and len(rest) >= 3 and any(
+                    y != x and (y.startswith(rest) or rest.startswith(y)) and len(y) >= 3 for y in a.content | b.content):
+                return Verdict(False, f"antonyms ({rest}... / {x})", 2.0)
+    if a.toward and b.toward and a.toward != b.toward:
+        return Verdict(False, f"another direction ({_show(a.toward ^ b.toward)})", 2.0)
     reversed_ = {(y, x) for x, y in a.directions} & b.directions
     if reversed_:
         return Verdict(False, f"direction reversed ({_show({f'{x} -> {y}' for x, y in reversed_})})", 2.0)
@@ -156,6 +174,12 @@ def _unmatched(mine: frozenset[str], theirs: frozenset[str], verbs: frozenset[st
                    and ((lemma in verbs and x in verbs) if hangul else min(len(x), len(lemma)) >= 4) for x in theirs):
             out.add(lemma)
     return out
+
+
+@functools.cache
+def _reversal() -> frozenset[str]:
+    """The reversal words as the readers lemmatise them (English words stemmed)."""
+    return frozenset(w if korean.has_hangul(w) or "_" in w else _stem(w) for w in _REVERSAL)
 
 
 @functools.cache
