@@ -4,10 +4,15 @@
   answer) + 100 µs;
 - semantic lookup including the query's embedding at 100k entries: p50 <= 3 ms (baseline: the
   embedding alone, and a numpy brute-force search over the same vectors);
-- on the held-out set written before tuning (tests/data/semantic_heldout.jsonl): >= 60% of true
-  paraphrases served (>= 50% in each language), 0 false hits on negations and near misses; reported
-  on the whole set at the default threshold, and on its odd half at the threshold that
-  ``calibrate_threshold`` recommends from its even half.
+- on a held-out set: >= 60% of true paraphrases served (>= 50% in each language), 0 false hits on
+  negations and near misses; reported on the whole set at the default threshold, and on its odd half at
+  the default threshold and at the one ``calibrate_threshold`` recommends from its even half.
+
+The held-out set is tests/data/semantic_heldout_v4.jsonl, written before the last round of tuning and
+scored once. Its predecessors were each written before a round of tuning, scored once, and then used as
+development sets (v1: 58% of paraphrases, 0/53 false hits after three scorings; v2: 90%, 6/53; v3: 82%,
+4/53): every fresh set found near misses the guard had not seen, so treat 0 false hits as a measurement
+on 52 pairs, not a guarantee.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from llmcost_magic.session import current_cache_store
 from llmcost_magic.stores import CacheEntry
 from llmcost_magic.stores.sqlite_cache import SQLiteCacheStore
 
-HELDOUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "semantic_heldout.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+HELDOUT = DATA / "semantic_heldout_v4.jsonl"  # written before the last round of tuning: v1, v2, v3 became dev sets
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -133,7 +139,7 @@ def heldout() -> None:
     index = SemanticIndex(store, sentence_embedder())
     sims = np.array([float(index.vector(r["a"]) @ index.vector(r["b"])) for r in rows])
     same = np.array([r["label"] == "paraphrase" for r in rows])
-    print(f"held-out set ({HELDOUT.name}, written before tuning): {same.sum()} paraphrases, {(~same).sum()} "
+    print(f"held-out set ({HELDOUT.name}, written before the last round of tuning): {same.sum()} paraphrases, {(~same).sum()} "
           f"negations / near misses / unrelated")
     print(f"  threshold {DEFAULT_THRESHOLD} alone, without the guard: paraphrases {np.mean(sims[same] >= DEFAULT_THRESHOLD):.0%}, "
           f"false hits {(sims[~same] >= DEFAULT_THRESHOLD).sum()}/{(~same).sum()}")

@@ -22,10 +22,16 @@ from typing import NamedTuple
 from ..language import korean, language_of, negations
 
 VERIFY_BAND = 0.10  # how far below what it needs a pair may be and still go to a verifier
-ADDED_MARGIN = 0.15  # added words need this much more similarity than the entry's threshold
-SWAPPED_MARGIN = 0.17  # swapped verbs this much more
+ADDED_MARGIN = 0.18  # added words need this much more similarity than the entry's threshold
+SWAPPED_MARGIN = 0.20  # swapped verbs this much more
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+#._-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:[.,]\d+)*|[\uac00-\ud7a3\u3131-\u318e]+")
+_NUMBER_WORDS = {w: str(i) for i, words in enumerate((
+    "zero", "one 한 하나", "two 두 둘", "three 세 셋", "four 네 넷", "five 다섯", "six 여섯", "seven 일곱", "eight 여덟",
+    "nine 아홉", "ten 열")) for w in words.split()} | {"both": "2", "single": "1", "double": "2", "triple": "3"}
+# "to" / "from" / "into": where something goes (transfer money to / from an account)
+_DIRECTION_WORDS = frozenset(("to", "from", "into", "onto", "toward", "towards"))
+_KO_DIRECTION = re.compile(r"\S(?:으로|로)\s")  # 워드로 변환, 입출금 계좌로 옮기다
 # Phrasal verbs whose particle is the meaning (sign up / sign out): read as one word.
 _PHRASAL = re.compile(r"\b(sign|log|opt|turn|check|switch|back|set|shut|clean|scroll|zoom|roll)\s+(up|in|out|on|off|down|back)\b", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -57,7 +63,7 @@ _ANTONYM_PAIRS = [tuple(pair.split("/")) for pair in (
     "zoom_in/zoom_out scroll_up/scroll_down roll_back/roll_out sign_up/sign_in "
     "켜/끄 켜/끌 추가/삭제 추가/제거 활성/비활성 암호화/복호화 업그레이드/다운그레이드 증가/감소 가져오/내보내 읽/쓰 읽/저장 "
     "업로드/다운로드 잠그/해제 잠금/해제 승인/거절 승인/거부 최대/최소 평일/주말 이상/이하 전/후 열/닫 시작/중지 가입/탈퇴 "
-    "보내/받 입금/출금 로그인/로그아웃 구매/판매 허용/차단 포함/제외").split()]
+    "키우/줄이 늘리/줄이 올리/내리 확대/축소 표시/숨기 보내/받 입금/출금 로그인/로그아웃 구매/판매 허용/차단 포함/제외").split()]
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ class Reading:
     reversal: bool
     predicates: frozenset[str]  # the content lemmas that are verbs (change, find; 바꾸, 변경하-)
     directions: frozenset[tuple[str, str]]  # (from, to): "convert X to Y", "X를 Y로"
+    toward: frozenset[str]  # the direction words: to, from, into; 로, 에서
+    order: tuple[str, ...]  # content lemmas in the order they appear
 
 
 @dataclass(frozen=True)
@@ -90,11 +98,17 @@ def read(text: str) -> Reading:
     korean_words = _korean_lemmas(text) if korean.has_hangul(text) else ([], set())
     english_words = _english_lemmas(text)
     lemmas = korean_words[0] + english_words[0]
-    numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(text))
+    numbers = frozenset({n.replace(",", "") for n in _NUMBER.findall(text)}
+                        | {_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS}
+                        | {_NUMBER_WORDS[m.form] for m in (korean.morphemes(text) if korean.has_hangul(text) else ())
+                           if m.tag in ("MM", "NR") and m.form in _NUMBER_WORDS})
     content = frozenset({w.lemma for w in lemmas} | numbers)
     return Reading(language_of(text), content, frozenset(w.lemma for w in lemmas if w.name), numbers,
-                   _polarity(text), bool(content & _REVERSAL), frozenset(w.lemma for w in lemmas if w.verb),
-                   frozenset(korean_words[1] | english_words[1]))
+                   _polarity(text), bool(content & _reversal()), frozenset(w.lemma for w in lemmas if w.verb),
+                   frozenset(korean_words[1] | english_words[1]),
+                   frozenset(w for w in _WORD.findall(text.lower()) if w in _DIRECTION_WORDS)
+                   | ({"로"} if korean_words[1] or _KO_DIRECTION.search(text) else set()),
+                   tuple(w.lemma for w in sorted(lemmas, key=lambda w: w.at)))
 
 
 def _polarity(text: str) -> int:
@@ -124,18 +138,29 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
     for left, right in _antonyms():
         if (left in only_new and right in only_cached) or (right in only_new and left in only_cached):
             return Verdict(False, f"antonyms ({left} / {right})", 2.0)
+    for x in only_new | only_cached:
+        for prefix in ("un", "dis", "de", "in", "im"):  # mute / unmute, connect / disconnect, activate / deactivate
+            rest = x[len(prefix):]
+            if x.startswith(prefix) and len(rest) >= 3 and any(
+                    y != x and (y.startswith(rest) or rest.startswith(y)) and len(y) >= 3 for y in a.content | b.content):
+                return Verdict(False, f"antonyms ({rest}... / {x})", 2.0)
+    if a.toward and b.toward and a.toward != b.toward:
+        return Verdict(False, f"another direction ({_show(a.toward ^ b.toward)})", 2.0)
     reversed_ = {(y, x) for x, y in a.directions} & b.directions
+    if not reversed_ and a.toward and b.toward:  # "PDF to Word" / "Word file to PDF": shared words change places
+        shared = [w for w in dict.fromkeys(a.order) if w in b.content]
+        place = {w: i for i, w in enumerate(dict.fromkeys(w for w in b.order if w in shared))}
+        reversed_ = {(x, y) for i, x in enumerate(shared) for y in shared[i + 1:] if place[x] > place[y]}
     if reversed_:
         return Verdict(False, f"direction reversed ({_show({f'{x} -> {y}' for x, y in reversed_})})", 2.0)
     swapped = f"({_show(only_cached)} -> {_show(only_new)})"
     if only_new and only_cached:
         needed = min(threshold + SWAPPED_MARGIN, 0.999)
-        if (only_new - a.predicates) and (only_cached - b.predicates):
-            # One thing asked about for another (list / string, monthly / yearly, horizontally / vertically):
-            # embedders score these like paraphrases. Only verbs are swapped by similarity (change / update),
-            # with words added on one side at most.
-            return Verdict(False, f"a thing swapped for another {swapped}", 2.0, needed - VERIFY_BAND)
-        why = f"verbs swapped {swapped}"
+        # One thing asked about for another (list / string, monthly / yearly) or one action for another
+        # (format / parse, sort / filter): embedders score these like paraphrases (0.94 for format / parse,
+        # 0.89 for book / reserve), so a swap is never served on similarity; a verifier may decide it.
+        kind = "verbs" if not ((only_new - a.predicates) and (only_cached - b.predicates)) else "a thing swapped for another"
+        return Verdict(False, f"{kind} {swapped}: only a verifier can tell a synonym", 2.0, needed - VERIFY_BAND)
     elif only_new or only_cached:
         needed, why = min(threshold + ADDED_MARGIN, 0.999), f"words added ({_show(only_new or only_cached)})"
     else:
@@ -150,12 +175,23 @@ def _unmatched(mine: frozenset[str], theirs: frozenset[str], verbs: frozenset[st
     present: English words of 4+ letters (dict / dictionari, slow / slowli), Korean verbs (잊 / 잊어버리),
     not Korean nouns (배송 / 배송비: shipping / shipping fee)."""
     out = set()
+    joined = {x + y for x in mine for y in mine if x != y and korean.has_hangul(x + y)}
     for lemma in mine - theirs:
         hangul = korean.has_hangul(lemma)
+        if hangul and any(lemma in t and t in joined for t in theirs):  # Kiwi split 비밀번호 here, not there
+            continue
+        if hangul and lemma in {x + y for x in theirs for y in theirs if x != y}:
+            continue
         if not any((x.startswith(lemma) or lemma.startswith(x)) and korean.has_hangul(x) == hangul
                    and ((lemma in verbs and x in verbs) if hangul else min(len(x), len(lemma)) >= 4) for x in theirs):
             out.add(lemma)
     return out
+
+
+@functools.cache
+def _reversal() -> frozenset[str]:
+    """The reversal words as the readers lemmatise them (English words stemmed)."""
+    return frozenset(w if korean.has_hangul(w) or "_" in w else _stem(w) for w in _REVERSAL)
 
 
 @functools.cache
@@ -184,6 +220,7 @@ class _Word(NamedTuple):
     lemma: str
     name: bool
     verb: bool
+    at: int = 0  # where it stands in the text
 
 
 _SUBJECTS = frozenset("i you we they to".split())
@@ -196,7 +233,8 @@ def _english_lemmas(text: str) -> tuple[list[_Word], set[tuple[str, str]]]:
     out: list[_Word] = []
     directions: set[tuple[str, str]] = set()
     text = _PHRASAL.sub(lambda m: f"{m.group(1).lower()}_{m.group(2).lower()}", text)
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for part in re.finditer(r"[^.!?]+[.!?]*", text):
+        sentence, offset = part.group(), part.start()
         previous, pending = "", ""  # the last word; the content lemma before a "to"
         for i, match in enumerate(_WORD.finditer(sentence)):
             word = match.group()
@@ -210,9 +248,10 @@ def _english_lemmas(text: str) -> tuple[list[_Word], set[tuple[str, str]]]:
                 previous = lower if lower not in ("a", "an", "the") else ""
                 continue
             is_name = (i > 0 and word[0].isupper()) or (len(word) > 1 and word.isupper())
+            lower = lower[:-1] if is_name and len(lower) > 3 and word[-1] == "s" and word[:-1].isupper() else lower  # APIs
             verb = previous in _SUBJECTS or (lower.endswith("ing") and previous in ("is", "are"))
             lemma = lower if is_name or "_" in lower else _stem(lower)
-            out.append(_Word(lemma, is_name, verb and not is_name))
+            out.append(_Word(lemma, is_name, verb and not is_name, offset + match.start()))
             if pending:
                 directions.add((pending, lemma))
                 pending = ""
@@ -240,7 +279,7 @@ def _korean_lemmas(text: str) -> tuple[list[_Word], set[tuple[str, str]]]:
             if not (tag in ("SL", "SN") and m.form.isascii()):  # Latin-script words and numbers: the English reader
                 following = morphs[i + 1].tag if i + 1 < len(morphs) else ""
                 verb = tag in ("VV", "VA") or (tag == "NNG" and following.startswith("XSV"))
-                out.append(_Word(prefix + m.form, False, verb))  # Kiwi's NNP is unsteady on loanwords: no names
+                out.append(_Word(prefix + m.form, False, verb, m.start))  # Kiwi's NNP is unsteady on loanwords: no names
         prefix = ""
     return out, directions
 
