@@ -67,7 +67,8 @@ def test_selective_half_still_removes_over_a_third_of_the_english_support_prompt
 def test_korean_rules_keep_the_rate_out_of_reach_and_the_note_says_so():
     result = compress(support_prompt("ko"), "selective:0.5")
     assert 0.1 < result.reduction < 0.35
-    assert "could not be reached without touching rules" in result.note
+    assert "could not be reached without touching rules" in result.note and not result.rate_reached
+    assert compress(support_prompt("en"), "selective:0.7").rate_reached
     report = measure(result, similarity=False).meaning["ko"]
     assert report.negations_kept == report.negations and report.rules_reversed == 0
     assert report.rules_whole == report.rules
@@ -102,3 +103,12 @@ def test_fidelity_reports_per_language_counts_flat():
         assert flat[f"{lang}_negations"] == flat[f"{lang}_negations_kept"] > 5
         assert flat[f"{lang}_rules_reversed"] == 0 and flat[f"{lang}_rules"] > 5
         assert flat[f"{lang}_quantities"] == flat[f"{lang}_quantities_kept"] > 3
+
+
+def test_the_policy_note_says_when_rules_kept_the_rate_out_of_reach():
+    from llmcost_magic.compression import compress_messages
+
+    done = compress_messages([{"role": "system", "content": support_prompt("ko")}, {"role": "user", "content": "환불?"}],
+                             "selective:0.5")
+    assert done.notes == ["selective:0.5 on 1 part (rate not reached on 1: rules are kept whole)"]
+    assert "복구할 수 없습니다" in done.body["messages"][0]["content"]
