@@ -21,10 +21,6 @@ from .meaning import analyse
 
 DEFAULT_RATE = 0.5
 UNKNOWN_FREQUENCY = 1e-8  # a word no list knows is rare, so informative: it is kept first
-_QUOTED = (r"```.*?```|`[^`\n]+`|\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|‘[^’\n]{1,300}’|「[^」\n]{1,300}」|『[^』\n]{1,300}』"
-           r"|(?<!\w)'[^'\n]{1,200}'(?!\w)|https?://\S+")
-_PROTECTED = re.compile(_QUOTED + r"|[\w.+-]+@[\w-]+\.[\w.]+", re.S)
-_PROTECTED_NO_EMAIL = re.compile(_QUOTED, re.S)  # the e-mail pattern is slow on long text: only where there is an @
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _EDGE_PUNCT = "\"'()[]{}<>.,;:!?…·。、“”‘’「」『』"
 
@@ -69,8 +65,7 @@ class SelectiveCompressor:
 @functools.lru_cache(maxsize=64)
 def _selected(text: str, rate: float, query: str, model: str) -> tuple[str, str]:
     """The compressed text and its note."""
-    protected = _PROTECTED if "@" in text else _PROTECTED_NO_EMAIL
-    analysis = analyse(text, [m.span() for m in protected.finditer(text)])
+    analysis = analyse(text)
     enc = encoding_for_model(model)
     query_words = {w.strip(_EDGE_PUNCT).lower() for w in query.split()}
     pieces: list[tuple[str, bool]] = []  # words and the gaps between them, for _rebuild
