@@ -67,7 +67,8 @@ def test_selective_half_still_removes_over_a_third_of_the_english_support_prompt
 def test_korean_rules_keep_the_rate_out_of_reach_and_the_note_says_so():
     result = compress(support_prompt("ko"), "selective:0.5")
     assert 0.1 < result.reduction < 0.35
-    assert "could not be reached without touching rules" in result.note
+    assert "could not be reached without touching rules" in result.note and not result.rate_reached
+    assert compress(support_prompt("en"), "selective:0.7").rate_reached
     report = measure(result, similarity=False).meaning["ko"]
     assert report.negations_kept == report.negations and report.rules_reversed == 0
     assert report.rules_whole == report.rules
@@ -102,3 +103,45 @@ def test_fidelity_reports_per_language_counts_flat():
         assert flat[f"{lang}_negations"] == flat[f"{lang}_negations_kept"] > 5
         assert flat[f"{lang}_rules_reversed"] == 0 and flat[f"{lang}_rules"] > 5
         assert flat[f"{lang}_quantities"] == flat[f"{lang}_quantities_kept"] > 3
+
+
+def test_the_policy_note_says_when_rules_kept_the_rate_out_of_reach():
+    from llmcost_magic.compression import compress_messages
+
+    done = compress_messages([{"role": "system", "content": support_prompt("ko")}, {"role": "user", "content": "환불?"}],
+                             "selective:0.5")
+    assert done.notes == ["selective:0.5 on 1 part (rate not reached on 1: rules are kept whole)"]
+    assert "복구할 수 없습니다" in done.body["messages"][0]["content"]
+
+
+def test_hostile_text_never_fails_the_check_and_never_crashes():
+    """Random mixes of cues, quotes, URLs, code, punctuation and held-out prompts (this found words glued to a
+    URL or a quote, which the check then misread as a reversed rule)."""
+    import random
+
+    from llmcost_magic.compression import fidelity
+
+    pieces = list("abc 안않못없마세요.,;:!?\n\"'`-*•0123456789$@/()[]{}|") + [
+        "never", "not", "지", "말고", "수", "없습니다", "http://x.y/z", "`code`", " the ", " 매우 ", " please "]
+    prompts = [item["prompt"] for item in HELDOUT]
+    for seed in range(3):
+        rng = random.Random(seed)
+        for _ in range(150):
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 80)))
+            if rng.random() < 0.5:
+                text = rng.choice(prompts)[:rng.randint(1, 300)] + text
+            if not text.strip():
+                continue
+            for rate in (0.3, 0.9):
+                result = compress(text, "selective", rate=rate)
+                assert fidelity(text, result.text, similarity=False).safe, (text, result.text)
+            restore(text, " ".join(w for w in text.split() if rng.random() < 0.5))
+
+
+@pytest.mark.parametrize("text", [
+    'Do not tell them to talk to the"93마!-17@]없4never9,/2않4세}533@없못/http://x.y/z``cnever$0마수ca* {없습니다`,c요"',
+    "Do not issue a refund before the item is scanned at the wa}0never2?6|수@!않3 *c:`code`ahttp://x.y/z못,}$3•*-안수1",
+])
+def test_words_glued_to_a_quote_or_url_are_not_misread_as_a_reversed_rule(text):
+    for rate in (0.3, 0.9):
+        assert measure(compress(text, "selective", rate=rate), similarity=False).safe

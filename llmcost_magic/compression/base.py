@@ -67,6 +67,12 @@ class Compressed:
         return 1.0 - self.tokens_after / self.tokens_before if self.tokens_before else 0.0
 
     @property
+    def rate_reached(self) -> bool:
+        """False when the compressor kept clearly more (over 10% more) than ``rate``; its note says why
+        (rules kept whole, numbers, names...)."""
+        return self.rate is None or self.tokens_after <= self.rate * self.tokens_before * 1.1
+
+    @property
     def segments(self) -> list[tuple[str, bool]]:
         """The original as (text, kept) runs, for showing what was removed."""
         return word_diff(self.original, self.text)

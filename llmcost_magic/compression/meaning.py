@@ -27,6 +27,10 @@ from ..language import Cue, korean, language_of, negations
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;|。])[ \t]+|[ \t]*\n+[ \t]*")
 _WORD = re.compile(r"\S+")
+_QUOTED = (r"```.*?```|`[^`\n]+`|\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|‘[^’\n]{1,300}’|「[^」\n]{1,300}」|『[^』\n]{1,300}』"
+           r"|(?<!\w)'[^'\n]{1,200}'(?!\w)|https?://\S+")
+_PROTECTED = re.compile(_QUOTED + r"|[\w.+-]+@[\w-]+\.[\w.]+", re.S)
+_PROTECTED_NO_EMAIL = re.compile(_QUOTED, re.S)  # the e-mail pattern is slow on long text: only where there is an @
 _DIGIT = re.compile(r"\d")
 _LIST_MARKER = re.compile(r"[-*•>#]+|\d+[.)]")
 _CODE_LIKE = re.compile(r"[_=/\\{}<>\[\]#@$%^&*|~]|\w\.\w|::|->")
@@ -100,15 +104,23 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def analyse(text: str, protected: list[tuple[int, int]] = ()) -> Analysis:
-    """Sentences with their rule kind and every word with its role. ``protected`` spans (code, quotes,
-    URLs) are kept as they are."""
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """Code, quoted text, URLs and e-mail addresses: each is one word, kept exactly."""
+    pattern = _PROTECTED if "@" in text else _PROTECTED_NO_EMAIL
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def analyse(text: str, protected: list[tuple[int, int]] | None = None) -> Analysis:
+    """Sentences with their rule kind and every word with its role. ``protected`` spans (by default code,
+    quotes, URLs, e-mail addresses: :func:`protected_spans`) are single words, kept as they are."""
+    protected = protected_spans(text) if protected is None else protected
     cues = negations(text)
     spans = sentences(text)
     starts = [s for s, _ in spans]
     raw = _words(text, protected)
     cue_at = _covering(raw, [(c.start, c.end) for c in cues])
-    keep_at = (_covering(raw, list(protected)) | _number_context(raw) | _korean_negated_predicates(raw, cues)
+    glued = {i for i in range(1, len(raw)) if raw[i - 1][1] == raw[i][0]}  # a quote or URL glued to a word
+    keep_at = (glued | {i - 1 for i in glued} | _covering(raw, list(protected)) | _number_context(raw) | _korean_negated_predicates(raw, cues)
                | _covering(raw, [m.span(1) for m in _LABEL.finditer(text)], whole=True))
     filler_at = _covering(raw, [m.span() for m in _EN_FILLER_PHRASES.finditer(text)], whole=True)
     by_sentence: dict[int, list[int]] = {}

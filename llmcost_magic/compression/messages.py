@@ -82,10 +82,10 @@ def _text_step(step: Step, endpoint: str, body: dict[str, Any], key: str, model:
     head, _, question = last.rpartition("\n\n")
     query = question or last
     engine = compressor(step.method)
-    changed = 0
+    changed = short_of_rate = 0
 
     def rewrite(text: str) -> str:
-        nonlocal changed
+        nonlocal changed, short_of_rate
         if text == last and head:
             compressed_head = rewrite(head)
             return text if compressed_head == head else f"{compressed_head}\n\n{question}"
@@ -101,6 +101,7 @@ def _text_step(step: Step, endpoint: str, body: dict[str, Any], key: str, model:
         result.tokens_before += done.tokens_before
         result.tokens_after += done.tokens_after
         changed += 1
+        short_of_rate += not done.rate_reached
         return done.text
 
     if include_system:
@@ -118,7 +119,8 @@ def _text_step(step: Step, endpoint: str, body: dict[str, Any], key: str, model:
                 message["content"] = _content(message.get("content"), rewrite)
     result.parts += changed
     label = step.method + (f":{step.rate:g}" if step.rate else "")
-    result.notes.append(f"{label} on {changed} part{'s' * (changed != 1)}" if changed else f"{label} no-op")
+    short = f" (rate not reached on {short_of_rate}: rules are kept whole)" if short_of_rate else ""
+    result.notes.append(f"{label} on {changed} part{'s' * (changed != 1)}{short}" if changed else f"{label} no-op")
 
 
 def _content(content: Any, rewrite: Any) -> Any:

@@ -21,9 +21,6 @@ from .meaning import analyse
 
 DEFAULT_RATE = 0.5
 UNKNOWN_FREQUENCY = 1e-8  # a word no list knows is rare, so informative: it is kept first
-_PROTECTED = re.compile(
-    r"```.*?```|`[^`\n]+`|\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|‘[^’\n]{1,300}’|「[^」\n]{1,300}」|『[^』\n]{1,300}』"
-    r"|(?<!\w)'[^'\n]{1,200}'(?!\w)|https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+", re.S)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _EDGE_PUNCT = "\"'()[]{}<>.,;:!?…·。、“”‘’「」『』"
 
@@ -68,7 +65,7 @@ class SelectiveCompressor:
 @functools.lru_cache(maxsize=64)
 def _selected(text: str, rate: float, query: str, model: str) -> tuple[str, str]:
     """The compressed text and its note."""
-    analysis = analyse(text, [m.span() for m in _PROTECTED.finditer(text)])
+    analysis = analyse(text)
     enc = encoding_for_model(model)
     query_words = {w.strip(_EDGE_PUNCT).lower() for w in query.split()}
     pieces: list[tuple[str, bool]] = []  # words and the gaps between them, for _rebuild
