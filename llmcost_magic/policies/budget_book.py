@@ -231,7 +231,11 @@ class BudgetBook:
 
     def _refusal(self, call: Call, worst: WorstCase, name: str, limit: float, committed: float,
                  needed: float) -> BudgetExceeded:
-        suggestion = suggestion_for(call, worst, max(limit - committed, 0.0))
+        # The suggestion must fit every limit, not only the one that refused: --budget-fallback sends the call to it.
+        rooms = [s.limit_usd - self.holds.spent(s) - self.holds.held(s) for s in self._scopes()]
+        per_query = self.limits.max_per_query_usd
+        left = min([limit - committed, *rooms, *([per_query] if per_query is not None else [])])
+        suggestion = suggestion_for(call, worst, max(left, 0.0))
         who = f"{self.user}" + (f" (segment {self.segment})" if self.segment else "")
         message = (f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst.described}), over "
                    f"the {name} of {_fmt(limit)} for {who}: {_fmt(committed)} spent or reserved, over by "

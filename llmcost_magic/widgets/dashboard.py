@@ -59,14 +59,24 @@ class Dashboard:
 
         self.calls = calls
         fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
-        fig.suptitle(f"LLM spend: {len(calls):,} calls, ${calls['cost_usd'].sum():,.4f}", fontsize=13)
-        over_time = calls.set_index("ts")["cost_usd"].sort_index().cumsum()
+        self.axes_usd = cost_axes(calls, extra_costs)
+        self.total_usd = float(self.axes_usd.sum())  # the title's total is the sum of the five axes
+        ledger_usd = float(calls["cost_usd"].sum())
+        self.title = f"LLM spend: {len(calls):,} calls, ${self.total_usd:,.4f}"
+        if extra_costs:
+            self.title += f" (calls ${ledger_usd:,.4f} + your other costs ${self.total_usd - ledger_usd:,.4f})"
+        fig.suptitle(self.title, fontsize=13)
+        # By call in time order: a notebook's calls often share one second, where a time axis shows one tick.
+        ordered = calls.sort_values("ts")
+        over_time = pd.Series(ordered["cost_usd"].fillna(0.0).cumsum().to_numpy(), index=range(1, len(ordered) + 1))
         over_time.plot(ax=axes[0, 0], title="cumulative spend (USD)")
+        if len(ordered):
+            first, last = pd.to_datetime(ordered["ts"].iloc[0]), pd.to_datetime(ordered["ts"].iloc[-1])
+            axes[0, 0].set_xlabel(f"calls in time order ({first:%Y-%m-%d %H:%M:%S} to {last:%H:%M:%S})")
         by_model = calls.groupby(calls["vendor"] + ": " + calls["model"])["cost_usd"].sum().sort_values()
         by_model.tail(12).plot.barh(ax=axes[0, 1], title="by vendor: model (USD)")
         by_tag = calls.assign(tag=calls["tag"].replace("", "(no tag)")).groupby("tag")["cost_usd"].sum().sort_values()
         by_tag.tail(12).plot.barh(ax=axes[0, 2], title="by tag (USD)")
-        self.axes_usd = cost_axes(calls, extra_costs)
         self.axes_usd.plot.bar(ax=axes[1, 0], title="the five cost axes (USD)", rot=20)
         self.waterfall = savings_by_strategy(calls)
         _waterfall(axes[1, 1], self.waterfall)
@@ -84,7 +94,7 @@ class Dashboard:
         self.prompt_cache = prompt_cache_by_cell(calls)  # hit rate and net dollars per cell
 
     def __repr__(self) -> str:
-        return f"<llmcost dashboard: {len(self.calls):,} calls, ${self.calls['cost_usd'].sum():,.4f}>"
+        return f"<llmcost dashboard: {self.title.removeprefix('LLM spend: ')}>"
 
     def _repr_html_(self) -> str:
         image = base64.b64encode(self.png).decode()
