@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from .errors import LLMCostError
 from .intercept.call import Call
 from .policies.budget import Budget
-from .policies.prompt_trail import observe as observe_prompt
 from .policies.budgets.worst_case import worst_case
-from .policies.prompt_trail import seal as seal_prompts
+from .policies.prompt_trail import observe as observe_prompt, seal as seal_prompts
 from .records import CallRecord
 from .redaction import redact
 
