@@ -258,7 +258,8 @@ def check_cost() -> None:
 
     times = interleaved({name: one_call(m) for name, m in meters.items()}, n=300, rounds=7)
     base = times.pop("no budget (baseline)")
-    print(f"  per call, check + record + settle: no budget {base:.0f} µs (baseline, same run)")
+    print(f"  per call, check + record + settle: no budget {base:.0f} µs (baseline, same run); one single-row "
+          f"SQLite commit here: {_commit_us():.0f} µs")
     for name, us in times.items():
         target = " (target <= 150 µs)" if "file" in name else ""
         print(f"    + {name:<46} {us - base:+6.0f} µs{target}")
@@ -278,6 +279,21 @@ def check_cost() -> None:
         evals = sum(v for k, v in per.items() if k.startswith("cmdstat_eval"))
         print(f"    workshop: {evals:.0f} Redis round trips per call (1 to check and hold, 1 to settle and count), "
               f"target <= 1 per check; commands {per}")
+
+
+def _commit_us() -> float:
+    """What this machine takes for one single-row WAL commit (synchronous=NORMAL), for scale."""
+    db = sqlite3.connect(str(Path(tempfile.mkdtemp()) / "commit.sqlite3"), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL)")
+
+    def commit() -> None:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t (v) VALUES (1)")
+        db.execute("COMMIT")
+
+    return interleaved({"commit": commit}, n=500, rounds=5)["commit"]
 
 
 def main() -> None:

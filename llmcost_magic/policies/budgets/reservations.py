@@ -26,7 +26,7 @@ __all__ = ["BATCH_LEASE_S", "LEASE_S", "LedgerHolds", "Scope", "renew_while_held
 LEASE_S = float(os.environ.get("LLMCOST_BUDGET_LEASE_S", "60"))
 BATCH_LEASE_S = 25 * 3600.0  # the providers' 24 h completion window, and an hour to collect
 SETTLE_DELAY_S = 0.05  # an allotment unused this long goes back
-BLOCK_CALLS = 16  # an allotment covers up to this many worst cases ...
+BLOCK_CALLS = 32  # an allotment covers up to this many worst cases ...
 BLOCK_SHARE = 0.125  # ... and at most this share of the room left under the limit
 
 
