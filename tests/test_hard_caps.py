@@ -165,7 +165,6 @@ def test_batch_api_submit_holds_and_results_count_for_the_user(monkeypatch):
     assert batch.attach(job.name).user == "batcher"
 
 
-@pytest.mark.xfail(reason="exact image tokens come with the pricing branch's tokens.py", strict=False)
 def test_an_image_counts_its_real_tokens():
     """Before: any image counted 255 tokens (3.9x the limit on a big image)."""
     import base64
