@@ -458,3 +458,31 @@ def test_async_cascade_attempts_hold_their_worst_case_too():
         asyncio.run(main())
     assert m.totals.refused > 0 and 0 < _spent("cell", {}) <= limit
     assert m.budget.spent_usd == pytest.approx(_spent("cell", {}))
+
+
+def test_a_priority_tier_request_holds_the_priority_price():
+    """Before: the worst case used standard rates, so a priority call (2x on gpt-5) passed a cap it could break."""
+    from llmcost_magic.policies.budgets.worst_case import worst_case
+
+    body = {"max_completion_tokens": 1000}
+    standard = worst_case("gpt-5", body, 1000).usd
+    assert worst_case("gpt-5", {**body, "service_tier": "priority"}, 1000).usd == pytest.approx(standard * 2)
+    assert worst_case("gpt-5", {**body, "service_tier": "flex"}, 1000).usd == pytest.approx(standard)  # never below standard
+    oc = client("openai")
+    cap = standard * 1.5  # fits at standard rates, not at priority
+    with meter(budget=cap, cache=None), pytest.raises(llmcost_magic.BudgetExceeded):
+        oc.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "x " * 990}],
+                                   max_completion_tokens=1000, service_tier="priority")
+    assert list(llmcost_magic.ledger().status)[-1] == "refused"
+
+
+def test_built_in_tool_fees_count_in_the_worst_case():
+    """A web search costs per call on top of tokens: the worst case counts the calls the request allows."""
+    from llmcost_magic.policies.budgets.worst_case import worst_case
+
+    plain = worst_case("claude-sonnet-4-6", {"max_tokens": 100}, 100).usd
+    tools = [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
+    assert worst_case("claude-sonnet-4-6", {"max_tokens": 100, "tools": tools}, 100).usd == pytest.approx(plain + 5 * 0.01)
+    plain = worst_case("gpt-5", {"max_output_tokens": 100}, 100).usd
+    body = {"max_output_tokens": 100, "tools": [{"type": "web_search"}, {"type": "file_search"}], "max_tool_calls": 3}
+    assert worst_case("gpt-5", body, 100).usd == pytest.approx(plain + 3 * 0.01)  # the dearest tool, 3 times

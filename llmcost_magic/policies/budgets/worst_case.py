@@ -4,7 +4,8 @@ Input: the tokens the adapter counts in the body as sent (images and tool defini
 the dearest input rate the model has (a prompt-cache write costs more than plain input). Output: the cap
 the request sets (``max_tokens`` / ``max_completion_tokens`` / ``max_output_tokens``, which include
 reasoning tokens) or, when absent, the model's own output limit from ``data/model_limits.yaml``; times
-``n`` choices (or ``best_of``). A model with no price cannot be capped: :class:`UnpricedModel` refuses it unless the caller
+``n`` choices (or ``best_of``). Rates at the requested ``service_tier`` / ``speed`` (never below standard),
+plus built-in tool fees for as many calls as the request allows (``max_uses``, ``max_tool_calls``). A model with no price cannot be capped: :class:`UnpricedModel` refuses it unless the caller
 allows unpriced calls explicitly.
 """
 
@@ -36,11 +37,18 @@ class WorstCase:
     choices: int
     usd: float | None
     batch: bool = False
+    tool_calls: int = 0  # built-in tool calls counted (web search, file search...)
 
     @property
     def described(self) -> str:
         times = f" x {self.choices} choices" if self.choices > 1 else ""
-        return f"{self.input_tokens:,} input + {self.output_tokens:,} max output tokens{times} on {self.model}"
+        tools = f" + {self.tool_calls} built-in tool calls" if self.tool_calls else ""
+        return f"{self.input_tokens:,} input + {self.output_tokens:,} max output tokens{times}{tools} on {self.model}"
+
+
+# A request that bounds neither max_uses nor max_tool_calls lets the model call a built-in tool any number of
+# times; we assume this many per tool (our figure, said in WorstCase.described). Set a bound for an exact cap.
+UNBOUNDED_TOOL_CALLS = 5
 
 
 @functools.cache
@@ -66,11 +74,35 @@ def model_output_limit(model: str) -> int:
     return table[best] if best is not None else unlisted
 
 
-def worst_case_usd(model: str, input_tokens: int, output_tokens: int, *, batch: bool = False) -> float:
-    """Dollars for ``input_tokens`` at the model's dearest input rate and ``output_tokens`` of output.
-    Raises :class:`~llmcost_magic.pricing.UnknownModelError` for a model with no price."""
-    rates = price_for(model, batch=batch).rates_for(input_tokens)
-    return input_tokens * max(rates.input, rates.cache_write, rates.cache_write_1h) + output_tokens * rates.output
+def worst_case_usd(model: str, input_tokens: int, output_tokens: int, *, batch: bool = False,
+                   service_tier: str | None = None, speed: str | None = None) -> float:
+    """Dollars for ``input_tokens`` at the model's dearest input rate and ``output_tokens`` of output, at the
+    dearer of standard and the requested service tier / speed. Raises
+    :class:`~llmcost_magic.pricing.UnknownModelError` for a model with no price."""
+    standard = price_for(model, batch=batch).rates_for(input_tokens)
+    chosen = price_for(model, batch=batch, service_tier=service_tier, speed=speed).rates_for(input_tokens) \
+        if (service_tier or speed) else standard
+    input_rate = max(r for rates in (standard, chosen) for r in (rates.input, rates.cache_write, rates.cache_write_1h))
+    return input_tokens * input_rate + output_tokens * max(standard.output, chosen.output)
+
+
+def _tool_fees(model: str, body: dict[str, Any], batch: bool) -> tuple[int, float]:
+    """(calls, dollars) of the built-in tools a request may call: Anthropic ``max_uses`` per tool, OpenAI
+    ``max_tool_calls`` across tools (counted at the dearest), else UNBOUNDED_TOOL_CALLS per tool."""
+    units = price_for(model, batch=batch).units
+    fees = []
+    for tool in body.get("tools") or ():
+        kind = str(tool.get("type") or "") if isinstance(tool, dict) else ""
+        rate = units.get(kind) or next((units[name] for name in units if kind.startswith(name + "_")), None)
+        if rate:
+            uses = tool.get("max_uses")
+            fees.append((uses if isinstance(uses, int) and not isinstance(uses, bool) and uses >= 0 else UNBOUNDED_TOOL_CALLS, rate))
+    if not fees:
+        return 0, 0.0
+    limit = body.get("max_tool_calls")
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
+        return limit, limit * max(rate for _, rate in fees)
+    return sum(n for n, _ in fees), sum(n * rate for n, rate in fees)
 
 
 def _cap(body: dict[str, Any]) -> int | None:
@@ -88,13 +120,18 @@ def worst_case(model: str, body: dict[str, Any], input_tokens: int, *, allow_unp
     # n choices are billed each; a legacy completion's best_of are all generated (and billed), n returned
     counts = [c for c in (body.get("n"), body.get("best_of")) if isinstance(c, int) and not isinstance(c, bool)]
     choices = max([1, *counts])
+    tier, speed = body.get("service_tier"), body.get("speed")
     try:
-        usd = worst_case_usd(model, input_tokens, output * choices, batch=batch)
+        usd = worst_case_usd(model, input_tokens, output * choices, batch=batch,
+                             service_tier=tier if isinstance(tier, str) else None,
+                             speed=speed if isinstance(speed, str) else None)
+        tool_calls, fees = _tool_fees(model, body, batch)
+        usd += fees
     except UnknownModelError:
         if not allow_unpriced:
             raise unpriced(model) from None
-        usd = None
-    return WorstCase(model, input_tokens, output, choices, usd, batch)
+        usd, tool_calls = None, 0
+    return WorstCase(model, input_tokens, output, choices, usd, batch, tool_calls)
 
 
 def unpriced(model: str) -> UnpricedModel:
