@@ -22,9 +22,9 @@ from . import intercept
 from .errors import LLMCostError
 from .metering import Meter, default_user, set_cell_meter
 from .options import parse_cell_options, parse_line_command
-from .policies.budget import Budget
 from .redaction import redact
 from .session import current_ledger, use_ledger
+from .settings import Settings, policies
 
 _MARK = "%%llmcost"
 _BEGIN = "__begin__"
@@ -150,28 +150,25 @@ class LLMCost(Magics):
         intercept.install()
         cell, run, cell_hash = self._cell_info.get(self._depth, ("", 0, ""))
         limit = options.budget if options.budget is not None else self.budget
-        tag = tag if tag is not None else (options.tag or self.tag)
-        m = Meter(
-            tag=tag,
-            budget=Budget(limit) if limit is not None else None,
-            cache=self._cache_for(options, tag),
-            prompt_cache=options.prompt_cache,
-            output=self._output_for(options),
-            compression=self._compression_for(options),
-            batch=options.batch,
-            book=self._book(tag),
-            user=self.user or default_user(),
-            segment=self.segment or "",
-            budget_fallback=options.budget_fallback or self.budget_fallback,
-            workshop=self._workshop_budget(),
-            allow_unpriced=self.allow_unpriced,
-            **self._routing_for(options),
-            ledger=current_ledger(),
-            cell=cell,
-            cell_run=run,
-            cell_hash=cell_hash,
-            dry_run=options.dry_run,
+        user = self.user or default_user()
+        settings = Settings(
+            tag=tag if tag is not None else (options.tag or self.tag), budget=limit, dry_run=options.dry_run,
+            cache=options.cache or self.cache, ttl=options.ttl, ttl_file=self.cache_ttl_file,
+            threshold=options.threshold, context=options.context or "",
+            cache_any_temperature=options.cache_any_temperature, cache_tool_calls=options.cache_tool_calls,
+            prompt_cache=options.prompt_cache, route=options.route or self.route, tiers=self.tiers_file,
+            min_confidence=self.min_confidence, max_tokens=options.max_tokens, stop=tuple(options.stop or ()),
+            concise=options.concise, batch=options.batch, budgets=self.budget_file or None, user=user,
+            segment=self.segment or "", budget_fallback=options.budget_fallback or self.budget_fallback,
+            allow_unpriced=self.allow_unpriced, workshop=self.workshop or None,
+            workshop_fail_open=self.workshop_fail_open, compress=options.compress or self.compress,
+            compress_system=self.compress_system and not options.compress_keep_system,
         )
+        try:
+            kwargs = policies(settings, ledger=current_ledger(), workshop_budget=self._workshop_budget())
+        except (LLMCostError, ValueError) as exc:  # a bad setting or file: named, with its fix
+            raise UsageError(f"llmcost: {redact(str(exc))}") from None
+        m = Meter(**kwargs, cell=cell, cell_run=run, cell_hash=cell_hash)
         quiet = options.quiet or self.quiet
         view = None
         if not quiet and getattr(self.shell, "kernel", None) is not None:
@@ -197,61 +194,6 @@ class LLMCost(Magics):
                 raise UsageError(f"llmcost: {redact(str(exc))}") from None
             self._workshop_key = key
         return self._workshop
-
-    def _book(self, tag: str) -> Any:
-        if not self.budget_file:
-            return None
-        from .policies.budget_book import BudgetBook, BudgetFileError, load_budgets
-
-        try:
-            return BudgetBook(load_budgets(self.budget_file), user=self.user or default_user(),
-                              segment=self.segment, ledger=current_ledger(), tag=tag)
-        except BudgetFileError as exc:
-            raise UsageError(f"llmcost: {exc}") from None
-
-    def _routing_for(self, options: Any) -> dict[str, Any]:
-        from .policies.routing import TierFileError, routing_policy
-
-        try:
-            return routing_policy(options.route or self.route, tiers=self.tiers_file, min_confidence=self.min_confidence)
-        except (TierFileError, ValueError) as exc:
-            raise UsageError(f"llmcost: {exc}") from None
-
-    def _output_for(self, options: Any) -> Any:
-        if options.max_tokens is None and not options.stop and options.concise is None:
-            return None
-        from .policies.output_controls import OutputControls
-
-        return OutputControls(options.max_tokens, options.stop, options.concise)
-
-    def _compression_for(self, options: Any) -> Any:
-        spec = options.compress or self.compress
-        if not spec:
-            return None
-        from .policies.compression import CompressionPolicy
-
-        return CompressionPolicy(spec, include_system=self.compress_system and not options.compress_keep_system)
-
-    def _cache_for(self, options: Any, tag: str) -> Any:
-        mode = options.cache or self.cache or ("exact" if self.workshop else None)
-        if not mode:
-            return None
-        from .policies.response_cache import load_ttl_table
-        from .session import response_cache
-
-        try:
-            return response_cache(
-                mode, tag=tag, context_key=options.context, workshop=self.workshop, user=self.user or default_user(),
-                ttl=options.ttl, ttl_by_tag=load_ttl_table(self.cache_ttl_file) if self.cache_ttl_file else None,
-                threshold=options.threshold, any_temperature=options.cache_any_temperature,
-                cache_tool_calls=options.cache_tool_calls,
-            )
-        except LLMCostError as exc:
-            if not (self.workshop and self.workshop_fail_open):
-                raise UsageError(f"llmcost: {redact(str(exc))}") from None
-            print(f"llmcost: the workshop's cache is unreachable ({redact(str(exc))}); answers are not cached (fail open).",
-                  file=sys.stderr)
-            return None
 
     def _end(self) -> None:
         opened, self._open = self._open, None

@@ -359,45 +359,15 @@ def meter(*, tag: str = "", budget: float | None = None, ledger: object | None =
     ...     run_my_pipeline()
     >>> print(m.summary())                           # doctest: +SKIP
     """
-    user = user or default_user()
-    workshop_budget = None
-    if workshop:
-        from .workshop import WorkshopBudget
+    from .settings import Settings, policies
 
-        workshop_budget = WorkshopBudget(workshop, user, fail_open=workshop_fail_open)
-        cache = cache or "exact"
-    response_cache = None
-    if cache:
-        from .session import response_cache as build
-
-        try:
-            response_cache = build(cache, tag=tag, workshop=workshop, user=user, ttl=ttl, threshold=threshold,
-                                   any_temperature=cache_any_temperature)
-        except LLMCostError as exc:
-            if not (workshop and workshop_fail_open):
-                raise
-            print(f"llmcost: the workshop's cache is unreachable ({redact(str(exc))}); answers are not cached "
-                  f"(fail open).", file=sys.stderr)
-    from .policies.output_controls import OutputControls
-    from .policies.routing import routing_policy
-
-    output = OutputControls(max_tokens, tuple(stop), concise) if (max_tokens or stop or concise) else None
-    compression = None
-    if compress:
-        from .policies.compression import CompressionPolicy
-
-        compression = CompressionPolicy(compress, include_system=compress_system)
-    book = None
-    if budgets is not None:
-        from .policies.budget_book import BudgetBook, BudgetConfig, load_budgets
-        from .session import current_ledger
-
-        config = budgets if isinstance(budgets, BudgetConfig) else load_budgets(budgets)
-        book = BudgetBook(config, user=user, segment=segment, ledger=ledger or current_ledger(), tag=tag)
-    with Meter(tag=tag, budget=Budget(budget, name="meter budget") if budget is not None else None, ledger=ledger,
-               dry_run=dry_run, cache=response_cache, prompt_cache=prompt_cache, output=output, batch=batch,
-               compression=compression,
-               book=book, user=user, segment=segment or "", budget_fallback=budget_fallback, workshop=workshop_budget,
-               allow_unpriced=allow_unpriced,
-               **routing_policy(route, tiers=tiers, validator=validator, min_confidence=min_confidence)) as m:
+    settings = Settings(
+        tag=tag, budget=budget, budget_name="meter budget", dry_run=dry_run, cache=cache, ttl=ttl,
+        threshold=threshold, cache_any_temperature=cache_any_temperature, prompt_cache=prompt_cache, route=route,
+        tiers=tiers, validator=validator, min_confidence=min_confidence, max_tokens=max_tokens, stop=tuple(stop),
+        concise=concise, batch=batch, budgets=budgets, user=user or default_user(), segment=segment or "",
+        budget_fallback=budget_fallback, allow_unpriced=allow_unpriced, workshop=workshop,
+        workshop_fail_open=workshop_fail_open, compress=compress, compress_system=compress_system,
+    )
+    with Meter(**policies(settings, ledger=ledger)) as m:
         yield m

@@ -25,10 +25,11 @@ def test_each_participant_has_the_rooms_daily_budget(room_url):
     worst = estimate_cost("gpt-4o-mini", 20, 300)
     workshop.configure(room_url, daily_limit_usd=worst * 2.5)
     oc = client("openai", sandbox=Sandbox())
+    long = [{"role": "user", "content": "Write a long report about tokens."}]  # ~0.9 of max_tokens: spends most of its hold
     for participant in ("ana", "ben"):
         with meter(workshop=room_url, user=participant):
-            oc.chat.completions.create(model="gpt-4o-mini", messages=ASK, max_tokens=300)
-            oc.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "again"}], max_tokens=300)
+            oc.chat.completions.create(model="gpt-4o-mini", messages=long, max_tokens=300)
+            oc.chat.completions.create(model="gpt-4o-mini", messages=long + [{"role": "user", "content": "again"}], max_tokens=300)
             with pytest.raises(llmcost_magic.BudgetExceeded, match=f"workshop's daily budget .* for {participant}"):
                 oc.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "more"}], max_tokens=300)
     room = workshop.room(room_url)
