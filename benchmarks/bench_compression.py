@@ -141,6 +141,7 @@ def _clear_caches() -> None:
 
     korean._analysed.cache_clear()
     meaning._word_kind.cache_clear()
+    meaning._analysed.cache_clear()
     selective.self_information.cache_clear()
     selective._word_tokens.cache_clear()
     selective._selected.cache_clear()

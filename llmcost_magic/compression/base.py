@@ -4,6 +4,7 @@ what a compression removed."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -105,6 +106,12 @@ class Compressor(Protocol):
 def word_diff(original: str, compressed: str) -> list[tuple[str, bool]]:
     """``original`` split into runs kept in ``compressed`` and runs removed from it (word level).
     Works for any compressor, including ones that only return text (LLMLingua)."""
+    return list(_word_diff(original, compressed))
+
+
+@functools.lru_cache(maxsize=32)
+def _word_diff(original: str, compressed: str) -> tuple[tuple[str, bool], ...]:
+    """Memoised: the check, the playground and ``segments`` diff the same pair."""
     a, b = _WORDS.findall(original), _WORDS.findall(compressed)
     a_key = [w if not w.isspace() else " " for w in a]
     b_key = [w if not w.isspace() else " " for w in b]
@@ -118,4 +125,4 @@ def word_diff(original: str, compressed: str) -> list[tuple[str, bool]]:
             runs[-1] = (runs[-1][0] + piece, kept)
         else:
             runs.append((piece, kept))
-    return runs
+    return tuple(runs)

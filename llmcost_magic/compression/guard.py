@@ -106,7 +106,7 @@ def check(original: str, compressed: str, analysis: Analysis | None = None) -> d
                 s["rules_dropped"] += 1
             elif cue_lost:
                 s["rules_reversed"] += 1
-            elif all(kept[i] or analysis.words[i].role == "filler" for i in ids):
+            elif all(kept[i] or analysis.words[i].role in ("filler", "label") for i in ids):
                 s["rules_whole"] += 1
     return {lang: LanguageCheck(lang, risky=tuple(risky[lang]), **counts) for lang, counts in stats.items()}
 

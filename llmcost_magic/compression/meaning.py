@@ -53,7 +53,7 @@ INSTRUCTION_VERBS = frozenset(
     "write always only".split())
 EN_FILLER = frozenset(
     "a an the please kindly very really just actually basically simply quite truly certainly extremely particularly "
-    "also so that you your their his her its our is are am be been being was were any some of to in at on for with "
+    "also so that you your their his her its our is are am be been being was were any of to in at on for with "
     "by as whatsoever finally".split())
 _EN_FILLER_PHRASES = re.compile(r"(?<![\w'])(?:make sure(?: that)?|be sure to|try to|it is (?:very |really )?important "
                                 r"(?:that|to)|here are|in order to)(?![\w'])", re.I)
@@ -76,7 +76,8 @@ class Sentence(NamedTuple):
 
 
 class Word(NamedTuple):
-    """One space-delimited word; ``role`` is "cue", "name", "keep" (number, unit, code, label), "filler" or "content"."""
+    """One space-delimited word; ``role`` is "cue", "name", "label" (a line's "Topic:"), "keep" (number, unit,
+    code, quote), "filler" or "content"."""
 
     start: int
     end: int
@@ -112,21 +113,34 @@ def protected_spans(text: str) -> list[tuple[int, int]]:
 
 def analyse(text: str, protected: list[tuple[int, int]] | None = None) -> Analysis:
     """Sentences with their rule kind and every word with its role. ``protected`` spans (by default code,
-    quotes, URLs, e-mail addresses: :func:`protected_spans`) are single words, kept as they are."""
-    protected = protected_spans(text) if protected is None else protected
+    quotes, URLs, e-mail addresses: :func:`protected_spans`) are single words, kept as they are.
+    The default analysis of the last few texts is memoised (the compressor, the check and the playground
+    all read the same prompt); treat the result as read-only."""
+    if protected is None:
+        return _analysed(text)
+    return _analyse(text, protected)
+
+
+@functools.lru_cache(maxsize=16)
+def _analysed(text: str) -> Analysis:
+    return _analyse(text, protected_spans(text))
+
+
+def _analyse(text: str, protected: list[tuple[int, int]]) -> Analysis:
     cues = negations(text)
     spans = sentences(text)
     starts = [s for s, _ in spans]
     raw = _words(text, protected)
     cue_at = _covering(raw, [(c.start, c.end) for c in cues])
     glued = {i for i in range(1, len(raw)) if raw[i - 1][1] == raw[i][0]}  # a quote or URL glued to a word
-    keep_at = (glued | {i - 1 for i in glued} | _covering(raw, list(protected)) | _number_context(raw) | _korean_negated_predicates(raw, cues)
-               | _covering(raw, [m.span(1) for m in _LABEL.finditer(text)], whole=True))
+    keep_at = (glued | {i - 1 for i in glued} | _covering(raw, list(protected)) | _number_context(raw)
+               | _korean_negated_predicates(raw, cues))
+    label_at = _covering(raw, [m.span(1) for m in _LABEL.finditer(text)], whole=True)
     filler_at = _covering(raw, [m.span() for m in _EN_FILLER_PHRASES.finditer(text)], whole=True)
     by_sentence: dict[int, list[int]] = {}
     words: list[Word] = []
     sentence, next_start = 0, starts[1] if len(starts) > 1 else len(text) + 1
-    previous = ""
+    previous, previous_end = "", 0
     for i, (start, end, word) in enumerate(raw):
         while start >= next_start:
             sentence += 1
@@ -135,7 +149,10 @@ def analyse(text: str, protected: list[tuple[int, int]] | None = None) -> Analys
         kind = _word_kind(word)
         if i in cue_at:
             role = "cue"
-        elif kind == "capitalised" and previous and not _ENDS_SENTENCE.search(previous):
+        elif i in label_at:
+            role = "label"
+        elif (kind == "capitalised" and previous and not _ENDS_SENTENCE.search(previous)
+              and "\n" not in text[previous_end:start]):
             role = "name"
         elif kind == "keep" or i in keep_at:
             role = "keep"
@@ -144,7 +161,7 @@ def analyse(text: str, protected: list[tuple[int, int]] | None = None) -> Analys
         else:
             role = "content"
         words.append(Word(start, end, word, sentence, role))
-        previous = word
+        previous, previous_end = word, end
     found = []
     any_korean = korean.has_hangul(text)
     cue_starts = [c.start for c in cues]

@@ -86,7 +86,7 @@ def _selected(text: str, rate: float, query: str, model: str) -> tuple[str, str]
         tokens = _word_tokens(enc, word.text)
         total += tokens
         rule = analysis.sentences[word.sentence].rule
-        if word.role in ("cue", "name", "keep") or (rule is not None and word.role != "filler") or (
+        if word.role in ("cue", "name", "label", "keep") or (rule is not None and word.role != "filler") or (
                 bool(query_words) and word.text.strip(_EDGE_PUNCT).lower() in query_words):
             if word.text.strip(_EDGE_PUNCT + "-*•>#"):  # a list marker alone does not fill a line
                 has_fixed_words.add(line)
