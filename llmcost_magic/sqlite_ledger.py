@@ -1,8 +1,8 @@
 """The ledger: one SQLite row per call that was sent or answered by a policy.
 
-WAL mode with ``synchronous=NORMAL``. ``record`` hands the row to a writer thread and returns (under
-a microsecond); the writer commits what is waiting at once, so a row is on disk a few milliseconds
-after its call returned (the time the writer waits for the GIL), whatever the process does next. A
+WAL mode with ``synchronous=NORMAL``. ``record`` hands the row to a writer thread and returns (a few
+microseconds); the writer commits what is waiting at once, so a row is on disk within the writer's wait
+for the GIL (milliseconds at most) after its call returned, whatever the process does next. A
 read, a meter's close and interpreter exit commit synchronously. SIGKILL loses at most the rows of
 the last few milliseconds: the call in flight. (A commit on the caller's thread costs 15-45 µs a row,
 most of it writing the WAL pages of the row and its three indexes; the writer does that in parallel.)
@@ -353,7 +353,7 @@ if hasattr(os, "register_at_fork"):
 def _write_forever(ref: weakref.ReferenceType[Ledger], wake: threading.Event) -> None:
     """The writer thread: commit whatever rows are waiting each time ``record`` wakes it."""
     while True:
-        wake.wait()
+        wake.wait()  # no coalescing delay: even 2 ms lost the last row to a SIGKILL right after the call
         ledger = ref()
         if ledger is None or ledger._closed:
             return

@@ -28,22 +28,22 @@ class Newlines:
     """Rewrites an SSE stream's line endings (CRLF, CR or LF, all allowed by the SSE spec) to LF,
     chunk by chunk, without waiting for more bytes than a trailing CR."""
 
-    __slots__ = ("_cr",)
+    __slots__ = ("held",)
 
     def __init__(self) -> None:
-        self._cr = False  # the last chunk ended with CR: it may be the first half of a CRLF
+        self.held = False  # the last chunk ended with CR: it may be the first half of a CRLF
 
     def __call__(self, chunk: bytes) -> bytes:
-        if self._cr:
-            chunk, self._cr = b"\r" + chunk, False
+        if self.held:
+            chunk, self.held = b"\r" + chunk, False
         if b"\r" not in chunk:
             return chunk
         if chunk.endswith(b"\r"):
-            chunk, self._cr = chunk[:-1], True
+            chunk, self.held = chunk[:-1], True
         return chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
     def flush(self) -> bytes:
-        held, self._cr = self._cr, False
+        held, self.held = self.held, False
         return b"\n" if held else b""
 
 
@@ -66,21 +66,17 @@ class BodyCollector:
         self.undecodable = self._decode is None
         self.newlines = Newlines()
 
-    def feed(self, chunk: bytes) -> None:
-        if self._identity:
-            self.add(chunk)
-        elif self._decode is not None:
-            self.add(self._decode(chunk))
-
-    def decode(self, chunk: bytes) -> bytes:
-        """The chunk without its Content-Encoding (only used when the seam re-cuts a stream)."""
-        return self._decode(chunk) if self._decode is not None else chunk
-
-    def add(self, chunk: bytes, normalized: bool = False) -> None:
-        """Collect already-decoded bytes (``normalized``: their line endings are LF already)."""
-        if self.sse and not normalized:
+    def feed(self, chunk: bytes) -> bytes:
+        """Collect a raw chunk; returns it decoded, with LF line endings when it is SSE (what a re-cut
+        stream passes on). One call per chunk of every metered response: kept flat."""
+        if not self._identity:
+            if self._decode is None:
+                return chunk
+            chunk = self._decode(chunk)
+        if self.sse and (self.newlines.held or b"\r" in chunk):
             chunk = self.newlines(chunk)
         self.parts.append(chunk)
+        return chunk
 
     def finish(self) -> None:
         """Cut the stream's payloads out (also of a stream cut in the middle of its last line)."""
@@ -95,8 +91,14 @@ class BodyCollector:
         return self.parts[0] if self.parts else b""
 
 
+def _may_be_usage_only(data: bytes) -> bool:
+    """A cheap pre-check: the usage-only chunk has an empty ``choices`` (every chunk of a stream that asked
+    for usage carries ``"usage":null``, so looking for ``"usage"`` alone would parse every chunk)."""
+    return b'"choices":[]' in data or b'"choices": []' in data
+
+
 def _is_usage_only(event: bytes) -> bool:
-    if b'"usage"' not in event or not event.startswith(b"data:"):
+    if not _may_be_usage_only(event) or not event.startswith(b"data:"):
         return False
     try:
         data = json.loads(event[5:])
@@ -118,6 +120,9 @@ class UsageChunkFilter:
         self._buffer = b""
 
     def __call__(self, normalized: bytes) -> bytes:
+        if not self._buffer and normalized[-2:] == b"\n\n" and b'"choices":[]' not in normalized \
+                and b'"choices": []' not in normalized:
+            return normalized  # whole events, none of them the usage chunk: passed on as they are
         self._buffer += normalized
         *events, self._buffer = self._buffer.split(b"\n\n")
         return b"".join(e + b"\n\n" for e in events if not _is_usage_only(e))

@@ -5,12 +5,11 @@ rebuilt once, as a copy (the original stays intact for the SDK's retries)."""
 from __future__ import annotations
 
 import contextvars
-import json
 from typing import Any
 
 from ..metering import Meter
 from ..policies.prompt_cache import place_breakpoints
-from .call import Call
+from .call import Call, dumps
 
 # Set while a router makes its own call (the classifier): that call is metered but not routed.
 # Hosts that answered 400 to the stream_options the seam adds (Azure-style deployments).
@@ -71,7 +70,7 @@ def without_stream_usage(call: Call, request: Any, error_body: bytes) -> Any:
 
 def with_body(request: Any, body: dict[str, Any]) -> Any:
     """A copy of ``request`` with another JSON body."""
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    content = dumps(body)
     headers = request.headers.copy()
     headers["content-length"] = str(len(content))
     return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)

@@ -30,19 +30,18 @@ class _Finisher:
         self.strip = UsageChunkFilter() if call.strip_usage_chunk else None
 
     def pass_on(self, chunk: bytes) -> bytes:
-        """What of ``chunk`` reaches the user: all of it, unless the seam asked for a usage chunk."""
+        """What of ``chunk`` reaches the user: all of it, unless the seam asked for a usage chunk (then
+        decoded, re-cut at event boundaries, without that chunk). The stream loops inline this."""
         if self.strip is None:
             self.collector.feed(chunk)
             return chunk
-        normalized = self.collector.newlines(self.collector.decode(chunk))
-        self.collector.add(normalized, normalized=True)
-        return self.strip(normalized)
+        return self.strip(self.collector.feed(chunk))
 
     def tail(self) -> bytes:
         if self.strip is None:
             return b""
         held = self.collector.newlines.flush()
-        self.collector.add(held, normalized=True)
+        self.collector.parts.append(held)
         return self.strip(held) + self.strip.flush()
 
     def __call__(self, outcome: str) -> None:
@@ -61,10 +60,13 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._finisher = inner, finisher
 
         def __iter__(self) -> Iterator[bytes]:
-            pass_on = self._finisher.pass_on
+            feed, strip = self._finisher.collector.feed, self._finisher.strip
             try:
                 for chunk in self._inner:
-                    if out := pass_on(chunk):
+                    if strip is None:
+                        feed(chunk)
+                        yield chunk
+                    elif out := strip(feed(chunk)):
                         yield out
                 if tail := self._finisher.tail():
                     yield tail
@@ -87,10 +89,13 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             self._inner, self._finisher = inner, finisher
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
-            pass_on = self._finisher.pass_on
+            feed, strip = self._finisher.collector.feed, self._finisher.strip
             try:
                 async for chunk in self._inner:
-                    if out := pass_on(chunk):
+                    if strip is None:
+                        feed(chunk)
+                        yield chunk
+                    elif out := strip(feed(chunk)):
                         yield out
                 if tail := self._finisher.tail():
                     yield tail
