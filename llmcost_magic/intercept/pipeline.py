@@ -6,6 +6,7 @@ logic exists once. Nothing here may break the user's call: failures are reported
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from types import ModuleType
@@ -56,6 +57,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
     if meter.cache is not None:  # a hit costs nothing, so it is looked up before any budget check
         try:
             call.cache_scope = meter.cache.scope(request, meter.dry_run)
+            call.body_digest = hashlib.sha256(request.content).hexdigest()
             call.cache_hit = meter.cache.lookup(call)
         except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
             meter.report_failure(exc)
