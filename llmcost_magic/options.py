@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from IPython.core.error import UsageError
 
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
-              "[--cache exact|semantic [--ttl 1h] [--threshold 0.92] [--context KEY] [--cache-any-temperature] "
+              "[--cache exact|semantic [--ttl 1h] [--threshold 0.70] [--context KEY] [--cache-any-temperature] "
               "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|probe|cascade|cascade+probe] "
               "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--compress METHOD[:RATE] [--compress-keep-system]] "
               "[--batch] [--budget-fallback]")
@@ -135,9 +135,9 @@ def _threshold(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--threshold must be a number in (0, 1], got {text!r} (e.g. 0.92)") from None
+        raise argparse.ArgumentTypeError(f"--threshold must be a number in (0, 1], got {text!r} (e.g. 0.70)") from None
     if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"--threshold must be in (0, 1], got {text!r} (e.g. 0.92)")
+        raise argparse.ArgumentTypeError(f"--threshold must be in (0, 1], got {text!r} (e.g. 0.70)")
     return value
 
 

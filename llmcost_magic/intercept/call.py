@@ -49,6 +49,7 @@ class Call:
     strip_usage_chunk: bool = False
     cache_hit: Any = None  # a policies.response_cache.Hit when the answer comes from the cache
     cache_scope: str = ""  # destination, account fingerprint and run kind (policies.cache_scope): part of the key
+    body_digest: str = ""  # sha256 of the request's bytes as the user's SDK sent them (the exact cache key's body)
     note: str = ""  # what policies did to the request, for the ledger
     sent_body: dict[str, Any] | None = None  # the body as the policies rewrote it (None: as the user sent it)
     deferred: str = ""  # the custom_id when the call was deferred to a batch (--batch)

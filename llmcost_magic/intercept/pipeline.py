@@ -7,6 +7,7 @@ logic exists once. Nothing here may break the user's call: failures are reported
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from types import ModuleType
@@ -109,6 +110,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
     if meter.cache is not None:  # a hit costs nothing, so it is looked up before any budget check
         try:
             call.cache_scope = meter.cache.scope(request, meter.dry_run)
+            call.body_digest = hashlib.sha256(request.content).hexdigest()
             call.cache_hit = meter.cache.lookup(call)
         except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
             meter.report_failure(exc)

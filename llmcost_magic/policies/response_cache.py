@@ -137,9 +137,11 @@ class ResponseCache:
         return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}"
 
     def key(self, call: Call) -> str:
-        material = canonical({"p": call.provider, "e": call.endpoint, "b": call.body, "s": call.cache_scope,
-                              "ctx": self.settings.context_key})
-        return hashlib.sha256(material).hexdigest()
+        """The exact key: the request's own bytes (the SDK serialises a request the same way each time;
+        another key order is a miss, never a wrong answer), provider, endpoint, scope and context key."""
+        body = call.body_digest or hashlib.sha256(canonical(call.body)).hexdigest()
+        material = "\0".join((call.provider, call.endpoint, body, call.cache_scope, self.settings.context_key))
+        return hashlib.sha256(material.encode()).hexdigest()
 
     def context(self, call: Call) -> str:
         """Everything but the question: a semantic hit must match all of it."""

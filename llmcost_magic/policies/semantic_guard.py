@@ -1,15 +1,15 @@
 """Whether two similar questions ask the same thing: the guard of the semantic cache (English, Korean).
 
-Embedders score "turn on" / "turn off" and "ship to Canada" / "ship to Mexico" as close as true
-paraphrases, so a hit needs more than a threshold. Each question is read into content lemmas
-(English: Snowball stems without question frames; Korean: Kiwi morphemes, so particles and endings
-such as 가/란/는, -나요/-ㄴ가요 are not words), names (capitalised words, acronyms, Korean proper nouns
-and Latin-script words), numbers, polarity (``language.polarity``: not, n't, 안, 않, 못, 없, 말) and
-reversal words (cancel, disable, 취소, 해제, 비-...). Two questions may share an answer only when
-numbers, names, polarity and reversal agree, no word faces its antonym, and the similarity clears the
-bar for how much the content differs: the entry's threshold when the content lemmas are the same, a
-higher one when one side adds words, higher still when words were swapped (a swap changes what is
-asked far more often than it rephrases it). Hand-written: no installed library does this for Korean.
+Embedders score "turn on" / "turn off" and "list" / "string" as close as true paraphrases, so a hit
+needs more than a threshold. Each question is read into content lemmas (English: Snowball stems
+without question frames; Korean: Kiwi morphemes, so particles and endings such as 가/란/는,
+-나요/-ㄴ가요 are not words), names (capitalised words and acronyms), numbers (digits, number words,
+두/세), polarity (``language.negations``: not, n't, 안, 않, 못, 없, 말), reversal words (cancel, off,
+취소, 해제, 비-...) and the order of its words around to / from / 로. Two questions may share an answer
+only when all of these agree and no word faces its antonym; then the similarity must clear the entry's
+threshold when the content lemmas are the same, a higher bar when one side adds words, and a swap of
+one word for another is never served on similarity (a verifier may decide it): format / parse scores
+higher than the synonyms book / reserve. Hand-written: no installed library does this for Korean.
 """
 
 from __future__ import annotations
