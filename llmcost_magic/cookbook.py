@@ -141,3 +141,29 @@ def show_tokens(text: str, encodings: tuple[str, ...] = ("o200k_base", "cl100k_b
     it renders on GitHub and in exported pages). A piece that is only part of a character (a Korean syllable
     can take two or three byte-level tokens) is shown once, with how many tokens it took."""
     return TokenPieces(text, encodings)
+
+
+def project_room(url: str, *, every_s: float = 10.0, rounds: int | None = None) -> Any:
+    """The instructor's projected view of a workshop room: everyone's calls and spend today, the room's total
+    first, refreshed every ``every_s`` seconds (``rounds`` times; forever by default, stop with the ■ button).
+    Returns the last table shown."""
+    import time
+
+    import pandas as pd
+    from IPython.display import clear_output, display
+
+    from . import workshop
+
+    shown = 0
+    while True:
+        room = workshop.room(url).sort_values("spent_usd", ascending=False)
+        total = pd.DataFrame([{"calls": room["calls"].sum(), "spent_usd": room["spent_usd"].sum(),
+                               "limit_usd": None, "used": None}], index=[T("(room total)", "(강의실 합계)")])
+        table = pd.concat([total, room]) if len(room) else total
+        clear_output(wait=True)
+        display(table.style.format({"spent_usd": "${:,.4f}", "limit_usd": "${:,.2f}", "used": "{:.0%}"}, na_rep="")
+                .bar(subset=["used"], vmin=0, vmax=1, color="#f4a261"))
+        shown += 1
+        if rounds is not None and shown >= rounds:
+            return table
+        time.sleep(every_s)

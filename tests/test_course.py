@@ -26,7 +26,7 @@ ENGLISH = korean_track.english_notebooks()
 IDS = [p.stem for p in ENGLISH]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 EXECUTED_IN_TESTS = ("00", "01")  # the other Korean notebooks: identical code, key numbers compared below
-OWN_LESSONS = ("00", "01")  # the lessons with exercises so far
+OWN_LESSONS = ("00", "01", "03", "07", "08", "09")  # the lessons with exercises so far
 
 
 def _read(path: Path):
@@ -165,3 +165,26 @@ def test_the_workshop_path_fits_in_three_hours():
     starts = [int(h) * 60 + int(m) for h, m in (re.match(r"\|\s*(\d+):(\d\d)", r).groups() for r in rows)]
     assert starts == [sum(minutes[:i]) for i in range(len(minutes))], "each block starts when the previous one ends"
     assert "break" in section.lower() and "setup" in section.lower()
+
+
+def test_the_projected_room_totals_everyone(redis_url, capsys):
+    """The instructor's projected dashboard: the room's total first, equal to the sum of the participants."""
+    import llmcost_magic
+    from llmcost_magic import workshop
+    from llmcost_magic.cookbook import project_room
+    from llmcost_magic.sandbox import client
+
+    url = redis_url.rsplit("/", 1)[0] + "/11"
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    workshop.configure(url, daily_limit_usd=1.0)
+    oc = client("openai")
+    for who in ("ana", "ben"):
+        with llmcost_magic.meter(workshop=url, user=who):
+            oc.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"hi from {who}"}])
+    table = project_room(url, rounds=1)
+    assert list(table.index) == ["(room total)", "ana", "ben"] or list(table.index) == ["(room total)", "ben", "ana"]
+    assert table.loc["(room total)", "calls"] == 2
+    assert table.loc["(room total)", "spent_usd"] == pytest.approx(table.drop("(room total)")["spent_usd"].sum())
+    assert table.loc["(room total)", "spent_usd"] > 0
