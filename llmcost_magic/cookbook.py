@@ -2,6 +2,9 @@
 
     %load_ext llmcost_magic
     from llmcost_magic.cookbook import openai_client, anthropic_client
+
+The Korean track adds one line, ``from llmcost_magic.cookbook import korean; korean()``: the same code then
+prints its prose and labels its plots in Korean (:func:`T`), and the meter shows won.
 """
 
 from __future__ import annotations
@@ -11,6 +14,40 @@ from typing import Any
 
 _KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 _announced: set[str] = set()
+
+# A round teaching rate, fixed so that the Korean track's amounts are reproducible (near the late-2025 market
+# rate of ~1,450 won per dollar; not a live quote: pass your own to korean()).
+KRW_PER_USD = 1450.0
+
+
+def language() -> str:
+    """The course's language: "ko" after :func:`korean` (or with ``LLMCOST_LANG=ko``), else "en"."""
+    return "ko" if os.environ.get("LLMCOST_LANG", "en").lower().startswith("ko") else "en"
+
+
+def T(en: str, ko: str) -> str:
+    """``en`` or ``ko``, by the course's language: one code cell prints and labels in both tracks.
+
+    >>> T("cumulative cost", "누적 비용")
+    'cumulative cost'
+    """
+    return ko if language() == "ko" else en
+
+
+def korean(fx: float = KRW_PER_USD) -> None:
+    """Switch this kernel to the Korean track: prose and plot labels in Korean (with a Korean font for
+    matplotlib), the meter's amounts in won at ``fx`` won per dollar. The ledger stays in dollars."""
+    os.environ["LLMCOST_LANG"] = "ko"
+    try:
+        import koreanize_matplotlib  # noqa: F401 - registers NanumGothic with matplotlib on import
+    except ImportError:  # plots then show boxes for Hangul; the rest of the track works
+        pass
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("config", 'LLMCost.currency = "KRW"')
+        shell.run_line_magic("config", f"LLMCost.fx = {fx}")
 
 
 def on_sandbox(provider: str = "openai") -> bool:
@@ -22,7 +59,8 @@ def _client(provider: str, async_: bool, **kwargs: Any) -> Any:
     if on_sandbox(provider):
         from .sandbox import client
 
-        line = f"{provider}: running on the offline sandbox — every number below is SIMULATED (set {_KEYS[provider]} for the real API)."
+        line = T(f"{provider}: running on the offline sandbox — every number below is SIMULATED (set {_KEYS[provider]} for the real API).",
+                 f"{provider}: 오프라인 샌드박스에서 실행 중 — 아래 숫자는 모두 시뮬레이션(SIMULATED)입니다 (실제 API는 {_KEYS[provider]} 설정).")
         result = client(provider, async_=async_, **kwargs)
     else:
         if provider == "openai":
@@ -33,7 +71,8 @@ def _client(provider: str, async_: bool, **kwargs: Any) -> Any:
             import anthropic
 
             result = (anthropic.AsyncAnthropic if async_ else anthropic.Anthropic)(**kwargs)
-        line = f"{provider}: running on the REAL API with {_KEYS[provider]} — calls cost real money."
+        line = T(f"{provider}: running on the REAL API with {_KEYS[provider]} — calls cost real money.",
+                 f"{provider}: {_KEYS[provider]}로 실제 API(REAL API)에서 실행 중 — 호출마다 실제 비용이 듭니다.")
     if (provider, async_) not in _announced:
         _announced.add((provider, async_))  # type: ignore[arg-type]
         print(line)
@@ -48,3 +87,83 @@ def openai_client(*, async_: bool = False, **kwargs: Any) -> Any:
 def anthropic_client(*, async_: bool = False, **kwargs: Any) -> Any:
     """An ``anthropic.Anthropic`` (or ``AsyncAnthropic``) client: real with a key, the sandbox without."""
     return _client("anthropic", async_, **kwargs)
+
+
+
+class TokenPieces:
+    """A text's tokens per encoding: coloured pieces as static HTML, ``|``-separated pieces as plain text."""
+
+    COLOURS = ("#fde2e4", "#cde7f0", "#e2f0cb", "#fff1c1", "#e4dcf5", "#ffd8be")
+
+    def __init__(self, text: str, encodings: tuple[str, ...]) -> None:
+        from .tokens import _encoding
+
+        self.text, self.pieces = text, {}
+        for name in encodings:
+            enc = _encoding(name)
+            pieces: list[tuple[str, int]] = []
+            pending, count = b"", 0
+            for raw in enc.decode_tokens_bytes(enc.encode_ordinary(text)):
+                pending, count = pending + raw, count + 1
+                try:
+                    pieces.append((pending.decode("utf-8"), count))
+                except UnicodeDecodeError:
+                    continue  # part of a character: wait for the bytes that complete it
+                pending, count = b"", 0
+            self.pieces[name] = pieces
+
+    def count(self, encoding: str) -> int:
+        """Tokens of the text in ``encoding``."""
+        return sum(n for _, n in self.pieces[encoding])
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{name} ({self.count(name)} {T('tokens', '토큰')}): "
+                         + "|".join(p + (f"({n})" if n > 1 else "") for p, n in pieces)
+                         for name, pieces in self.pieces.items())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = []
+        for name, pieces in self.pieces.items():
+            spans = "".join(
+                f"<span title='{n} token{'s' * (n > 1)}' style='background:{self.COLOURS[i % len(self.COLOURS)]};"
+                f"padding:1px 0;{'outline:1px dashed #c00;' if n > 1 else ''}white-space:pre'>{html.escape(piece)}"
+                f"{f'<sub>{n}</sub>' if n > 1 else ''}</span>" for i, (piece, n) in enumerate(pieces))
+            rows.append(f"<tr><td style='text-align:left'><code>{name}</code><br>{self.count(name)} "
+                        f"{T('tokens', '토큰')}</td><td style='text-align:left;font-size:1.1em;line-height:1.9'>"
+                        f"{spans}</td></tr>")
+        return f"<table>{''.join(rows)}</table>"
+
+
+def show_tokens(text: str, encodings: tuple[str, ...] = ("o200k_base", "cl100k_base")) -> TokenPieces:
+    """``text`` split into its tokens, one coloured piece per token, for each OpenAI encoding (static HTML:
+    it renders on GitHub and in exported pages). A piece that is only part of a character (a Korean syllable
+    can take two or three byte-level tokens) is shown once, with how many tokens it took."""
+    return TokenPieces(text, encodings)
+
+
+def project_room(url: str, *, every_s: float = 10.0, rounds: int | None = None) -> Any:
+    """The instructor's projected view of a workshop room: everyone's calls and spend today, the room's total
+    first, refreshed every ``every_s`` seconds (``rounds`` times; forever by default, stop with the ■ button).
+    Returns the last table shown."""
+    import time
+
+    import pandas as pd
+    from IPython.display import clear_output, display
+
+    from . import workshop
+
+    shown = 0
+    while True:
+        room = workshop.room(url).sort_values("spent_usd", ascending=False)
+        total = pd.DataFrame([{"calls": room["calls"].sum(), "spent_usd": room["spent_usd"].sum(),
+                               "limit_usd": None, "used": None}], index=[T("(room total)", "(강의실 합계)")])
+        table = pd.concat([total, room]) if len(room) else total
+        clear_output(wait=True)
+        display(table.style.format({"spent_usd": "${:,.4f}", "limit_usd": "${:,.2f}", "used": "{:.0%}"}, na_rep="")
+                .bar(subset=["used"], vmin=0, vmax=1, color="#f4a261"))
+        shown += 1
+        if rounds is not None and shown >= rounds:
+            return table
+        time.sleep(every_s)

@@ -42,6 +42,7 @@ def test_no_submodule_shadows_a_public_name():
 def test_both_course_tables_list_every_notebook():
     root = Path(__file__).parent.parent
     notebooks = sorted(p.name for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks += sorted(f"ko/{p.name}" for p in (root / "notebooks" / "ko").glob("[0-9][0-9]_*.ipynb"))
     for readme, prefix in ((root / "README.md", "notebooks/"), (root / "notebooks" / "README.md", "")):
         text = readme.read_text(encoding="utf-8")
         missing = [name for name in notebooks if f"]({prefix}{name})" not in text]
