@@ -34,7 +34,7 @@ def test_english_cues(text, expected):
     ("고객의 비밀번호를 절대 묻지 마세요.", [("절대", "obligation"), ("마", "prohibition")]),
     ("하지 말고 보고하세요.", [("말", "prohibition")]),
     ("내용을 지어내지 마시고, 대화를 시작할 때에는 인사하세요.", [("마시", "prohibition"), ("때", "condition")]),
-    ("개인정보를 공유하면 안 됩니다.", [("면", "condition"), ("안", "negation"), ("됩", "prohibition")]),
+    ("개인정보를 공유하면 안 됩니다.", [("면", "condition"), ("안 됩", "prohibition")]),  # 안 되다: one cue
     ("이 기능은 사용 불가합니다. 무단 복제 금지.", [("불가", "prohibition"), ("금지", "prohibition")]),
     ("완료하지 못했다. 그는 학생이 아니다. 답하지 않습니다.", [("못", "negation"), ("아니", "negation"), ("않", "negation")]),
     ("환불은 30일 이내에만 가능합니다.", [("이내", "restriction"), ("만", "restriction")]),
@@ -49,6 +49,7 @@ def test_polarity_and_language():
     assert polarity("Do not turn off two-factor authentication") == -1
     assert polarity("Turn off two-factor authentication") == 1
     assert polarity("2단계 인증을 끄지 마세요") == -1 and polarity("2단계 인증을 끄세요") == 1
+    assert polarity("결제가 안 되나요?") == -1 and polarity("결제가 되나요?") == 1  # before: 안 + 되 counted twice
     assert language_of("고객의 비밀번호는 Acme Cloud 계정") == "ko" and language_of("Acme Cloud") == "en"
 
 

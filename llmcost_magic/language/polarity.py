@@ -98,6 +98,8 @@ def _korean_cues(text: str) -> list[Cue]:
                 kind = "prohibition"  # 하지 말고: Kiwi alone on "말고" may read a noun
             if kind and m.form == "없" and i == 0 and prev_word.strip(",.") == "수":
                 start = prev_at  # 할 수 없다: "수 없" is one cue
+            if kind == "prohibition" and m.form == "되" and out and out[-1].text == "안":
+                start = out.pop().start  # 안 되다 is one cue (counted once: 결제가 안 되나요 is negated)
             if kind:
                 out.append(Cue(start, end, text[start:end], kind, "ko"))
         prev_word, prev_at = word, at
