@@ -51,7 +51,7 @@ test-oldest: $(OLDEST)/bin/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks
 
-## Re-execute the cookbook in place on the sandbox (committed outputs).
+## Re-execute the cookbook in place on the sandbox (committed outputs): every lesson, then its Korean twin (notebooks/ko/, regenerated from it).
 notebooks: $(BIN)/.installed
 	$(BIN)/python tools/execute_notebooks.py
 

@@ -33,11 +33,11 @@ def _largest(answer: int, fits: Callable[[int], bool], unit_en: str, unit_ko: st
     """Right when ``answer`` fits and ``answer + 1`` does not."""
     if not fits(answer):
         return _verdict(False, f"{answer:,} {unit_en} is too many: it does not fit.",
-                        f"{answer:,} {unit_ko}는 너무 많습니다: 들어가지 않습니다.")
+                        f"{unit_ko} {answer:,}개는 너무 많습니다: 들어가지 않습니다.")
     if fits(answer + 1):
         return _verdict(False, f"{answer:,} fits, but so does {answer + 1:,}: look for the largest.",
                         f"{answer:,}도 들어가지만 {answer + 1:,}도 들어갑니다: 가장 큰 값을 찾으세요.")
-    return _verdict(True, f"{answer:,} {unit_en} is the largest that fits.", f"{answer:,} {unit_ko}가 들어가는 최댓값입니다.")
+    return _verdict(True, f"{answer:,} {unit_en} is the largest that fits.", f"들어가는 최댓값은 {unit_ko} {answer:,}개입니다.")
 
 
 def check_max_tokens_fits(max_tokens: int | None, *, model: str, messages: Sequence[dict], budget_usd: float) -> bool:

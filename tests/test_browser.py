@@ -1,4 +1,5 @@
-"""What a person sees: JupyterLab in a real (headless) Chromium runs the quick start, and the live meter renders.
+"""What a person sees: JupyterLab in a real (headless) Chromium runs the quick start (English and Korean), and the
+live meter renders.
 
 JupyterLab from this venv serves a temporary copy of notebooks/ (00_quickstart's committed outputs cleared, so
 everything on the page comes from this run) on a free loopback port with a token; Playwright drives Debian's
@@ -29,7 +30,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-NOTEBOOK = "00_quickstart.ipynb"
+# The quick start in both tracks: the Korean one shows the meter in won.
+QUICK_STARTS = {"00_quickstart.ipynb": "$", "ko/00_quickstart.ipynb": "₩"}
 
 
 @pytest.fixture
@@ -52,17 +54,22 @@ def _get(url: str, method: str = "GET", timeout: float = 5) -> int:
         return response.status
 
 
+@pytest.fixture(params=list(QUICK_STARTS))
+def notebook(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def lab(tmp_path):
+def lab(tmp_path, notebook):
     """JupyterLab on a temp copy of notebooks/, its ledger, cache and HOME in tmp_path; stopped afterwards."""
     root = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.yaml"))
-    nb = nbformat.read(root / NOTEBOOK, as_version=4)
+    nb = nbformat.read(root / notebook, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nb.metadata.pop("widgets", None)
-    nbformat.write(nb, root / NOTEBOOK)
+    nbformat.write(nb, root / notebook)
 
     home = tmp_path / "home"
     home.mkdir()
@@ -140,11 +147,12 @@ def _run_all(page) -> None:
     page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
 
 
-def test_quickstart_in_jupyterlab_shows_the_live_meter(chromium, lab):
+def test_quickstart_in_jupyterlab_shows_the_live_meter(chromium, lab, notebook):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "00_quickstart.png"
+    money = QUICK_STARTS[notebook]
+    screenshot = ARTIFACTS / notebook.replace("/", "_").replace(".ipynb", ".png")
     notes: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
@@ -153,7 +161,7 @@ def test_quickstart_in_jupyterlab_shows_the_live_meter(chromium, lab):
             console_errors: list[str] = []
             page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
             try:
-                page.goto(f"{lab['base']}/lab/tree/{NOTEBOOK}?token={lab['token']}", timeout=90_000)
+                page.goto(f"{lab['base']}/lab/tree/{notebook}?token={lab['token']}", timeout=90_000)
                 page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=90_000)
                 # The kernel has started and is connected (status bar: "Python 3 (ipykernel) | Idle").
                 page.wait_for_function("() => /\\(ipykernel\\) \\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')?.textContent || '')"
@@ -188,15 +196,15 @@ def test_quickstart_in_jupyterlab_shows_the_live_meter(chromium, lab):
         print("browser console errors:", *console_errors[:20], sep="\n  ")
 
     assert "Error displaying widget" not in body and not seen["widgetErrors"], seen["widgetErrors"]
-    live = [t for t in seen["widgets"] if "llmcost" in t and "$" in t]
-    assert live, f"the live meter widget never rendered a dollar figure; widgets seen: {seen['widgets']}"
-    summaries = [t for t in outputs if "llmcost" in t and "$" in t and re.search(r"\d+ calls?\b", t)]
+    live = [t for t in seen["widgets"] if "llmcost" in t and money in t]
+    assert live, f"the live meter widget never rendered an amount ({money}); widgets seen: {seen['widgets']}"
+    summaries = [t for t in outputs if "llmcost" in t and money in t and re.search(r"\d+ calls?\b", t)]
     assert len(summaries) >= 4, f"expected the 4 metered cells' summaries with dollars, got: {summaries}"
     assert "SIMULATED" in body
 
     deadline = time.monotonic() + 30
     while True:  # the saved file: every code cell ran, none raised
-        nb = nbformat.read(lab["root"] / NOTEBOOK, as_version=4)
+        nb = nbformat.read(lab["root"] / notebook, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         if all(c.execution_count for c in code) or time.monotonic() > deadline:
             break

@@ -63,7 +63,7 @@ def korean_notebook(english: nbformat.NotebookNode, previous: nbformat.NotebookN
                 raise ValueError("the first code cell must be the cookbook's two-line setup")
             cell.source, setup_done = KOREAN_SETUP, True
         old = previous.cells[index] if previous is not None and index < len(previous.cells) else None
-        if old is not None and shape(old) == shape(cell):
+        if old is not None and (old.cell_type, old.source) == (cell.cell_type, cell.source):  # outputs follow the code
             cell.outputs, cell.execution_count = old.outputs, old.execution_count
             if "execution" in old.metadata:
                 cell.metadata["execution"] = old.metadata["execution"]
