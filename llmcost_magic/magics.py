@@ -9,9 +9,7 @@ closes the meter, also when the cell raises or is interrupted.
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -21,7 +19,7 @@ from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 from . import intercept
 from .errors import LLMCostError
 from .metering import Meter, default_user, set_cell_meter
-from .options import parse_cell_options, parse_line_command
+from .options import full_help, parse_cell_options
 from .redaction import redact
 from .session import current_ledger, use_ledger
 from .settings import Settings, policies
@@ -258,122 +256,12 @@ class LLMCost(Magics):
         return self._command(line)
 
     def _command(self, line: str) -> Any:
-        import llmcost_magic
+        from .line_commands import run
 
-        ns = parse_line_command(line)
-        ledger = current_ledger()
-        if ns.command == "report":
-            from .report import cost_report, max_tokens_report
-
-            calls = ledger.dataframe(session=None if ns.all else ledger.session)
-            return max_tokens_report(calls) if ns.by == "max-tokens" else cost_report(calls, by=ns.by)
-        if ns.command == "prices" and ns.models[:1] in (["update"], ["check"]):
-            from .price_updates import prices_command
-
-            return prices_command(ns.models[0], ledger.dataframe())
-        if ns.command == "prices":
-            from .pricing import UnknownModelError
-            from .report import price_table
-
-            try:
-                return price_table(ns.models)
-            except UnknownModelError as exc:
-                raise UsageError(str(exc)) from None
-        if ns.command == "on":
-            self._auto_tag = ns.tag or self.tag
-            print("llmcost: metering every cell of this session (%llmcost off to stop).")
-            return None
-        if ns.command == "off":
-            self._auto_tag = None
-            if self._open is not None and self._open.depth == self._depth:
-                self._end()
-            print("llmcost: automatic metering is off.")
-            return None
-        if ns.command == "export":
-            return _export(llmcost_magic.ledger(session=None if ns.all else ledger.session), ns.path)
-        if ns.command == "cache":
-            return self._cache_command(ns)
-        if ns.command == "whatif":
-            return self._whatif(ns, ledger)
-        if ns.command == "dashboard":
-            calls = ledger.dataframe(session=None if ns.all else ledger.session)
-            if calls.empty:
-                raise UsageError("llmcost: no recorded calls yet to show (add --all for every session).")
-            board = llmcost_magic.dashboard(calls)
-            if ns.export:
-                try:
-                    print(f"llmcost: dashboard saved to {board.export(ns.export)}")
-                except ValueError as exc:
-                    raise UsageError(f"llmcost: {exc}") from None
-            return board
-        raise UsageError(f"llmcost: unknown command {line!r}")
+        return run(self, line)
 
 
-    def _whatif(self, ns: Any, ledger: Any) -> Any:
-        from .pricing import UnknownModelError
-        from .repricing import whatif
-
-        if ns.cell:
-            if self.last is None:
-                raise UsageError("llmcost: no metered cell yet for --cell.")
-            calls = ledger.dataframe(cell=self.last.cell_hash, session=ledger.session)
-        else:
-            calls = ledger.dataframe(tag=ns.tag, session=None if ns.all else ledger.session)
-        if calls.empty:
-            raise UsageError("llmcost: no recorded calls to re-price for that selection.")
-        try:
-            return whatif(calls, models=ns.models, batch=ns.batch, prompt_cache_hit=ns.prompt_cache_hit,
-                          compress_to=ns.compress_to, cache_hit=ns.cache_hit)
-        except (UnknownModelError, ValueError) as exc:
-            raise UsageError(f"llmcost: {exc}") from None
-
-    def _cache_command(self, ns: Any) -> Any:
-        from . import cache_commands
-
-        if ns.action == "stats":
-            return cache_commands.cache_stats(workshop=self.workshop)
-        if ns.action == "audit":
-            return cache_commands.semantic_audit(workshop=self.workshop)
-        if ns.action == "doctor":
-            from .policies.prompt_cache_doctor import prompt_cache_doctor
-
-            last = self.last.cell_run if self.last is not None else None
-            return prompt_cache_doctor(None if ns.all else (ns.cell if ns.cell is not None else last))
-        if ns.action == "advise":
-            from .policies.prompt_cache import advise_by_model
-
-            if self.last is None or not self.last.requests:
-                raise UsageError("llmcost: run a metered cell first; %llmcost cache advise looks at its calls.")
-            return advise_by_model(self.last.requests)
-        if ns.action == "clear":
-            n = cache_commands.clear_cache(tag=ns.tag, model=ns.model, workshop=self.workshop)
-            print(f"llmcost: removed {n} cached answer{'s' * (n != 1)}.")
-            return None
-        try:
-            if ns.action == "confirm":
-                key = cache_commands.confirm_answer(ns.key, workshop=self.workshop)
-                print(f"llmcost: confirmed the semantic hit on {key[:12]}… (its threshold may come down)")
-                return None
-            key = cache_commands.reject_answer(ns.key, workshop=self.workshop)
-        except ValueError as exc:
-            raise UsageError(f"llmcost: {exc}") from None
-        print(f"llmcost: {cache_commands.last_rejection()} {key[:12]}…")
-        return None
-
-
-def _export(df: Any, path: str) -> str:
-    target = Path(path).expanduser()
-    if target.suffix == ".csv":
-        df.to_csv(target, index=False)
-    elif target.suffix == ".parquet":
-        try:
-            df.to_parquet(target, index=False)
-        except ImportError:
-            raise UsageError("llmcost: Parquet export needs pyarrow: pip install 'llmcost-magic[parquet]'") from None
-    else:
-        raise UsageError(f"llmcost: export to .csv or .parquet, got {target.name!r}")
-    print(f"llmcost: wrote {len(df)} calls to {target}")
-    return str(target)
+LLMCost.llmcost.__doc__ = f"{LLMCost.llmcost.__doc__}\n\n{full_help()}"  # %llmcost? lists every option
 
 
 _loaded: dict[int, LLMCost] = {}

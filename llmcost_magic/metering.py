@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, field
 
-from .errors import LLMCostError
 from .intercept.call import Call
 from .policies.budget import Budget
 from .policies.budgets.worst_case import worst_case

@@ -72,27 +72,30 @@ def _positive_float(name: str):  # noqa: ANN202
 
 def _cell_parser() -> _Parser:
     p = _Parser(prog="%%llmcost", usage_hint=CELL_USAGE)
-    p.add_argument("--tag", default="")
-    p.add_argument("--budget", type=_positive_float("--budget"))
-    p.add_argument("--quiet", action="store_true")
-    p.add_argument("--currency", type=str.upper)
-    p.add_argument("--fx", type=_positive_float("--fx"))
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--cache", choices=["exact", "semantic"])
-    p.add_argument("--ttl", type=_duration)
-    p.add_argument("--threshold", type=_threshold)
-    p.add_argument("--context", default="")
-    p.add_argument("--cache-any-temperature", action="store_true")
-    p.add_argument("--cache-tool-calls", action="store_true")
-    p.add_argument("--prompt-cache", choices=["auto"])
-    p.add_argument("--route", choices=["rules", "embedding", "classifier", "probe", "cascade", "cascade+probe"])
-    p.add_argument("--max-tokens", type=_positive_int("--max-tokens"))
-    p.add_argument("--stop", action="append", default=[], type=_escapes)
-    p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS")
-    p.add_argument("--batch", action="store_true")
-    p.add_argument("--budget-fallback", action="store_true")
-    p.add_argument("--compress", type=_compress_spec, metavar="METHOD[:RATE]")
-    p.add_argument("--compress-keep-system", action="store_true")
+    p.add_argument("--tag", default="", help="label recorded on every call of the cell")
+    p.add_argument("--budget", type=_positive_float("--budget"), metavar="USD",
+                   help="hard cap: a call whose worst case does not fit is refused before it is sent")
+    p.add_argument("--quiet", action="store_true", help="no live meter, no summary")
+    p.add_argument("--currency", type=str.upper, help="show amounts in this currency (with --fx)")
+    p.add_argument("--fx", type=_positive_float("--fx"), metavar="RATE", help="units of --currency per US dollar")
+    p.add_argument("--dry-run", action="store_true", help="send the calls to the offline sandbox: what would it cost?")
+    p.add_argument("--cache", choices=["exact", "semantic"], help="answer repeated (or same-meaning) requests for $0")
+    p.add_argument("--ttl", type=_duration, help="how long cached answers live: 90s, 30m, 24h, 7d, 0, forever")
+    p.add_argument("--threshold", type=_threshold, help="semantic cache similarity threshold (default 0.70, with a guard)")
+    p.add_argument("--context", default="", metavar="KEY", help="a cache hit must share this key too")
+    p.add_argument("--cache-any-temperature", action="store_true", help="also cache non-deterministic requests")
+    p.add_argument("--cache-tool-calls", action="store_true", help="also cache answers that are only tool calls")
+    p.add_argument("--prompt-cache", choices=["auto"], help="place provider prompt-cache breakpoints on the stable prefix")
+    p.add_argument("--route", choices=["rules", "embedding", "classifier", "probe", "cascade", "cascade+probe"],
+                   help="send each call to the cheapest model tier that fits")
+    p.add_argument("--max-tokens", type=_positive_int("--max-tokens"), metavar="N", help="max_tokens for calls that set none")
+    p.add_argument("--stop", action="append", default=[], type=_escapes, metavar="TEXT",
+                   help="stop sequence for calls that set none (repeatable)")
+    p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS", help="ask for answers of at most WORDS words")
+    p.add_argument("--batch", action="store_true", help="defer the cell's chat calls to the Batch API (half price)")
+    p.add_argument("--budget-fallback", action="store_true", help="near a limit, use a cheaper model that fits instead of refusing")
+    p.add_argument("--compress", type=_compress_spec, metavar="METHOD[:RATE]", help="compress each prompt before sending")
+    p.add_argument("--compress-keep-system", action="store_true", help="with --compress: leave system prompts as written")
     return p
 
 
@@ -205,3 +208,9 @@ def parse_line_command(line: str) -> argparse.Namespace:
     if not words:
         raise UsageError(f"llmcost: say what to do. Usage: {LINE_USAGE}")
     return p.parse_args(words)
+
+
+def full_help() -> str:
+    """Every ``%%llmcost`` option with its meaning, and every ``%llmcost`` command (shown by ``%llmcost?``)."""
+    commands = LINE_USAGE.replace("  |  ", "\n  ")
+    return f"{_cell_parser().format_help()}\ncommands:\n  {commands}\n"

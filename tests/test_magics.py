@@ -130,3 +130,15 @@ def test_dry_run_sends_nothing_out_and_prices_as_the_real_model(shell):
     assert row.model == "gpt-4o" and row.cost_usd > 0 and row.note.startswith("dry-run")
     r = shell.run_cell("real.chat.completions.create(model='gpt-4o', messages=[{'role':'user','content':'hi'}])")
     assert isinstance(r.error_in_exec, Exception)  # outside the dry run it really tries the network
+
+
+def test_llmcost_help_lists_every_option_and_command():
+    """`%llmcost?` shows the magic's docstring: before, it named 5 of the 21 cell options."""
+    from llmcost_magic.magics import LLMCost
+    from llmcost_magic.options import _cell_parser
+
+    doc = LLMCost.llmcost.__doc__
+    flags = [flag for action in _cell_parser()._actions for flag in action.option_strings]
+    assert len(flags) >= 21 and [f for f in flags if f not in doc] == []
+    for command in ("report", "prices", "on", "off", "export", "dashboard", "cache", "whatif", "doctor"):
+        assert f"%llmcost {command}" in doc or f"|{command}" in doc or f" {command} " in doc

@@ -19,7 +19,7 @@ import html
 import os
 import re
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..pricing import UnknownModelError, price_for
 from ..provider_rules import (

@@ -1,0 +1,158 @@
+"""The ``%llmcost`` line commands (report, prices, on/off, export, cache, whatif, dashboard), one function each.
+
+Each takes the :class:`~llmcost_magic.magics.LLMCost` instance (its settings and last cell) and the parsed
+arguments; errors a user can fix are ``UsageError``s that name the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from .options import parse_line_command
+from .session import current_ledger
+
+
+def run(magic: Any, line: str) -> Any:
+    """Parse and run one ``%llmcost`` command line."""
+    ns = parse_line_command(line)
+    command = COMMANDS.get(ns.command)
+    if command is None:
+        raise UsageError(f"llmcost: unknown command {line!r}")
+    return command(magic, ns)
+
+
+def _session_calls(ns: Any) -> Any:
+    ledger = current_ledger()
+    return ledger.dataframe(session=None if getattr(ns, "all", False) else ledger.session)
+
+
+def report(magic: Any, ns: Any) -> Any:
+    from .report import cost_report, max_tokens_report
+
+    calls = _session_calls(ns)
+    return max_tokens_report(calls) if ns.by == "max-tokens" else cost_report(calls, by=ns.by)
+
+
+def prices(magic: Any, ns: Any) -> Any:
+    if ns.models[:1] in (["update"], ["check"]):
+        from .price_updates import prices_command
+
+        return prices_command(ns.models[0], current_ledger().dataframe())
+    from .pricing import UnknownModelError
+    from .report import price_table
+
+    try:
+        return price_table(ns.models)
+    except UnknownModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def on(magic: Any, ns: Any) -> None:
+    magic._auto_tag = ns.tag or magic.tag
+    print("llmcost: metering every cell of this session (%llmcost off to stop).")
+
+
+def off(magic: Any, ns: Any) -> None:
+    magic._auto_tag = None
+    if magic._open is not None and magic._open.depth == magic._depth:
+        magic._end()
+    print("llmcost: automatic metering is off.")
+
+
+def export(magic: Any, ns: Any) -> str:
+    import llmcost_magic
+
+    ledger = current_ledger()
+    df = llmcost_magic.ledger(session=None if ns.all else ledger.session)
+    target = Path(ns.path).expanduser()
+    if target.suffix == ".csv":
+        df.to_csv(target, index=False)
+    elif target.suffix == ".parquet":
+        try:
+            df.to_parquet(target, index=False)
+        except ImportError:
+            raise UsageError("llmcost: Parquet export needs pyarrow: pip install 'llmcost-magic[parquet]'") from None
+    else:
+        raise UsageError(f"llmcost: export to .csv or .parquet, got {target.name!r}")
+    print(f"llmcost: wrote {len(df)} calls to {target}")
+    return str(target)
+
+
+def whatif(magic: Any, ns: Any) -> Any:
+    from .pricing import UnknownModelError
+    from .repricing import whatif as reprice
+
+    ledger = current_ledger()
+    if ns.cell:
+        if magic.last is None:
+            raise UsageError("llmcost: no metered cell yet for --cell.")
+        calls = ledger.dataframe(cell=magic.last.cell_hash, session=ledger.session)
+    else:
+        calls = ledger.dataframe(tag=ns.tag, session=None if ns.all else ledger.session)
+    if calls.empty:
+        raise UsageError("llmcost: no recorded calls to re-price for that selection.")
+    try:
+        return reprice(calls, models=ns.models, batch=ns.batch, prompt_cache_hit=ns.prompt_cache_hit,
+                       compress_to=ns.compress_to, cache_hit=ns.cache_hit)
+    except (UnknownModelError, ValueError) as exc:
+        raise UsageError(f"llmcost: {exc}") from None
+
+
+def dashboard(magic: Any, ns: Any) -> Any:
+    import llmcost_magic
+
+    calls = _session_calls(ns)
+    if calls.empty:
+        raise UsageError("llmcost: no recorded calls yet to show (add --all for every session).")
+    board = llmcost_magic.dashboard(calls)
+    if ns.export:
+        try:
+            print(f"llmcost: dashboard saved to {board.export(ns.export)}")
+        except ValueError as exc:
+            raise UsageError(f"llmcost: {exc}") from None
+    return board
+
+
+def cache(magic: Any, ns: Any) -> Any:
+    from . import cache_commands
+
+    workshop = magic.workshop
+    if ns.action == "stats":
+        return cache_commands.cache_stats(workshop=workshop)
+    if ns.action == "audit":
+        return cache_commands.semantic_audit(workshop=workshop)
+    if ns.action == "doctor":
+        from .policies.prompt_cache_doctor import prompt_cache_doctor
+
+        last = magic.last.cell_run if magic.last is not None else None
+        return prompt_cache_doctor(None if ns.all else (ns.cell if ns.cell is not None else last))
+    if ns.action == "advise":
+        from .policies.prompt_cache import advise_by_model
+
+        if magic.last is None or not magic.last.requests:
+            raise UsageError("llmcost: run a metered cell first; %llmcost cache advise looks at its calls.")
+        return advise_by_model(magic.last.requests)
+    if ns.action == "clear":
+        n = cache_commands.clear_cache(tag=ns.tag, model=ns.model, workshop=workshop)
+        print(f"llmcost: removed {n} cached answer{'s' * (n != 1)}.")
+        return None
+    try:
+        if ns.action == "confirm":
+            key = cache_commands.confirm_answer(ns.key, workshop=workshop)
+            print(f"llmcost: confirmed the semantic hit on {key[:12]}… (its threshold may come down)")
+            return None
+        key = cache_commands.reject_answer(ns.key, workshop=workshop)
+    except ValueError as exc:
+        raise UsageError(f"llmcost: {exc}") from None
+    print(f"llmcost: {cache_commands.last_rejection()} {key[:12]}…")
+    return None
+
+
+COMMANDS: dict[str, Callable[[Any, Any], Any]] = {
+    "report": report, "prices": prices, "on": on, "off": off, "export": export, "cache": cache,
+    "whatif": whatif, "dashboard": dashboard,
+}
