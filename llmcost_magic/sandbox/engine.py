@@ -76,7 +76,7 @@ class Sandbox:
         try:
             if method == "GET" and path.rstrip("/") == "/v1/models":
                 return json_response({"object": "list", "data": [{"id": m, "object": "model", "owned_by": "sandbox"} for m in
-                                                                 ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "claude-haiku-4-5")]})
+                                                                 ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-6", "claude-haiku-4-5")]})
             if route is None and path.startswith(("/v1/files", "/v1/batches", "/v1/messages/batches")):
                 answer = self.batches.handle(method, path, dict(headers), body)
                 if answer is not None:

@@ -30,7 +30,7 @@ def test_each_tier_gets_its_recorded_answer_with_cl100k_usage(items, recorded):
     item = items[0]
     strong = oc.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": item["prompt"]}])
     weak = oc.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"Question: {item['prompt']}\nAnswer:"}])
-    claude = ac.messages.create(model="claude-opus-4-1", max_tokens=1024, messages=[{"role": "user", "content": item["prompt"]}])
+    claude = ac.messages.create(model="claude-opus-4-6", max_tokens=1024, messages=[{"role": "user", "content": item["prompt"]}])
     assert strong.choices[0].message.content == item["strong_response"].strip()
     assert weak.choices[0].message.content == item["weak_response"].strip()
     assert claude.content[0].text == item["strong_response"].strip()
