@@ -50,6 +50,9 @@ def test_polarity_and_language():
     assert polarity("Turn off two-factor authentication") == 1
     assert polarity("2단계 인증을 끄지 마세요") == -1 and polarity("2단계 인증을 끄세요") == 1
     assert polarity("결제가 안 되나요?") == -1 and polarity("결제가 되나요?") == 1  # before: 안 + 되 counted twice
+    # contracted forms of 아니다 (아닌, 아닙니다) and 맙시다: before, the surface pre-filter never sent them to Kiwi
+    assert polarity("BERT가 무엇이 아닌가요?") == -1 and polarity("그건 제 것이 아닙니다") == -1
+    assert polarity("오늘은 하지 맙시다") == -1
     assert language_of("고객의 비밀번호는 Acme Cloud 계정") == "ko" and language_of("Acme Cloud") == "en"
 
 

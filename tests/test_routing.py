@@ -226,3 +226,19 @@ def test_route_takes_your_own_probe_and_cascade_settings():
     with pytest.raises(ValueError, match="route must be"):
         with meter(route=42):
             pass
+
+
+def test_the_cascade_keeps_the_response_cache_working():
+    """Before: each cascade attempt lost the call's cache scope, so nothing was ever stored (0 hits in 3 asks)."""
+    import llmcost_magic
+    from llmcost_magic import meter
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    ask = [{"role": "user", "content": "What is a token?"}]
+    with meter(route="cascade", cache="exact"):
+        for _ in range(3):
+            oc.chat.completions.create(model="gpt-4.1", messages=ask, temperature=0)
+    rows = llmcost_magic.ledger()
+    assert list(rows.cache).count("exact") == 2
+    assert (rows[rows.cache == "exact"].cost_usd == 0).all()

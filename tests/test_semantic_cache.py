@@ -217,3 +217,11 @@ def test_no_labelled_negation_or_near_miss_is_served(name):
     assert [r["b"] for r, s in zip(rows, served) if s and r["label"] != "paraphrase"] == []
     paraphrases = [s for r, s in zip(rows, served) if r["label"] == "paraphrase"]
     assert sum(paraphrases) / len(paraphrases) >= 0.5
+
+
+def test_a_korean_question_negated_by_a_contracted_form_is_not_served():
+    """Before: 아닌가요 never reached the morphological analyser, so 'BERT가 무엇이 아닌가요?' was served
+    the answer to 'BERT가 무엇인가요?' (notebook 04, after threshold calibration)."""
+    from llmcost_magic.policies.semantic_guard import judge
+
+    assert not judge("BERT가 무엇이 아닌가요?", "BERT가 무엇인가요?", 0.95, 0.5).same

@@ -294,6 +294,7 @@ def cascade_attempt(meter: Meter, call: Call, tier: str, model: str, body: dict[
     """One cascade attempt about to be sent: it holds its worst case like any call, or is refused."""
     attempt = Call(call.provider, call.endpoint, model, call.body, False, requested_model=call.requested_model)
     attempt.sent_body = body  # held and priced as sent; cached under the user's request (a later ask hits)
+    attempt.cache_scope, attempt.body_digest, attempt.vendor = call.cache_scope, call.body_digest, call.vendor
     attempt.note = f"cascade {tier}"
     try:
         meter.before_send(attempt, ADAPTERS[call.provider].estimate_input)
@@ -313,6 +314,8 @@ def cascade_step(meter: Meter, call: Call, attempt: Call, status: int, raw: byte
             reason = "unreadable answer"
     accepted = status != 200 or reason is None or last
     attempt.note += ": " + ("accepted" if reason is None else f"escalated ({reason})" if not last else f"kept as last tier ({reason})")
+    if not accepted:
+        attempt.cache_scope = ""  # an escalated answer is never cached: only the one the user gets
     collector = BodyCollector("application/json", "")
     collector.feed(raw)
     finish(meter, attempt, status, collector, "ok")

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..language import korean, language_of, negations
+from ..language import korean, language_of, polarity
 
 VERIFY_BAND = 0.10  # how far below what it needs a pair may be and still go to a verifier
 ADDED_MARGIN = 0.18  # added words need this much more similarity than the entry's threshold
@@ -112,12 +112,8 @@ def read(text: str) -> Reading:
 
 
 def _polarity(text: str) -> int:
-    """-1 when ``text`` is negated an odd number of times. ``language.negations`` reports 안 되다 as a
-    negation (안) and a prohibition (되); counted once here, so 결제가 안 되나요? reads as negated."""
-    cues = [c for c in negations(text) if c.kind in ("negation", "prohibition")]
-    count = sum(1 for i, c in enumerate(cues)
-                if not (i and c.kind == "prohibition" and cues[i - 1].text in ("안", "못") and c.start - cues[i - 1].end <= 1))
-    return -1 if count % 2 else 1
+    """-1 when ``text`` is negated an odd number of times (``language.polarity``: 안 되다 counts once)."""
+    return polarity(text)
 
 
 def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict:
