@@ -176,7 +176,7 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
         _record_retrieval(meter, call, status_code, collector, parsed)
         return
     if call.endpoint == BATCH_RESULTS:
-        if status_code < 400 and outcome == "ok":
+        if status_code < 400:  # every complete line that arrived, however the reading ended
             _record_batch_results(meter, call, collector.body)
         return
     record = _record_for(meter, call, status_code, parsed, "ok" if complete else outcome)
