@@ -183,7 +183,7 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
     if parsed is not None and parsed.response_id:  # a background Response: billed when it is retrieved
         record.status, record.cost_usd, record.baseline_cost_usd, record.estimated = "queued", 0.0, 0.0, False
         record.usage = Usage()
-        record.note = "; ".join(n for n in (call.note, background.queued(parsed.response_id)) if n)
+        record.note = "; ".join(n for n in (call.note, background.queued(meter.ledger, parsed.response_id)) if n)
     meter.record(record, call)
     if parsed is not None and call.cache_hit is None and meter.cache is not None:
         try:
