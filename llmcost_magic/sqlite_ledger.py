@@ -3,9 +3,10 @@
 WAL mode with ``synchronous=NORMAL``. ``record`` hands the row to a writer thread and returns (a few
 microseconds); the writer commits what is waiting at once, so a row is on disk within the writer's wait
 for the GIL (milliseconds at most) after its call returned, whatever the process does next. A
-read, a meter's close and interpreter exit commit synchronously. SIGKILL loses at most the rows of
-the last few milliseconds: the call in flight. (A commit on the caller's thread costs 15-45 µs a row,
-most of it writing the WAL pages of the row and its three indexes; the writer does that in parallel.)
+read, a meter's close and interpreter exit commit synchronously, and so does ``record`` when a row is
+still waiting (the writer is behind): SIGKILL loses at most the last call's row. (A commit on the
+caller's thread costs 15-45 µs a row, most of it writing the WAL pages of the row and its three
+indexes; the writer does that in parallel.)
 """
 
 from __future__ import annotations
@@ -199,7 +200,12 @@ class Ledger:
         if self._closed:
             raise LedgerError(f"The ledger at {self.path} is closed; open one with llmcost_magic.use_ledger(PATH).")
         self._pending.append(row)
-        if not self._wake.is_set():
+        if len(self._pending) > 1 and self._lock.acquire(blocking=False):
+            try:  # the writer is behind (a burst of calls, a busy machine): commit here, so at most
+                self._flush_locked()  # the last call's row ever waits for it
+            finally:
+                self._lock.release()
+        elif not self._wake.is_set():
             if self._writer is None:
                 self._start_writer()
             self._wake.set()

@@ -96,3 +96,18 @@ def test_the_packages_own_batch_helper_is_not_counted_twice(clocked):
         clock.advance(61)
         job.collect(oc)
     assert len(llmcost_magic.ledger()) == 3
+
+
+def test_results_read_in_part_are_billed_for_what_was_read_and_the_rest_later(clocked):
+    clock, server = clocked
+    ac = client("anthropic", base_url=server.anthropic_base_url, max_retries=0)
+    with meter():
+        created = ac.messages.batches.create(requests=[
+            {"custom_id": f"q{i}", "params": {"model": "claude-haiku-4-5", "max_tokens": 60,
+                                              "messages": [{"role": "user", "content": q}]}} for i, q in enumerate(QUESTIONS)])
+        clock.advance(61)
+        for _ in ac.messages.batches.results(created.id):
+            break  # read one result and stop
+        list(ac.messages.batches.results(created.id))
+    df = llmcost_magic.ledger()
+    assert len(df) == 3 and df.note.is_unique

@@ -121,3 +121,26 @@ def test_streamed_legacy_completions_count_their_output_tokens():
     assert all(c.choices for c in chunks)
     row = rows().iloc[0]
     assert row.output_tokens == 5 and row.input_tokens == 6 and not row.estimated
+
+
+def test_an_async_client_gets_the_same_retry_without_stream_options():
+    import asyncio
+
+    provider = _Provider(rejects_stream_options=True)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        answer = provider.handle_request(request)
+        return httpx2.Response(answer.status_code, headers=answer.headers, content=b"".join(answer.stream))
+
+    oc = openai.AsyncOpenAI(api_key="x", base_url="http://azure-like-async.local/v1",
+                            http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)), max_retries=0)
+
+    async def main() -> str:
+        with meter():
+            stream = await oc.chat.completions.create(model="gpt-4o-mini", messages=MSG, stream=True)
+            return "".join([c.choices[0].delta.content or "" async for c in stream])
+
+    assert asyncio.run(main())
+    row = rows().iloc[0]
+    assert len(rows()) == 1 and row.status == "ok" and row.estimated and row.output_tokens > 0
+    rewrite.stream_usage_refused.discard("azure-like-async.local")

@@ -11,17 +11,18 @@ import threading
 from typing import Any
 
 _lock = threading.Lock()
-_waiting: set[str] = set()  # background responses submitted here and not recorded yet
-_recorded: set[str] = set()
+# (id of the ledger, response id): background responses submitted here and not recorded yet / recorded
+_waiting: set[tuple[int, str]] = set()
+_recorded: set[tuple[int, str]] = set()
 QUEUED_NOTE = "background {id}: billed when retrieved"
 RETRIEVED_NOTE = "background {id} retrieved"
 FINISHED = ("completed", "incomplete", "failed", "cancelled")
 
 
-def queued(response_id: str) -> str:
+def queued(ledger: Any, response_id: str) -> str:
     """Remember a background response that answered ``queued``; the note for its $0 row."""
     with _lock:
-        _waiting.add(response_id)
+        _waiting.add((id(ledger), response_id))
     return QUEUED_NOTE.format(id=response_id)
 
 
@@ -31,17 +32,18 @@ def claim(ledger: Any, body: dict[str, Any]) -> str | None:
     response_id = body.get("id")
     if not isinstance(response_id, str) or body.get("status") not in FINISHED or not body.get("usage"):
         return None
+    key = (id(ledger), response_id)
     with _lock:
-        if response_id in _recorded:
+        if key in _recorded:
             return None
-        ours = response_id in _waiting
+        ours = key in _waiting
     if not ours and not (body.get("background") and _queued_elsewhere(ledger, response_id)):
         return None  # a plain response retrieved again: its own request was recorded
     with _lock:
-        if response_id in _recorded:
+        if key in _recorded:
             return None
-        _recorded.add(response_id)
-        _waiting.discard(response_id)
+        _recorded.add(key)
+        _waiting.discard(key)
     if _recorded_elsewhere(ledger, response_id):  # another process sharing the ledger retrieved it first
         return None
     return RETRIEVED_NOTE.format(id=response_id)

@@ -17,7 +17,7 @@ from .call import loads_or_none
 collecting: contextvars.ContextVar[bool] = contextvars.ContextVar("llmcost_batch_collecting", default=False)
 NOTE = "batch result {source} {custom_id}"
 _lock = threading.Lock()
-_recorded: set[tuple[str, str]] = set()
+_recorded: set[tuple[int, str, str]] = set()  # (id of the ledger, source, custom_id) claimed in this process
 
 
 def source_of(path: str) -> str:
@@ -45,7 +45,8 @@ def claim(ledger: Any, source: str, custom_ids: list[str]) -> set[str]:
     """The custom_ids of ``source`` not recorded yet (here or in the ledger), now marked recorded."""
     prefix = NOTE.format(source=source, custom_id="")
     seen = {note[len(prefix):] for (note,) in ledger.query("SELECT note FROM calls WHERE note LIKE ?", (f"{prefix}%",))}
+    key = id(ledger)
     with _lock:
-        fresh = {c for c in custom_ids if c not in seen and (source, c) not in _recorded}
-        _recorded.update((source, c) for c in fresh)
+        fresh = {c for c in custom_ids if c not in seen and (key, source, c) not in _recorded}
+        _recorded.update((key, source, c) for c in fresh)
     return fresh

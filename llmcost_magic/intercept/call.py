@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-
-import json
 
 try:  # orjson parses and writes a request or response ~4x faster than the json module
     import orjson
@@ -15,7 +14,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency; json gives the
 
 
 def loads(raw: bytes | str) -> Any:
-    """JSON, fast; what orjson refuses (integers beyond 64 bits, NaN) goes to the json module."""
+    """JSON, fast; what orjson refuses (NaN, Infinity) goes to the json module."""
     if orjson is not None:
         try:
             return orjson.loads(raw)

@@ -188,14 +188,14 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
         _record_retrieval(meter, call, status_code, collector, parsed)
         return
     if call.endpoint == BATCH_RESULTS:
-        if status_code < 400 and outcome == "ok":
+        if status_code < 400:  # every complete line that arrived, however the reading ended
             _record_batch_results(meter, call, collector.body)
         return
     record = _record_for(meter, call, status_code, parsed, "ok" if complete else outcome)
     if parsed is not None and parsed.response_id:  # a background Response: billed when it is retrieved
         record.status, record.cost_usd, record.baseline_cost_usd, record.estimated = "queued", 0.0, 0.0, False
         record.usage = Usage()
-        record.note = "; ".join(n for n in (call.note, background.queued(parsed.response_id)) if n)
+        record.note = "; ".join(n for n in (call.note, background.queued(meter.ledger, parsed.response_id)) if n)
     meter.record(record, call)
     if parsed is not None and call.cache_hit is None and meter.cache is not None:
         try:
