@@ -56,8 +56,18 @@ def key_numbers(nb) -> list[str]:
         if cell.cell_type == "code" and KEY_TAG in cell.get("metadata", {}).get("tags", []):
             first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
             lines.append(f"### cell {index}: {first}")
-            lines.extend(normalise("\n".join(_output_text(o) for o in cell.get("outputs", []))).splitlines())
+            lines.extend(normalise(_cell_text(cell)).splitlines())
     return lines
+
+
+def _cell_text(cell) -> str:
+    """A cell's printed text, then its displayed results. Printed text reaches the notebook on its own channel:
+    on a loaded machine it can arrive before or after a display, and in differently cut chunks, so the two are
+    compared apart, each in order."""
+    outputs = cell.get("outputs", [])
+    printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    shown = "\n".join(_output_text(o) for o in outputs if o.get("output_type") != "stream")
+    return f"{printed}\n{shown}" if printed and shown else printed or shown
 
 
 def _key_cells(nb) -> list[int]:
