@@ -11,10 +11,9 @@ import hashlib
 import json
 import time
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LLMCostError, as_sdk_error
-from ..metering import Meter
 from ..pricing import price_usage
 from ..records import CallRecord, Cost, Usage
 from ..tokens import count_text_tokens
@@ -26,7 +25,11 @@ from ..multipart_form import form_fields, stream_fields
 from . import background, batch_results
 from .call import Call, Parsed, json_body, loads, loads_or_none
 from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS
+from .protocols import ADAPTERS
 from .rewrite import rewrite, with_body
+
+if TYPE_CHECKING:
+    from ..metering import Meter
 
 MAX_FALLBACK_STEPS = 3
 BATCH_RESULTS = "batch.results"
@@ -39,7 +42,6 @@ _ROUTES: list[tuple[str, str, ModuleType]] = [
     for adapter in (anthropic_protocol, openai_protocol)
     for suffix, endpoint in adapter.ENDPOINTS.items()
 ]
-ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PROVIDER: openai_protocol}
 
 
 def route_for(path: str) -> tuple[str, ModuleType] | None:
