@@ -30,7 +30,7 @@ def calibrate_threshold(pairs: list[tuple[str, str, bool]], *, index: Any, max_f
     recall (share of same-meaning pairs served) and precision with 95% Wilson intervals, so a small
     sample says how little it proves.
 
-    >>> calibrate_threshold([("How do I reset it?", "How can I reset it?", True), ...])  # doctest: +SKIP
+    >>> calibrate_threshold([("How do I reset it?", "How can I reset it?", True), ...], index=index)  # doctest: +SKIP
     """
     same = np.array([bool(p[2]) for p in pairs])
     sims = np.array([float(index.vector(a) @ index.vector(b)) for a, b, _ in pairs])
