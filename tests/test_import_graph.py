@@ -107,3 +107,45 @@ def test_the_graph_sees_imports_inside_functions(tmp_path):
     found = _imports(path, "llmcost_magic.probe", function_level=True)
     assert "llmcost_magic.metering" in found and "llmcost_magic.session" not in found
     assert "llmcost_magic.metering" not in _imports(path, "llmcost_magic.probe", function_level=False)
+
+
+# The layers docs/design.md describes, bottom first (a package name covers its submodules), and the few
+# imports that reach up a layer (none comes back: the circle test above checks that).
+LAYERS = [
+    ["records", "tokens", "pricing", "errors", "redaction", "intercept.call", "intercept.openai_protocol",
+     "intercept.anthropic_protocol", "intercept.protocols"],
+    ["intercept.active"],
+    ["policies"],
+    ["session"],
+    ["sandbox"],
+    ["intercept.seam", "intercept.pipeline", "intercept.rows", "intercept.transports"],
+    ["batch"],
+    ["metering"],
+    ["settings"],
+    ["magics", "line_commands", "cache_commands", "display", "widgets", "cookbook"],
+]
+UPWARD = {
+    ("metering", "settings"),  # meter() builds its policies through the one factory
+    ("metering", "display"),  # Meter.summary()
+    ("policies.routing", "cookbook"),  # the classifier router's client, from the environment or the sandbox
+    ("batch", "cookbook"),  # clients for a --batch cell's deferred calls
+    ("policies.semantic_verifier", "metering"),  # the verifier's own calls are metered
+}
+
+
+def _layer_of(module: str) -> int | None:
+    name = module.removeprefix("llmcost_magic.")
+    for i, layer in enumerate(LAYERS):
+        if any(name == m or name.startswith(m + ".") for m in layer):
+            return i
+    return None
+
+
+def test_imports_follow_the_layers_in_design_md():
+    upward = set()
+    for module, deps in import_graph().items():
+        for dep in deps:
+            low, high = _layer_of(module), _layer_of(dep)
+            if low is not None and high is not None and high > low:
+                upward.add((module.removeprefix("llmcost_magic."), dep.removeprefix("llmcost_magic.")))
+    assert upward == UPWARD, f"imports reaching up a layer: {sorted(upward - UPWARD)}; gone: {sorted(UPWARD - upward)}"
