@@ -2,8 +2,8 @@
 
 An import inside a function runs later, so it cannot break importing, but it still ties two modules together:
 each would need the other to be understood, tested or moved. Only imports under ``if TYPE_CHECKING`` (never run)
-are left out. A submodule importing its own parent package (``import llmcost_magic`` for the public facade) is
-not counted: the package's ``__init__`` re-exports its submodules by design."""
+are left out. ``from package import submodule`` ties a module to the submodule only; to the package's ``__init__``
+only when it imports a name defined there."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ PACKAGE = Path(llmcost_magic.__file__).parent
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p) for p in PACKAGE.rglob("*.py")}
 
 
 def _imports(path: Path, name: str, *, function_level: bool) -> set[str]:
@@ -36,18 +39,18 @@ def _imports(path: Path, name: str, *, function_level: bool) -> set[str]:
                 if sub.level:
                     anchor = package.split(".")[: len(package.split(".")) - sub.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
-                found.add(base)
-                found |= {f"{base}.{a.name}" for a in sub.names}
+                named = {f"{base}.{a.name}" for a in sub.names}
+                found |= named
+                if named - MODULES:  # a name defined in ``base`` itself, not only its submodules
+                    found.add(base)
     return {m for m in found if m.startswith("llmcost_magic")}
 
 
 def import_graph(*, function_level: bool = True) -> dict[str, set[str]]:
     """Module -> the package modules it imports (at module level only, or anywhere in it)."""
     modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph = {name: {m for m in _imports(path, name, function_level=function_level) if m in modules and m != name}
-             for name, path in modules.items()}
-    # a package's __init__ re-exporting its submodules is not a circle with them
-    return {name: {m for m in deps if not name.startswith(m + ".")} for name, deps in graph.items()}
+    return {name: {m for m in _imports(path, name, function_level=function_level) if m in modules and m != name}
+            for name, path in modules.items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
