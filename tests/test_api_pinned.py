@@ -36,7 +36,7 @@ FROM_MODULES = {
     "llmcost_magic.evaluation": ("ROUTERS", "router_scores", "evaluate_routers", "evaluate_compression",
                                  "split_shared", "blended_price", "load_recorded"),
     "llmcost_magic.language": ("negations", "polarity"),
-    "llmcost_magic.sandbox": ("client", "serve", "Sandbox"),
+    "llmcost_magic.sandbox": ("client", "serve", "Sandbox", "default_sandbox", "sandbox_transport"),
     "llmcost_magic.batch": ("build", "attach", "results", "placeholder", "submit_deferred", "BatchError"),
     "llmcost_magic.metering": ("Meter", "Totals", "meter", "active_meter", "set_cell_meter", "default_user", "_scoped"),
     "llmcost_magic.session": ("current_ledger", "use_ledger", "use_cache_store", "response_cache", "serving_cache"),
