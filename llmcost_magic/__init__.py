@@ -128,8 +128,9 @@ def calibrate_threshold(pairs: list[tuple[str, str, bool]], *, max_false_hit_rat
     """Recommend a semantic-cache threshold from labelled ``(question, cached question, same_meaning)``
     pairs, measured with the live index's vectors and guard (precision and recall with 95% intervals)."""
     from .policies.semantic_calibration import calibrate_threshold as _calibrate
+    from .session import current_semantic_index
 
-    return _calibrate(pairs, max_false_hit_rate=max_false_hit_rate, margin=margin)
+    return _calibrate(pairs, index=current_semantic_index(), max_false_hit_rate=max_false_hit_rate, margin=margin)
 
 
 def compress(text: str, method: str = "selective", *, rate: float | None = None, query: str = "",

@@ -25,7 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from .intercept.active import active_meter, default_user
 from .intercept.batch_results import collecting
+from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
 from .pricing import UnknownModelError, price_for
 from .records import CallRecord, Usage
 from .session import current_ledger
@@ -83,7 +85,6 @@ class BatchPlan:
 
         Inside a metered scope with budgets (or given ``meter``), the batch first holds its worst case at batch
         prices in each of them, as a whole; it is refused (nothing sent) when it does not fit."""
-        from .metering import active_meter, default_user
         from .policies.budgets.batch_holds import hold_batch
 
         meter = meter or active_meter()
@@ -349,18 +350,6 @@ def batches() -> pd.DataFrame:
 # -- %%llmcost --batch: calls deferred in a cell, sent as one batch when it ends -------------------
 
 _last_jobs: list[BatchJob] = []
-
-
-def placeholder(provider: str, model: str, custom_id: str) -> dict[str, Any]:
-    """What a deferred call returns at once: a well-formed answer saying where the real one will be."""
-    text = f"[deferred to a batch as {custom_id}: collect with llmcost_magic.batch.results()]"
-    if provider == "anthropic":
-        return {"id": custom_id, "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-                "usage": {"input_tokens": 0, "output_tokens": 0}}
-    return {"id": custom_id, "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
 
 
 def _client_for(provider: str) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .session import current_ledger, serving_cache
+from .session import current_ledger, last_cache, remember_cache, serving_cache  # noqa: F401 - remember_cache re-exported
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +88,7 @@ def _audit_row(index: Any, key: str | None) -> dict[str, Any] | None:
         return None
     recent = index.audit[-50:]
     if key is None:
-        cache = _last["cache"]
+        cache = last_cache()
         last = recent[-1]
         return last if cache is not None and cache.last_hit_kind == "semantic" and cache.last_key == last["key"] else None
     if key.isdigit() and int(key) < len(recent):
@@ -105,7 +105,7 @@ def clear_cache(*, tag: str | None = None, model: str | None = None, workshop: s
     return removed
 
 
-_last: dict[str, Any] = {"cache": None, "rejected": ""}
+_last: dict[str, Any] = {"rejected": ""}
 
 
 def last_rejection() -> str:
@@ -113,15 +113,6 @@ def last_rejection() -> str:
     return str(_last["rejected"])
 
 
-def remember_cache(cache: Any) -> None:
-    """The most recent ResponseCache in use, so ``reject_answer()`` knows the last key and its store."""
-    _last["cache"] = cache
-
-
-def last_cache() -> Any:
-    return _last["cache"]
-
-
 def _last_key() -> str | None:
-    cache = _last["cache"]
+    cache = last_cache()
     return cache.last_key if cache is not None else None

@@ -64,10 +64,8 @@ def off(magic: Any, ns: Any) -> None:
 
 
 def export(magic: Any, ns: Any) -> str:
-    import llmcost_magic
-
     ledger = current_ledger()
-    df = llmcost_magic.ledger(session=None if ns.all else ledger.session)
+    df = ledger.dataframe(session=None if ns.all else ledger.session)
     target = Path(ns.path).expanduser()
     if target.suffix == ".csv":
         df.to_csv(target, index=False)
@@ -103,12 +101,12 @@ def whatif(magic: Any, ns: Any) -> Any:
 
 
 def dashboard(magic: Any, ns: Any) -> Any:
-    import llmcost_magic
+    from .widgets.dashboard import Dashboard
 
     calls = _session_calls(ns)
     if calls.empty:
         raise UsageError("llmcost: no recorded calls yet to show (add --all for every session).")
-    board = llmcost_magic.dashboard(calls)
+    board = Dashboard(calls)
     if ns.export:
         try:
             print(f"llmcost: dashboard saved to {board.export(ns.export)}")

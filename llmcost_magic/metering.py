@@ -1,8 +1,6 @@
 """The meter: the scope (a cell, a ``with meter():`` block) that intercepted calls are counted in.
 
-The seam asks :func:`active_meter` once per request. A ``with meter()`` block is found through a
-context variable (so asyncio tasks inherit it); a metered cell is a process-wide scope, so calls
-made from threads the cell started count for the cell too.
+Which meter is active is kept by :mod:`llmcost_magic.intercept.active` (re-exported here).
 """
 
 from __future__ import annotations
@@ -12,11 +10,12 @@ import contextvars
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, field
 
+from .intercept.active import _scoped  # noqa: F401 - re-exported: benchmarks and tests scope a meter by hand
+from .intercept.active import active_meter, default_user, enter_scope, leave_scope, set_cell_meter
 from .intercept.call import Call
 from .policies.budget import Budget
 from .policies.budgets.worst_case import worst_case
@@ -24,60 +23,9 @@ from .policies.prompt_trail import observe as observe_prompt, seal as seal_promp
 from .records import CallRecord
 from .redaction import redact
 
-__all__ = ["Meter", "Totals", "active_meter", "meter"]
+__all__ = ["Meter", "Totals", "active_meter", "default_user", "meter", "set_cell_meter"]
 
 MAX_REQUESTS_KEPT = 200
-_scoped: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_meter", default=None)
-_cell_meter: Meter | None = None
-# ``with meter()`` blocks entered on the main thread, innermost last: the fallback for other threads,
-# which do not inherit context variables (so calls from a thread pool inside the block count too).
-_main_thread_scopes: list[Meter] = []
-
-
-def default_user() -> str:
-    """$LLMCOST_USER, else the login name: who the ledger and per-user budgets attribute calls to."""
-    import getpass
-    import os
-
-    return os.environ.get("LLMCOST_USER") or getpass.getuser()
-
-
-# Stragglers: asyncio tasks a metered cell created (they copy this variable) and threads it started that were
-# still running when it ended keep counting for that cell (rows marked late), never silently free.
-_cell_context: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_cell", default=None)
-_threads_at_start: set[threading.Thread] = set()
-_late_threads: dict[int, tuple[weakref.ref[threading.Thread], Meter]] = {}
-
-
-def active_meter() -> Meter | None:
-    """The meter a request starting now belongs to, or None (then the seam does nothing)."""
-    found = _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
-    if found is None and (_late_threads or _cell_context.get() is not None):
-        found = _cell_context.get() or _late_thread_meter()
-    return found
-
-
-def _late_thread_meter() -> Meter | None:
-    entry = _late_threads.get(threading.get_ident())
-    return entry[1] if entry is not None and entry[0]() is threading.current_thread() else None
-
-
-def set_cell_meter(m: Meter | None) -> None:
-    """Open (``m``) or close (None) the process-wide scope of a metered cell."""
-    global _cell_meter, _threads_at_start
-    ended, _cell_meter = _cell_meter, m
-    if m is not None:
-        _threads_at_start = set(threading.enumerate())
-        _cell_context.set(m)
-        return
-    _cell_context.set(None)
-    for ident, (ref, _) in list(_late_threads.items()):
-        if ref() is None or not ref().is_alive():  # type: ignore[union-attr]
-            del _late_threads[ident]
-    if ended is not None:
-        for thread in threading.enumerate():
-            if thread not in _threads_at_start and thread.ident is not None and thread is not threading.current_thread():
-                _late_threads[thread.ident] = (weakref.ref(thread), ended)
 
 
 @dataclass
@@ -190,15 +138,11 @@ class Meter:
         from .intercept import install
 
         install()
-        self._tokens.append(_scoped.set(self))
-        if threading.current_thread() is threading.main_thread():
-            _main_thread_scopes.append(self)
+        self._tokens.append(enter_scope(self))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _scoped.reset(self._tokens.pop())
-        if self in _main_thread_scopes:
-            _main_thread_scopes.remove(self)
+        leave_scope(self, self._tokens.pop())
         self.close()
         if self.batch_refusal is not None and exc[0] is None:
             raise self.batch_refusal

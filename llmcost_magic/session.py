@@ -15,6 +15,18 @@ _cache_store: Any = None
 _cache_url: str | None = None
 _semantic_index: Any = None
 _workshop_caches: dict[str, tuple[Any, Any]] = {}  # redis URL -> (store, semantic index), one per room
+_last_cache: Any = None  # the most recent ResponseCache in use
+
+
+def remember_cache(cache: Any) -> None:
+    """The most recent ResponseCache in use, so ``reject_answer()`` knows the last key and its store."""
+    global _last_cache
+    _last_cache = cache
+
+
+def last_cache() -> Any:
+    """The most recent ResponseCache in use (None after the cache store changed)."""
+    return _last_cache
 
 
 def current_ledger() -> Ledger:
@@ -53,8 +65,6 @@ def use_cache_store(url: str | Path | None) -> Any:
     global _cache_store, _cache_url, _semantic_index
     from .stores import open_store
 
-    from .cache_commands import remember_cache
-
     store = open_store(str(url) if url is not None else None)
     with _lock:
         _cache_store, _cache_url, _semantic_index = store, (str(url) if url is not None else None), None
@@ -77,8 +87,6 @@ def current_semantic_index() -> Any:
 def serving_cache(workshop: str | None = None) -> tuple[Any, Any]:
     """(store, semantic index) that serve answers now: the workshop's Redis when one is set, else the
     store of the last cache in use, else the session's store. The cache commands act on these."""
-    from .cache_commands import last_cache
-
     if workshop:
         return _workshop_cache(workshop)
     cache = last_cache()
@@ -107,7 +115,6 @@ def response_cache(mode: str, *, tag: str = "", context_key: str = "", workshop:
     """A ResponseCache for ``mode`` over the session's store, or over a workshop's Redis (where a
     participant's answers are theirs unless the instructor shares the cache). ``settings`` go to
     :func:`~llmcost_magic.policies.response_cache.build_cache` (ttl, threshold, ...)."""
-    from .cache_commands import remember_cache
     from .policies.response_cache import build_cache
 
     shared = False

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-from .base import Compressed
 from .guard import LanguageCheck, check
-from .selective import self_information
+from .information import self_information
+
+if TYPE_CHECKING:
+    from .base import Compressed
 
 _NUMBER = re.compile(r"\d+(?:[.,:/~-]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w'-]*")

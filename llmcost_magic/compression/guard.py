@@ -17,7 +17,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from .base import word_diff
+from .diff import word_diff
 from .meaning import Analysis, analyse
 
 _TOKENS = re.compile(r"\w+|[^\w\s]+|\s+")

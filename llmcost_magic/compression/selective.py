@@ -10,42 +10,15 @@ words of the query are never dropped.
 from __future__ import annotations
 
 import functools
-import math
-import re
 from typing import Any
 
-from ..errors import MissingDependency
 from ..tokens import encoding_for_model
 from .base import Compressed, check_rate, check_text
+from .information import EDGE_PUNCT as _EDGE_PUNCT
+from .information import self_information
 from .meaning import analyse
 
 DEFAULT_RATE = 0.5
-UNKNOWN_FREQUENCY = 1e-8  # a word no list knows is rare, so informative: it is kept first
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_EDGE_PUNCT = "\"'()[]{}<>.,;:!?…·。、“”‘’「」『』"
-
-
-@functools.cache
-def _frequencies(lang: str) -> dict[str, float]:
-    try:
-        from wordfreq import get_frequency_dict
-    except ImportError:
-        raise MissingDependency("Self-information pruning (word frequencies)", "compress") from None
-    return get_frequency_dict(lang)
-
-
-@functools.lru_cache(maxsize=131072)
-def self_information(word: str) -> float:
-    """Bits of information of ``word`` (higher = rarer = kept first), from wordfreq's lists."""
-    core = word.strip(_EDGE_PUNCT).lower()
-    if not core:
-        return 0.0
-    if _HANGUL.search(core):
-        table = _frequencies("ko")
-        freq = next((table[core[:n]] for n in range(len(core), 0, -1) if core[:n] in table), None)
-    else:
-        freq = _frequencies("en").get(core)
-    return -math.log2(freq or UNKNOWN_FREQUENCY)
 
 
 class SelectiveCompressor:

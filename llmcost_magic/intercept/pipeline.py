@@ -2,6 +2,7 @@
 
 Transport wrappers (sync and async, httpx and httpx2) only call these three functions, so the
 logic exists once. Nothing here may break the user's call: failures are reported and passed over.
+The row each call leaves in the ledger is built by :mod:`.rows`.
 """
 
 from __future__ import annotations
@@ -9,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LLMCostError, as_sdk_error
-from ..metering import Meter
 from ..pricing import price_usage
-from ..records import CallRecord, Cost, Usage
-from ..tokens import count_text_tokens
+from ..records import Usage
 from ..vendors import vendor_for
 from ..policies.cascade import answer_text, tiers_to_try, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
@@ -26,20 +24,23 @@ from ..multipart_form import form_fields, stream_fields
 from . import background, batch_results
 from .call import Call, Parsed, json_body, loads, loads_or_none
 from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS
+from .protocols import ADAPTERS
+from .rows import STOPPED_NOTE, parse_answer, priced, row, row_for, stopped_row  # noqa: F401 - STOPPED_NOTE re-exported
 from .rewrite import rewrite, with_body
+
+if TYPE_CHECKING:
+    from ..metering import Meter
 
 MAX_FALLBACK_STEPS = 3
 BATCH_RESULTS = "batch.results"
 GET_ENDPOINTS = (openai_protocol.RETRIEVE[1], BATCH_RESULTS)
 # Endpoints whose requests carry text the policies (cache, routing, compression...) may act on.
 TEXT_ENDPOINTS = ("chat.completions", "messages", "responses", "completions", "embeddings")
-STOPPED_NOTE = "stopped after sending: the provider may bill it"
 _ROUTES: list[tuple[str, str, ModuleType]] = [
     (suffix, endpoint, adapter)
     for adapter in (anthropic_protocol, openai_protocol)
     for suffix, endpoint in adapter.ENDPOINTS.items()
 ]
-ADAPTERS = {anthropic_protocol.PROVIDER: anthropic_protocol, openai_protocol.PROVIDER: openai_protocol}
 
 
 def route_for(path: str) -> tuple[str, ModuleType] | None:
@@ -152,7 +153,7 @@ def _reserve(call: Call, request: Any, meter: Meter, adapter: ModuleType) -> tup
 
 def _refuse(meter: Meter, call: Call, refusal: LLMCostError) -> None:
     """Record a refused call (a ``refused`` row naming why) and raise the refusal as the SDK's own error."""
-    meter.record(_record(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
+    meter.record(row(call, Usage(), 0.0, status="refused", note=str(refusal)[:500]))
     raise as_sdk_error(refusal, call.provider) from None
 
 
@@ -177,7 +178,7 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
     try:
         collector.finish()
         if status_code < 400 and call.endpoint != BATCH_RESULTS:
-            parsed = _parse(ADAPTERS[call.provider], call, collector)
+            parsed = parse_answer(ADAPTERS[call.provider], call, collector)
             # A stream whose final usage arrived is complete, however the reader stopped (the SDKs
             # close the response at [DONE] without reading on).
             complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated) or _stream_ended(collector)
@@ -191,7 +192,7 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
         if status_code < 400:  # every complete line that arrived, however the reading ended
             _record_batch_results(meter, call, collector.body)
         return
-    record = _record_for(meter, call, status_code, parsed, "ok" if complete else outcome)
+    record = row_for(meter, call, status_code, parsed, "ok" if complete else outcome)
     if parsed is not None and parsed.response_id:  # a background Response: billed when it is retrieved
         record.status, record.cost_usd, record.baseline_cost_usd, record.estimated = "queued", 0.0, 0.0, False
         record.usage = Usage()
@@ -220,7 +221,7 @@ def _record_retrieval(meter: Meter, call: Call, status_code: int, collector: Bod
             return
         call.model = call.requested_model = parsed.model or ""
         call.endpoint, call.note = "responses", note
-        record = _priced(openai_protocol, call, parsed, "ok")
+        record = priced(openai_protocol, call, parsed, "ok")
     except Exception as exc:  # noqa: BLE001
         meter.report_failure(exc)
         return
@@ -240,7 +241,7 @@ def _record_batch_results(meter: Meter, call: Call, raw: bytes) -> None:
                 continue
             parsed = adapter.from_body("batch", body)
             model, usage = parsed.model or "", parsed.usage or Usage()
-            record = _record(call, usage, price_usage(model, usage, batch=True).usd, status="ok", model=model,
+            record = row(call, usage, price_usage(model, usage, batch=True).usd, status="ok", model=model,
                              note=batch_results.NOTE.format(source=source, custom_id=custom_id))
             record.endpoint, record.requested_model, record.latency_ms = "batch", model, 0.0
             record.baseline_cost_usd, record.saved_by = price_usage(model, usage).usd, "batch"
@@ -256,23 +257,6 @@ def _stream_ended(collector: BodyCollector) -> bool:
     """The stream's own end marker arrived (OpenAI ``[DONE]``, Anthropic ``message_stop``)."""
     last = collector.payloads[-1] if collector.sse and collector.payloads else b""
     return last == b"[DONE]" or b'"message_stop"' in last[:40]
-
-
-def _record_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, status: str) -> CallRecord:
-    """The call's row; never raises (a row that cannot be priced is kept with its cost unknown)."""
-    if parsed is None:
-        return _record(call, Usage(), 0.0, status=f"http_{status_code}")
-    adapter = ADAPTERS[call.provider]
-    try:
-        record = _priced(adapter, call, parsed, status)
-        if status in ("cancelled", "interrupted"):
-            record.note = "; ".join(n for n in (record.note, STOPPED_NOTE) if n)
-        if call.cache_hit is not None:
-            _as_cache_hit(record, call.cache_hit)
-        return record
-    except Exception as exc:  # noqa: BLE001
-        meter.report_failure(exc)
-        return _record(call, parsed.usage or Usage(), None, status=status, estimated=True)
 
 
 def _cascades(meter: Meter, call: Call) -> bool:
@@ -322,14 +306,6 @@ def cascade_step(meter: Meter, call: Call, attempt: Call, status: int, raw: byte
     return accepted
 
 
-def _as_cache_hit(record: CallRecord, hit: Any) -> None:
-    """A cached answer costs nothing; what the live call would have cost is what it saved."""
-    record.baseline_cost_usd, record.cost_usd = record.cost_usd, 0.0
-    record.cache, record.saved_by = hit.kind, "cache"
-    if hit.kind == "semantic":  # the questions themselves stay out of the ledger (see %llmcost cache audit)
-        record.note = f"semantic similarity {hit.similarity:.3f}"
-
-
 def failed(meter: Meter, call: Call, exc: BaseException) -> None:
     """Meter a call whose request raised before any response: a connection error costs nothing; an
     interrupt or a cancelled task came after the request was sent, so its input is estimated and priced."""
@@ -337,9 +313,9 @@ def failed(meter: Meter, call: Call, exc: BaseException) -> None:
         return  # a retrieval that failed bills nothing
     try:
         if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
-            meter.record(_stopped(call, outcome_of(exc)), call)
+            meter.record(stopped_row(call, outcome_of(exc)), call)
         else:
-            meter.record(_record(call, Usage(), 0.0, status=f"error:{type(exc).__name__}"), call)
+            meter.record(row(call, Usage(), 0.0, status=f"error:{type(exc).__name__}"), call)
     except Exception as inner:  # noqa: BLE001
         meter.report_failure(inner)
 
@@ -349,75 +325,3 @@ def outcome_of(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError):
         return "cancelled"
     return "interrupted" if isinstance(exc, KeyboardInterrupt) else "cut"
-
-
-def _stopped(call: Call, status: str) -> CallRecord:
-    try:
-        record = _priced(ADAPTERS[call.provider], call, Parsed(), status)
-    except Exception:  # noqa: BLE001 - the request could not be counted: keep the row, cost unknown
-        record = _record(call, Usage(), None, status=status, estimated=True)
-    record.note = "; ".join(n for n in (record.note, STOPPED_NOTE) if n)
-    return record
-
-
-def _parse(adapter: ModuleType, call: Call, collector: BodyCollector) -> Parsed:
-    if collector.undecodable:
-        return Parsed()
-    if collector.sse:
-        return adapter.from_events(call.endpoint, collector.payloads, call)
-    raw = collector.body
-    try:
-        body = loads(raw)
-    except ValueError:  # the body never arrived whole, or is not JSON (speech audio, a plain-text transcript)
-        from_raw = getattr(adapter, "from_raw", None)
-        return from_raw(call, raw) if from_raw is not None and not collector.content_type.startswith("application/json") else Parsed()
-    return adapter.from_body(call.endpoint, body, call) if isinstance(body, dict) else Parsed()
-
-
-def _priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> CallRecord:
-    model = parsed.model or call.model
-    usage, estimated = parsed.usage, parsed.estimated
-    if usage is None:  # the response reported no usage: count what was sent and what came back
-        usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
-        estimated = True
-    cost = price_usage(model, usage, estimated=estimated, vendor=call.vendor)
-    if cost.usd == 0.0 and not (usage.input_tokens or usage.output_tokens) and (
-            usage.details.get("characters") or usage.details.get("audio_seconds") or usage.details.get("images")):
-        cost = Cost(None, estimated=estimated)  # billed per character, minute or image: unknown, never a silent $0
-    record = _record(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
-    record.price_source, record.note = cost.source, "; ".join(n for n in (record.note, cost.note) if n)
-    if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):
-        # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
-        # saving is negative on a call whose cache-write premium cost more than it saved.
-        plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, details=usage.details)
-        record.baseline_cost_usd = price_usage(model, plain, estimated=estimated, vendor=call.vendor).usd
-        record.saved_by = "prompt_cache"
-    if cost.usd is not None and call.tokens_removed > 0:
-        # Compression: the baseline is the uncompressed prompt (the removed tokens at the plain input rate).
-        record.input_tokens_before = usage.input_tokens + call.tokens_removed
-        uncompressed = Usage(input_tokens=record.input_tokens_before, output_tokens=usage.output_tokens, details=usage.details)
-        record.baseline_cost_usd = price_usage(model, uncompressed, estimated=estimated, vendor=call.vendor).usd
-        record.saved_by = "+".join(s for s in ("compression", record.saved_by) if s)
-    return record
-
-
-def _record(call: Call, usage: Usage, cost: float | None, *, status: str, model: str | None = None,
-            estimated: bool = False, finish: str | None = None, note: str = "") -> CallRecord:
-    return CallRecord(
-        ts=call.ts,
-        provider=call.provider,
-        vendor=call.vendor,
-        endpoint=call.endpoint,
-        model=model or call.model,
-        requested_model=call.requested_model,
-        usage=usage,
-        cost_usd=cost,
-        baseline_cost_usd=cost,
-        latency_ms=(time.perf_counter() - call.started) * 1000.0,
-        status=status,
-        stream=call.stream,
-        estimated=estimated,
-        max_tokens=call.max_output_tokens,
-        note="; ".join(n for n in (note or call.note,
-                                    f"finish={finish}" if finish not in (None, "stop", "end_turn", "completed") else "") if n),
-    )

@@ -8,7 +8,7 @@ import warnings
 from types import ModuleType
 from typing import Any
 
-from ..metering import active_meter
+from .active import active_meter
 
 MODULES = ("openai.resources.realtime.realtime", "openai.resources.beta.realtime.realtime")
 WARNING = ("llmcost_magic: OpenAI Realtime (WebSocket) sessions are not metered (they bypass httpx); "

@@ -5,11 +5,13 @@ rebuilt once, as a copy (the original stays intact for the SDK's retries)."""
 from __future__ import annotations
 
 import contextvars
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..metering import Meter
 from ..policies.prompt_cache import place_breakpoints
 from .call import Call, dumps
+
+if TYPE_CHECKING:
+    from ..metering import Meter
 
 # Set while a router makes its own call (the classifier): that call is metered but not routed.
 # Hosts that answered 400 to the stream_options the seam adds (Azure-style deployments).

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ..metering import active_meter
+from .active import active_meter
 from . import open_calls, realtime
 from .pipeline import route_for
 from .transports import wrappers_for

@@ -10,13 +10,16 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..metering import Meter
 from . import open_calls, pipeline
+from .deferred import placeholder
 from .body import BodyCollector, UsageChunkFilter
 from .call import Call
 from .rewrite import with_body, without_stream_usage
+
+if TYPE_CHECKING:
+    from ..metering import Meter
 
 
 class _Finisher:
@@ -138,8 +141,6 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
 
     def deferred_response(call: Call, request: Any) -> Any:
         """A placeholder answer for a call deferred to a batch (nothing was sent)."""
-        from ..batch import placeholder
-
         return module.Response(200, json=placeholder(call.provider, call.model, call.deferred), request=request)
 
     def plain_response(response: Any, raw: bytes, request: Any) -> Any:

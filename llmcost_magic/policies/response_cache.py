@@ -188,7 +188,7 @@ class ResponseCache:
         verifier = self.settings.verifier
         if verifier is None:
             return None
-        from .semantic_verifier import answer_cost
+        from .answer_cost import answer_cost
 
         def ask(question: str, cached_question: str, entry: CacheEntry) -> bool | None:
             saved = answer_cost(entry)

@@ -21,7 +21,7 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return (round(1 - wilson_upper(n - k, n), 4), round(wilson_upper(k, n), 4))
 
 
-def calibrate_threshold(pairs: list[tuple[str, str, bool]], *, index: Any = None, max_false_hit_rate: float = 0.0,
+def calibrate_threshold(pairs: list[tuple[str, str, bool]], *, index: Any, max_false_hit_rate: float = 0.0,
                         margin: float = 0.02) -> dict[str, Any]:
     """Recommend a threshold from labelled pairs ``(question, cached question, same_meaning)``.
 
@@ -30,12 +30,8 @@ def calibrate_threshold(pairs: list[tuple[str, str, bool]], *, index: Any = None
     recall (share of same-meaning pairs served) and precision with 95% Wilson intervals, so a small
     sample says how little it proves.
 
-    >>> calibrate_threshold([("How do I reset it?", "How can I reset it?", True), ...])  # doctest: +SKIP
+    >>> calibrate_threshold([("How do I reset it?", "How can I reset it?", True), ...], index=index)  # doctest: +SKIP
     """
-    if index is None:
-        from ..session import current_semantic_index
-
-        index = current_semantic_index()
     same = np.array([bool(p[2]) for p in pairs])
     sims = np.array([float(index.vector(a) @ index.vector(b)) for a, b, _ in pairs])
 

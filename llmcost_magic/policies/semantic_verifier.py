@@ -13,10 +13,9 @@ ledger with their cost (and are simulated, like everything else, in a dry run).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ..stores import CacheEntry
+from .answer_cost import answer_cost  # noqa: F401 - re-exported (it lived here)
 
 TAG = "semantic-cache-verifier"
 _PROMPT = ("Do these two questions ask for the same information, so that one answer serves both? "
@@ -55,22 +54,3 @@ class LLMVerifier:
                 reply = self.client.messages.create(model=self.model, messages=messages, max_tokens=1)
                 text = "".join(getattr(block, "text", "") for block in reply.content)
         return text.strip().lower().startswith("yes")
-
-
-def answer_cost(entry: CacheEntry) -> float | None:
-    """What serving ``entry`` saves: its stored answer's usage at the model's price (None when unknown)."""
-    from ..intercept import anthropic_protocol, openai_protocol
-    from ..pricing import price_usage
-
-    adapter = anthropic_protocol if entry.provider == anthropic_protocol.PROVIDER else openai_protocol
-    try:
-        if entry.content_type.startswith("text/event-stream"):
-            payloads = [line[5:].strip() for line in entry.body.splitlines() if line.startswith(b"data:")]
-            parsed = adapter.from_events(entry.endpoint, [p for p in payloads if p])
-        else:
-            parsed = adapter.from_body(entry.endpoint, json.loads(entry.body))
-        if parsed.usage is None:
-            return None
-        return price_usage(parsed.model or entry.model, parsed.usage).usd
-    except Exception:  # noqa: BLE001 - an answer we cannot price is not worth a verifier call
-        return None

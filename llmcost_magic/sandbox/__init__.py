@@ -9,11 +9,10 @@ Everything measured on it is simulated. See docs/sandbox.md.
 
 from __future__ import annotations
 
-import functools
 import importlib
 from typing import Any
 
-from .engine import ManualClock, Sandbox
+from .engine import ManualClock, Sandbox, default_sandbox
 from .quality import is_correct, load_eval_set
 from .server import SandboxServer, serve
 from .transport import sandbox_transport
@@ -22,12 +21,6 @@ __all__ = ["ManualClock", "Sandbox", "SandboxServer", "client", "default_sandbox
            "sandbox_transport", "serve"]
 
 IN_PROCESS_URLS = {"openai": "http://sandbox.local/v1", "anthropic": "http://sandbox.local"}
-
-
-@functools.cache
-def default_sandbox() -> Sandbox:
-    """The process-wide sandbox that ``client()`` and ``serve()`` use unless given another."""
-    return Sandbox()
 
 
 def _http_module(provider: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import threading
@@ -138,3 +139,9 @@ class Sandbox:
         from ..embedder import default_embedder
 
         return default_embedder().embed(texts)
+
+
+@functools.cache
+def default_sandbox() -> Sandbox:
+    """The process-wide sandbox that ``client()`` and ``serve()`` use unless given another."""
+    return Sandbox()

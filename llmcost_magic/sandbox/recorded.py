@@ -65,7 +65,7 @@ class RecordedAnswers:
 
 @functools.cache
 def _large_tier_models() -> frozenset[str]:
-    from ..policies.routing import load_tiers
+    from ..policies.tiers import load_tiers
 
     tiers = load_tiers()
     return frozenset(tiers.models[tiers.names[-1]].values())

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from .engine import Sandbox
+from .engine import Sandbox, default_sandbox
 from .wire import SandboxResponse
 
 
@@ -79,6 +79,4 @@ class SandboxServer:
 
 def serve(port: int = 0, host: str = "127.0.0.1", sandbox: Sandbox | None = None) -> SandboxServer:
     """Start the sandbox over HTTP in a background thread; port 0 picks a free port."""
-    from . import default_sandbox
-
     return SandboxServer(sandbox or default_sandbox(), host, port)

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from .engine import Sandbox
+from .engine import Sandbox, default_sandbox
 from .wire import SandboxResponse
 
 _CUT_MESSAGE = "peer closed connection without sending complete message body (sandbox fault: cut)"
@@ -73,7 +73,5 @@ def _classes(module_name: str) -> tuple[type, type]:
 
 def sandbox_transport(module: str = "httpx2", async_: bool = False, sandbox: Sandbox | None = None) -> Any:
     """An httpx2 / httpx transport (sync or async) answered by ``sandbox`` (default: the shared one)."""
-    from . import default_sandbox
-
     sync_cls, async_cls = _classes(module)
     return (async_cls if async_ else sync_cls)(sandbox or default_sandbox())

@@ -16,7 +16,7 @@ __all__ = ["hold_batch"]
 
 
 def _estimate_input(provider: str) -> Any:
-    from ...intercept.pipeline import ADAPTERS
+    from ...intercept.protocols import ADAPTERS
 
     return ADAPTERS[provider].estimate_input
 
