@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from .intercept import anthropic_protocol, openai_protocol
 from .intercept.active import active_meter, default_user
 from .intercept.batch_results import collecting
 from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
@@ -280,9 +281,7 @@ def _openai_result(line: dict[str, Any], model: str) -> dict[str, Any]:
     if line.get("error") or response.get("status_code") != 200:
         message = (line.get("error") or {}).get("message") or (body.get("error") or {}).get("message") or "failed"
         return {"custom_id": line.get("custom_id"), "text": None, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "error": message}
-    u = body.get("usage") or {}
-    usage = Usage(input_tokens=u.get("prompt_tokens", 0), cached_input_tokens=(u.get("prompt_tokens_details") or {}).get("cached_tokens", 0),
-                  output_tokens=u.get("completion_tokens", 0))
+    usage = openai_protocol.from_body("chat.completions", body).usage or Usage()  # the seam's own parser
     text = ((body.get("choices") or [{}])[0].get("message") or {}).get("content")
     return {"custom_id": line["custom_id"], "text": text, "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens, "cost_usd": _priced(model, usage), "error": None}
@@ -295,10 +294,7 @@ def _anthropic_result(entry: dict[str, Any], model: str) -> dict[str, Any]:
         return {"custom_id": entry.get("custom_id"), "text": None, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0,
                 "error": error.get("message") or result.get("type", "failed")}
     message = result["message"]
-    u = message.get("usage") or {}
-    read, write = u.get("cache_read_input_tokens") or 0, u.get("cache_creation_input_tokens") or 0
-    usage = Usage(input_tokens=(u.get("input_tokens") or 0) + read + write, cached_input_tokens=read,
-                  cache_write_tokens=write, output_tokens=u.get("output_tokens") or 0)
+    usage = anthropic_protocol.from_body("messages", message).usage or Usage()  # the seam's own parser
     text = "".join(b.get("text", "") for b in message.get("content") or () if b.get("type") == "text")
     return {"custom_id": entry["custom_id"], "text": text, "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens, "cost_usd": _priced(model, usage), "error": None}

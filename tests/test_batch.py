@@ -115,3 +115,24 @@ def test_batch_cell_defers_calls_and_results_come_back_in_order(shell):
     df = batch.results(interval=0.2)
     assert len(df) == 3 and df["error"].isna().all() and list(df.index) == sorted(df.index)
     assert (llmcost_magic.ledger().saved_by == "batch").sum() == 3
+
+
+def test_batch_results_are_parsed_and_priced_like_live_answers():
+    """Before: batch.py parsed usage itself and dropped 1-hour cache writes, server-tool fees and reasoning."""
+    from llmcost_magic import batch
+    from llmcost_magic.pricing import price_for
+    from llmcost_magic.intercept import anthropic_protocol, openai_protocol
+
+    usage = {"input_tokens": 100, "output_tokens": 50, "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 2000,
+             "cache_creation": {"ephemeral_1h_input_tokens": 2000}, "server_tool_use": {"web_search_requests": 2}}
+    message = {"model": "claude-sonnet-4-6", "content": [{"type": "text", "text": "hi"}], "usage": usage}
+    row = batch._anthropic_result({"custom_id": "a", "result": {"type": "succeeded", "message": message}}, "claude-sonnet-4-6")
+    live = anthropic_protocol.from_body("messages", message).usage
+    assert row["cost_usd"] == pytest.approx(price_for("claude-sonnet-4-6", batch=True).cost(live).usd)
+    assert row["input_tokens"] == 3100
+    body = {"choices": [{"message": {"content": "hi"}}], "usage": {
+        "prompt_tokens": 100, "completion_tokens": 80, "completion_tokens_details": {"reasoning_tokens": 60},
+        "prompt_tokens_details": {"cached_tokens": 64}}}
+    row = batch._openai_result({"custom_id": "b", "response": {"status_code": 200, "body": body}}, "gpt-5-mini")
+    live = openai_protocol.from_body("chat.completions", body).usage
+    assert row["cost_usd"] == pytest.approx(price_for("gpt-5-mini", batch=True).cost(live).usd)
