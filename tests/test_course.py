@@ -46,6 +46,19 @@ def test_every_markdown_cell_has_korean_text(path):
             assert HANGUL.search(cell.metadata["ko"]), f"{path.name} cell {index}: its Korean text has no Hangul"
 
 
+LESSON_LINK = re.compile(r"\]\((\.\./)?(\d\d)_[^)]*\.ipynb\)")
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=IDS)
+def test_korean_links_stay_in_the_korean_track(path):
+    """A Korean lesson links to its Korean neighbours, and to ../ (English) only for a lesson not translated yet."""
+    for index, cell in enumerate(_read(path).cells):
+        for up, lesson in LESSON_LINK.findall(cell.metadata.get("ko", "")):
+            assert bool(up) == (lesson not in korean_track.TRACK), \
+                f"{path.name} cell {index}: the Korean link to {lesson} should be " + \
+                ("ko/ (drop ../)" if up else "../ (not translated)")
+
+
 @pytest.mark.parametrize("path", ENGLISH, ids=IDS)
 def test_the_korean_notebook_is_what_the_generator_writes_now(path):
     committed = korean_track.twin(path)
