@@ -152,3 +152,118 @@ def check_fallback_model(answer: str | None, *, model: str, messages: Sequence[d
                         f"{expected}: 최악의 경우가 들어가는 더 싼 모델 중 가장 성능이 좋은 모델입니다.")
     return _verdict(False, "price each cheaper model's worst case (input + max_tokens) and keep the first that fits.",
                     "더 싼 모델마다 최악의 경우(입력 + max_tokens)를 계산해 처음으로 들어가는 모델을 고르세요.")
+
+
+def check_gentlest_rate(rate: float | None, *, text: str, lang: str, max_tokens: int, step: float = 0.05) -> bool:
+    """The highest ``selective`` rate (in steps of ``step``) that fits ``text`` in ``max_tokens`` keeping every rule."""
+    from .compression import compress, measure
+
+    if _missing(rate):
+        return False
+
+    def fits(r: float) -> tuple[bool, int]:
+        result = compress(text, "selective", rate=round(r, 4))
+        m = measure(result, similarity=False).meaning[lang]
+        whole = m.rules_whole == m.rules and m.negations_kept == m.negations and not m.rules_reversed
+        return result.tokens_after <= max_tokens and whole, result.tokens_after
+
+    ok, tokens = fits(float(rate))
+    if not ok:
+        return _verdict(False, f"rate {rate}: {tokens} tokens, over {max_tokens} (or a rule lost): compress harder (a lower rate).",
+                        f"압축률 {rate}: {tokens}토큰, {max_tokens}토큰 초과(또는 규칙 손실): 더 세게(더 낮은 압축률로) 압축하세요.")
+    gentler = round(float(rate) + step, 4)
+    if gentler <= 1 and fits(gentler)[0]:
+        return _verdict(False, f"rate {rate} fits, but so does {gentler}: keep more of the prompt.",
+                        f"압축률 {rate}도 들어가지만 {gentler}도 들어갑니다: 프롬프트를 더 남기세요.")
+    return _verdict(True, f"rate {rate}: {tokens} tokens, every rule whole; {gentler} would not fit.",
+                    f"압축률 {rate}: {tokens}토큰, 모든 규칙 보존; {gentler}이면 들어가지 않습니다.")
+
+
+def check_threshold_alone(threshold: float | None, *, similarities: Sequence[float], same: Sequence[bool],
+                          max_false_hits: int = 0) -> bool:
+    """The lowest similarity threshold (two decimals) at which a threshold alone serves at most ``max_false_hits``
+    pairs that are not paraphrases."""
+    if _missing(threshold):
+        return False
+    t = round(float(threshold), 2)
+
+    def false_hits(at: float) -> int:
+        return sum(s >= at for s, m in zip(similarities, same) if not m)
+
+    def served(at: float) -> float:
+        paraphrases = [s for s, m in zip(similarities, same) if m]
+        return sum(s >= at for s in paraphrases) / len(paraphrases)
+
+    if false_hits(t) > max_false_hits:
+        return _verdict(False, f"at {t:.2f} the threshold alone serves {false_hits(t)} wrong answers, over {max_false_hits}.",
+                        f"{t:.2f}에서는 임계값만으로 틀린 답 {false_hits(t)}개를 내줍니다({max_false_hits}개 초과).")
+    lower = round(t - 0.01, 2)
+    if false_hits(lower) <= max_false_hits:
+        return _verdict(False, f"{t:.2f} fits, but so does {lower:.2f}: look for the lowest.",
+                        f"{t:.2f}도 되지만 {lower:.2f}도 됩니다: 가장 낮은 값을 찾으세요.")
+    return _verdict(True, f"{t:.2f}: {false_hits(t)} wrong answers, and only {served(t):.0%} of the paraphrases served "
+                          f"(the guard at 0.70 serves more, with none wrong).",
+                    f"{t:.2f}: 틀린 답 {false_hits(t)}개, 바꿔 말하기는 {served(t):.0%}만 캐시에서 답합니다"
+                    f"(0.70의 가드는 틀린 답 없이 더 많이 답합니다).")
+
+
+_attempts = iter(range(1, 1_000_000))
+
+
+def check_stable_prefix(build: Callable[[str, str], dict] | None, *, client: Any, model: str, names: Sequence[str],
+                        questions: Sequence[str]) -> bool:
+    """``build(name, question)`` returns the request's ``system`` and ``messages``; right when every request still
+    carries its name and question and the prompt-cache doctor finds no changed prefix after the first call."""
+    import llmcost_magic
+
+    if _missing(build):
+        return False
+    tag = f"exercise: stable prefix #{next(_attempts)}"
+    with llmcost_magic.meter(tag=tag, prompt_cache="auto") as m:
+        for name, question in zip(names, questions):
+            body = build(name, question)
+            if name not in repr(body) or question not in repr(body):
+                return _verdict(False, f"the request for {name} must still carry the name and the question.",
+                                f"{name}의 요청에는 이름과 질문이 그대로 들어 있어야 합니다.")
+            client.messages.create(model=model, max_tokens=150, **body)
+    table = llmcost_magic.prompt_cache_doctor().table
+    later = table[table["tag"] == tag].iloc[1:]  # the first call has nothing to read yet
+    misses = later[later["reason"] == "prefix changed"]
+    if len(misses):
+        return _verdict(False, f"the doctor finds {len(misses)} changed prefixes: {misses['detail'].iloc[0]}.",
+                        f"닥터가 바뀐 앞부분 {len(misses)}개를 찾았습니다: {misses['detail'].iloc[0]}.")
+    t = m.totals
+    return _verdict(True, f"no changed prefix: {t.cached_input_tokens:,} tokens read from the cache, ${t.cost_usd:.4f}.",
+                    f"바뀐 앞부분 없음: 캐시에서 {t.cached_input_tokens:,}토큰을 읽었고 ${t.cost_usd:.4f}입니다.")
+
+
+def check_cascade_validator(validator: Callable[[str], Any] | None, *, replay: Callable[[Callable[[str], Any]], dict],
+                            strong_cost_usd: float, min_accuracy: float, max_cost_share: float) -> bool:
+    """A cascade validator with which ``replay(validator)`` (``accuracy``, ``cost_usd``) reaches ``min_accuracy`` at
+    no more than ``max_cost_share`` of always asking the strong model."""
+    if _missing(validator):
+        return False
+    run = replay(validator)
+    share = run["cost_usd"] / strong_cost_usd
+    said_en = f"accuracy {run['accuracy']:.0%} at {share:.0%} of the strong model's cost"
+    said_ko = f"강한 모델 비용의 {share:.0%}로 정확도 {run['accuracy']:.0%}"
+    if run["accuracy"] < min_accuracy:
+        return _verdict(False, f"{said_en}: it accepts too many wrong cheap answers (aim for {min_accuracy:.0%}).",
+                        f"{said_ko}: 틀린 싼 답을 너무 많이 받아들입니다(목표 {min_accuracy:.0%}).")
+    if share > max_cost_share:
+        return _verdict(False, f"{said_en}: it escalates too often (at most {max_cost_share:.0%}).",
+                        f"{said_ko}: 너무 자주 상위로 올립니다(최대 {max_cost_share:.0%}).")
+    return _verdict(True, f"{said_en}.", f"{said_ko}.")
+
+
+def check_step_share(answer: float | None, *, baseline_usd: float, before_step_usd: float, after_step_usd: float,
+                     optimised_usd: float) -> bool:
+    """A step's share of the total saving (0.42 or 42 for 42%), right within half a percentage point."""
+    if _missing(answer):
+        return False
+    expected = (before_step_usd - after_step_usd) / (baseline_usd - optimised_usd)
+    value = float(answer) / 100 if float(answer) > 1 else float(answer)
+    if abs(value - expected) <= 0.005:
+        return _verdict(True, f"{expected:.1%} of the total saving.", f"전체 절감의 {expected:.1%}입니다.")
+    return _verdict(False, f"{value:.1%}: divide what the step saves by what all the steps save, from this baseline.",
+                    f"{value:.1%}: 이 기준선에서 그 단계가 아낀 금액을 모든 단계가 아낀 금액으로 나누세요.")

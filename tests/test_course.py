@@ -26,7 +26,7 @@ ENGLISH = korean_track.english_notebooks()
 IDS = [p.stem for p in ENGLISH]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 EXECUTED_IN_TESTS = ("00", "01")  # the other Korean notebooks: identical code, key numbers compared below
-OWN_LESSONS = ("00", "01", "03", "07", "08", "09")  # the lessons with exercises so far
+OWN_LESSONS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10")  # the lessons with exercises so far
 
 
 def _read(path: Path):
@@ -44,6 +44,19 @@ def test_every_markdown_cell_has_korean_text(path):
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             assert HANGUL.search(cell.metadata["ko"]), f"{path.name} cell {index}: its Korean text has no Hangul"
+
+
+LESSON_LINK = re.compile(r"\]\((\.\./)?(\d\d)_[^)]*\.ipynb\)")
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=IDS)
+def test_korean_links_stay_in_the_korean_track(path):
+    """A Korean lesson links to its Korean neighbours, and to ../ (English) only for a lesson not translated yet."""
+    for index, cell in enumerate(_read(path).cells):
+        for up, lesson in LESSON_LINK.findall(cell.metadata.get("ko", "")):
+            assert bool(up) == (lesson not in korean_track.TRACK), \
+                f"{path.name} cell {index}: the Korean link to {lesson} should be " + \
+                ("ko/ (drop ../)" if up else "../ (not translated)")
 
 
 @pytest.mark.parametrize("path", ENGLISH, ids=IDS)
@@ -135,6 +148,70 @@ def test_checks_say_not_yet_without_raising_and_accept_the_answer(capsys):
     assert exercises.check_fallback_model("gpt-4o-mini", model="gpt-4o", messages=ask, max_tokens=4000, left_usd=0.004)
     out = capsys.readouterr().out
     assert out.count("Not yet") == 7 and out.count("Correct") == 4
+
+
+def test_the_threshold_check_wants_the_lowest_that_keeps_wrong_answers_down(capsys):
+    from llmcost_magic.exercises import check_threshold_alone
+
+    sims, same = [0.99, 0.93, 0.95, 0.91, 0.80], [True, True, False, False, False]
+    assert check_threshold_alone(None, similarities=sims, same=same) is False
+    assert check_threshold_alone(0.95, similarities=sims, same=same) is False      # serves the 0.95 near miss
+    assert check_threshold_alone(0.97, similarities=sims, same=same) is False      # 0.96 serves none either
+    assert check_threshold_alone(0.96, similarities=sims, same=same) is True
+    assert check_threshold_alone(0.92, similarities=sims, same=same, max_false_hits=1) is True
+    out = capsys.readouterr().out
+    assert out.count("Not yet") == 3 and "50% of the paraphrases" in out
+
+
+def test_the_rate_check_wants_the_gentlest_rate_that_keeps_every_rule(capsys):
+    from llmcost_magic.evaluation.sandbox_runs import support_prompt
+    from llmcost_magic.exercises import check_gentlest_rate
+
+    text = support_prompt("en")
+    assert check_gentlest_rate(0.75, text=text, lang="en", max_tokens=340) is False   # 361 tokens
+    assert check_gentlest_rate(0.65, text=text, lang="en", max_tokens=340) is False   # 0.7 fits too
+    assert check_gentlest_rate(0.7, text=text, lang="en", max_tokens=340) is True
+
+
+def test_the_cascade_check_holds_the_validator_to_accuracy_and_cost(capsys):
+    from llmcost_magic.exercises import check_cascade_validator
+
+    runs = {"lax": {"accuracy": 0.68, "cost_usd": 0.007}, "strict": {"accuracy": 0.83, "cost_usd": 0.09},
+            "good": {"accuracy": 0.80, "cost_usd": 0.04}}
+    goal = {"replay": runs.get, "strong_cost_usd": 0.114, "min_accuracy": 0.78, "max_cost_share": 0.40}
+    assert check_cascade_validator(None, **goal) is False
+    assert check_cascade_validator("lax", **goal) is False
+    assert check_cascade_validator("strict", **goal) is False
+    assert check_cascade_validator("good", **goal) is True
+    out = capsys.readouterr().out
+    assert "too many wrong" in out and "escalates too often" in out
+
+
+def test_the_step_share_check_divides_by_the_whole_saving(capsys):
+    from llmcost_magic.exercises import check_step_share
+
+    bills = {"baseline_usd": 1480.0, "before_step_usd": 1480.0, "after_step_usd": 296.0, "optimised_usd": 20.0}
+    assert check_step_share(0.80, **bills) is False            # the step's saving over the baseline bill
+    assert check_step_share(81.1, **bills) is True             # 1,184 / 1,460, given in percent
+    assert check_step_share(0.811, **bills) is True
+    assert capsys.readouterr().out.count("Correct") == 2
+
+
+def test_the_stable_prefix_check_asks_the_doctor(capsys):
+    from llmcost_magic.exercises import check_stable_prefix
+    from llmcost_magic.sandbox import client as sandbox_client
+
+    claude = sandbox_client("anthropic")
+    policy = "Policy. " + " ".join(f"Clause {i}: returns within {i % 30 + 1} days." for i in range(400))
+    names, questions = ["Kim", "Lee", "Park"], ["Refund?", "Receipt?", "Shipping?"]
+    name_first = lambda n, q: {"system": f"Customer: {n}.\n{policy}", "messages": [{"role": "user", "content": q}]}
+    name_dropped = lambda n, q: {"system": policy, "messages": [{"role": "user", "content": q}]}
+    name_last = lambda n, q: {"system": policy, "messages": [{"role": "user", "content": f"({n}) {q}"}]}
+    kwargs = {"client": claude, "model": "claude-sonnet-4-6", "names": names, "questions": questions}
+    assert check_stable_prefix(name_first, **kwargs) is False
+    assert check_stable_prefix(name_dropped, **kwargs) is False
+    assert check_stable_prefix(name_last, **kwargs) is True
+    assert "changed prefixes" in capsys.readouterr().out
 
 
 # ---- token boundaries ---------------------------------------------------------------------------------------

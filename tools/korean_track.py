@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 KOREAN = NOTEBOOKS / "ko"
 # The lessons translated so far; the others join when their Korean text is in place.
-TRACK = ("00", "01", "02", "03", "05", "06", "07", "08", "09", "10")
+TRACK = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10")
 SETUP = "%load_ext llmcost_magic\nfrom llmcost_magic.cookbook import openai_client, anthropic_client"
 KOREAN_SETUP = SETUP + "\nfrom llmcost_magic.cookbook import korean; korean()  # 한국어 트랙: 설명은 한국어, 금액은 원화"
 

@@ -26,7 +26,7 @@ from ..compression.history import input_dollars_saved
 from ..display import money
 from ..errors import LLMCostError
 
-MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-5", "claude-haiku-4-5")
+MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-6", "claude-haiku-4-5")
 _REMOVED = "color:#999;text-decoration:line-through"
 _RISKY = "background:#fde2e2;color:#c00;font-weight:bold;text-decoration:line-through"
 _RULE = "background:#fff6d6"
