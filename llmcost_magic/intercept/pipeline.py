@@ -177,8 +177,13 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
     parsed, complete = None, False
     try:
         collector.finish()
-        if status_code < 400 and call.endpoint != BATCH_RESULTS:
+        hit = call.cache_hit
+        if hit is not None and hit.parsed is not None and outcome == "ok":
+            parsed, complete = hit.parsed, True  # this very row was served and read before: same bytes, same reading
+        elif status_code < 400 and call.endpoint != BATCH_RESULTS:
             parsed = parse_answer(ADAPTERS[call.provider], call, collector)
+            if hit is not None and outcome == "ok" and meter.cache is not None:
+                meter.cache.keep_parsed(hit, parsed)
             # A stream whose final usage arrived is complete, however the reader stopped (the SDKs
             # close the response at [DONE] without reading on).
             complete = outcome == "ok" or (parsed.usage is not None and not parsed.estimated) or _stream_ended(collector)

@@ -113,6 +113,7 @@ class Hit:
     entry: CacheEntry
     kind: str  # "exact" or "semantic"
     similarity: float = 1.0
+    parsed: Any = None  # the answer as read when this very row (same verified bytes) was served before, else None
 
 
 class ResponseCache:
@@ -127,6 +128,7 @@ class ResponseCache:
         self.last_key: str | None = None
         self.last_hit_kind = ""  # "exact", "semantic", or "" when the last key was stored, not served
         self._verified: dict[str, tuple[Any, ...]] = {}  # key -> the fields of the row whose seal was checked
+        self._parsed: dict[str, Any] = {}  # key -> the verified row's answer as read when it was first served
         self._lock = threading.Lock()
 
     # -- keys ------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ class ResponseCache:
         if entry is not None:
             self.store.hit(key)
             self.last_key, self.last_hit_kind = key, "exact"
-            return Hit(entry, "exact")
+            return Hit(entry, "exact", parsed=self._parsed.get(key))
         if self.semantic is not None and self.settings.mode == "semantic":
             found = self.semantic.search(self.context(call), last_user_text(call), now, self.settings.threshold,
                                          read=self.read, verifier=self._verifier(call))
@@ -180,7 +182,7 @@ class ResponseCache:
                 entry, similarity = found
                 self.store.hit(entry.key)
                 self.last_key, self.last_hit_kind = entry.key, "semantic"
-                return Hit(entry, "semantic", similarity)
+                return Hit(entry, "semantic", similarity, self._parsed.get(entry.key))
         return None
 
     def _verifier(self, call: Call) -> Callable[[str, str, CacheEntry], bool | None] | None:
@@ -211,14 +213,22 @@ class ResponseCache:
                   entry.expires, entry.tag, entry.context, entry.question, entry.body, entry.embedding, entry.seal)
         if self._verified.get(key) == fields:  # this very row was verified before: equal bytes, no second HMAC
             return entry
+        self._parsed.pop(key, None)  # another row than the one read before: read its answer afresh
         reason = why_invalid(entry, key, self.store.secret())
         if reason is not None:
             _warn_once(key, reason)
             return None
         if len(self._verified) > 4096:
             self._verified.clear()
+            self._parsed.clear()
         self._verified[key] = fields
         return entry
+
+    def keep_parsed(self, hit: Hit, parsed: Any) -> None:
+        """Keep how a served row's answer read, for its next hits (only while that very row is the verified one)."""
+        verified = self._verified.get(hit.entry.key)
+        if verified is not None and verified[10] == hit.entry.body:  # fields[10]: the body read and verified
+            self._parsed[hit.entry.key] = parsed
 
     # -- after a live answer ---------------------------------------------------------------
 

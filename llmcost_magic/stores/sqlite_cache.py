@@ -42,6 +42,7 @@ class SQLiteCacheStore:
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB)")
         self._lock = threading.Lock()
         self._secret: bytes | None = None
+        self._select = f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE key = ?"
 
     def _row(self, row: tuple) -> CacheEntry:  # type: ignore[type-arg]
         """A row as a CacheEntry; CorruptEntry when a column holds the wrong type."""
@@ -81,7 +82,7 @@ class SQLiteCacheStore:
 
     def get(self, key: str, now: float) -> CacheEntry | None:
         with self._lock:
-            row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute(self._select, (key,)).fetchone()
         if row is None:
             return None
         entry = self._row(row)
@@ -93,6 +94,9 @@ class SQLiteCacheStore:
             self._db.execute(f"INSERT OR REPLACE INTO entries ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", values)
 
     def hit(self, key: str) -> None:
+        # Counted on the call path, on purpose: a writer thread for the counts measured slower (bench_cache:
+        # +469/+784 µs CPU vs +325/+215 µs inline; its GIL hand-offs with the ledger's writer cost more than
+        # the one UPDATE), and a batched count would lose hits to a crash.
         with self._lock:
             self._db.execute("UPDATE entries SET hits = hits + 1 WHERE key = ?", (key,))
 
