@@ -52,13 +52,17 @@ def test_openai_batch_results_are_billed_once_at_batch_prices_when_read(clocked)
     assert df.cost_usd.sum() == pytest.approx(expected) and df.cost_usd.sum() == pytest.approx(df.baseline_cost_usd.sum() / 2)
 
 
+def _anthropic_batch(ac):  # noqa: ANN001, ANN202
+    return ac.messages.batches.create(requests=[
+        {"custom_id": f"q{i}", "params": {"model": "claude-haiku-4-5", "max_tokens": 60,
+                                          "messages": [{"role": "user", "content": q}]}} for i, q in enumerate(QUESTIONS)])
+
+
 def test_anthropic_message_batch_results_are_billed_once_when_read(clocked):
     clock, server = clocked
     ac = client("anthropic", base_url=server.anthropic_base_url, max_retries=0)
     with meter():
-        created = ac.messages.batches.create(requests=[
-            {"custom_id": f"q{i}", "params": {"model": "claude-haiku-4-5", "max_tokens": 60,
-                                              "messages": [{"role": "user", "content": q}]}} for i, q in enumerate(QUESTIONS)])
+        created = _anthropic_batch(ac)
         clock.advance(61)
         results = list(ac.messages.batches.results(created.id))
         list(ac.messages.batches.results(created.id))
@@ -102,9 +106,7 @@ def test_results_read_in_part_are_billed_for_what_was_read_and_the_rest_later(cl
     clock, server = clocked
     ac = client("anthropic", base_url=server.anthropic_base_url, max_retries=0)
     with meter():
-        created = ac.messages.batches.create(requests=[
-            {"custom_id": f"q{i}", "params": {"model": "claude-haiku-4-5", "max_tokens": 60,
-                                              "messages": [{"role": "user", "content": q}]}} for i, q in enumerate(QUESTIONS)])
+        created = _anthropic_batch(ac)
         clock.advance(61)
         for _ in ac.messages.batches.results(created.id):
             break  # read one result and stop

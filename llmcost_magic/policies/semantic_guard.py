@@ -104,16 +104,11 @@ def read(text: str) -> Reading:
                            if m.tag in ("MM", "NR") and m.form in _NUMBER_WORDS})
     content = frozenset({w.lemma for w in lemmas} | numbers)
     return Reading(language_of(text), content, frozenset(w.lemma for w in lemmas if w.name), numbers,
-                   _polarity(text), bool(content & _reversal()), frozenset(w.lemma for w in lemmas if w.verb),
+                   polarity(text), bool(content & _reversal()), frozenset(w.lemma for w in lemmas if w.verb),
                    frozenset(korean_words[1] | english_words[1]),
                    frozenset(w for w in _WORD.findall(text.lower()) if w in _DIRECTION_WORDS)
                    | ({"로"} if korean_words[1] or _KO_DIRECTION.search(text) else set()),
                    tuple(w.lemma for w in sorted(lemmas, key=lambda w: w.at)))
-
-
-def _polarity(text: str) -> int:
-    """-1 when ``text`` is negated an odd number of times (``language.polarity``: 안 되다 counts once)."""
-    return polarity(text)
 
 
 def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict:
