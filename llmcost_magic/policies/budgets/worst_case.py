@@ -89,9 +89,12 @@ def worst_case_usd(model: str, input_tokens: int, output_tokens: int, *, batch: 
 def _tool_fees(model: str, body: dict[str, Any], batch: bool) -> tuple[int, float]:
     """(calls, dollars) of the built-in tools a request may call: Anthropic ``max_uses`` per tool, OpenAI
     ``max_tool_calls`` across tools (counted at the dearest), else UNBOUNDED_TOOL_CALLS per tool."""
+    tools = body.get("tools")
+    if not tools:
+        return 0, 0.0  # the usual request: no price lookup on the hot path
     units = price_for(model, batch=batch).units
     fees = []
-    for tool in body.get("tools") or ():
+    for tool in tools if isinstance(tools, list) else ():
         kind = str(tool.get("type") or "") if isinstance(tool, dict) else ""
         rate = units.get(kind) or next((units[name] for name in units if kind.startswith(name + "_")), None)
         if rate:
