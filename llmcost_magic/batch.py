@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from .clients import client_for
 from .intercept import anthropic_protocol, openai_protocol
 from .intercept.active import active_meter, default_user
 from .intercept.batch_results import collecting
@@ -348,12 +349,6 @@ def batches() -> pd.DataFrame:
 _last_jobs: list[BatchJob] = []
 
 
-def _client_for(provider: str) -> Any:
-    from .cookbook import anthropic_client, openai_client
-
-    return openai_client() if provider == "openai" else anthropic_client()
-
-
 def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: str, meter: Any = None) -> list[BatchJob]:
     """Send a cell's deferred calls, one batch per (provider, model), with clients from the environment,
     each checked as a whole against ``meter``'s budgets first."""
@@ -361,7 +356,7 @@ def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: 
     for provider, model, custom_id, body in deferred:
         groups.setdefault((provider, model), []).append((custom_id, {**body, "max_tokens": body.get("max_tokens") or
                                                                     body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS}))
-    jobs = [BatchPlan(provider, model, requests).submit(_client_for(provider), name=f"{name}-{model}", meter=meter)
+    jobs = [BatchPlan(provider, model, requests).submit(client_for(provider), name=f"{name}-{model}", meter=meter)
             for (provider, model), requests in groups.items()]
     _last_jobs[:] = jobs
     return jobs
@@ -374,7 +369,7 @@ def results(jobs: Sequence[BatchJob] | None = None, *, wait: bool = True, interv
         raise BatchError("No deferred batch yet: run a cell with %%llmcost --batch first, or attach one by name.")
     frames = []
     for job in jobs:
-        client = _client_for(job.provider)
+        client = client_for(job.provider)
         if wait:
             job.wait(client, interval=interval)
         frames.append(job.collect(client).assign(model=job.model, batch=job.name))

@@ -12,26 +12,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-_announced: set[str] = set()
+from .clients import anthropic_client, on_sandbox, openai_client
+from .course_language import T, language
+
+__all__ = ["KRW_PER_USD", "T", "TokenPieces", "anthropic_client", "korean", "language", "on_sandbox", "openai_client",
+           "project_room", "show_tokens"]
 
 # A round teaching rate, fixed so that the Korean track's amounts are reproducible (near the late-2025 market
 # rate of ~1,450 won per dollar; not a live quote: pass your own to korean()).
 KRW_PER_USD = 1450.0
-
-
-def language() -> str:
-    """The course's language: "ko" after :func:`korean` (or with ``LLMCOST_LANG=ko``), else "en"."""
-    return "ko" if os.environ.get("LLMCOST_LANG", "en").lower().startswith("ko") else "en"
-
-
-def T(en: str, ko: str) -> str:
-    """``en`` or ``ko``, by the course's language: one code cell prints and labels in both tracks.
-
-    >>> T("cumulative cost", "누적 비용")
-    'cumulative cost'
-    """
-    return ko if language() == "ko" else en
 
 
 def korean(fx: float = KRW_PER_USD) -> None:
@@ -48,46 +37,6 @@ def korean(fx: float = KRW_PER_USD) -> None:
     if shell is not None:
         shell.run_line_magic("config", 'LLMCost.currency = "KRW"')
         shell.run_line_magic("config", f"LLMCost.fx = {fx}")
-
-
-def on_sandbox(provider: str = "openai") -> bool:
-    """True when ``provider``'s API key is not set (or ``LLMCOST_SANDBOX=1`` forces the sandbox)."""
-    return os.environ.get("LLMCOST_SANDBOX") == "1" or not os.environ.get(_KEYS[provider])
-
-
-def _client(provider: str, async_: bool, **kwargs: Any) -> Any:
-    if on_sandbox(provider):
-        from .sandbox import client
-
-        line = T(f"{provider}: running on the offline sandbox — every number below is SIMULATED (set {_KEYS[provider]} for the real API).",
-                 f"{provider}: 오프라인 샌드박스에서 실행 중 — 아래 숫자는 모두 시뮬레이션(SIMULATED)입니다 (실제 API는 {_KEYS[provider]} 설정).")
-        result = client(provider, async_=async_, **kwargs)
-    else:
-        if provider == "openai":
-            import openai
-
-            result = (openai.AsyncOpenAI if async_ else openai.OpenAI)(**kwargs)
-        else:
-            import anthropic
-
-            result = (anthropic.AsyncAnthropic if async_ else anthropic.Anthropic)(**kwargs)
-        line = T(f"{provider}: running on the REAL API with {_KEYS[provider]} — calls cost real money.",
-                 f"{provider}: {_KEYS[provider]}로 실제 API(REAL API)에서 실행 중 — 호출마다 실제 비용이 듭니다.")
-    if (provider, async_) not in _announced:
-        _announced.add((provider, async_))  # type: ignore[arg-type]
-        print(line)
-    return result
-
-
-def openai_client(*, async_: bool = False, **kwargs: Any) -> Any:
-    """An ``openai.OpenAI`` (or ``AsyncOpenAI``) client: real with a key, the sandbox without."""
-    return _client("openai", async_, **kwargs)
-
-
-def anthropic_client(*, async_: bool = False, **kwargs: Any) -> Any:
-    """An ``anthropic.Anthropic`` (or ``AsyncAnthropic``) client: real with a key, the sandbox without."""
-    return _client("anthropic", async_, **kwargs)
-
 
 
 class TokenPieces:

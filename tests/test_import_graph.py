@@ -115,12 +115,14 @@ def test_the_graph_sees_imports_inside_functions(tmp_path):
 # The layers docs/design.md describes, bottom first (a package name covers its submodules), and the few
 # imports that reach up a layer (none comes back: the circle test above checks that).
 LAYERS = [
-    ["records", "tokens", "pricing", "errors", "redaction", "intercept.call", "intercept.openai_protocol",
-     "intercept.anthropic_protocol", "intercept.protocols"],
+    ["records", "tokens", "pricing", "errors", "redaction", "course_language", "intercept.call",
+     "intercept.openai_protocol", "intercept.anthropic_protocol", "intercept.protocols"],
     ["intercept.active"],
+    ["policies.tiers"],
+    ["sandbox"],
+    ["clients"],
     ["policies"],
     ["session"],
-    ["sandbox"],
     ["intercept.seam", "intercept.pipeline", "intercept.rows", "intercept.transports"],
     ["batch"],
     ["metering"],
@@ -130,8 +132,6 @@ LAYERS = [
 UPWARD = {
     ("metering", "settings"),  # meter() builds its policies through the one factory
     ("metering", "display"),  # Meter.summary()
-    ("policies.routing", "cookbook"),  # the classifier router's client, from the environment or the sandbox
-    ("batch", "cookbook"),  # clients for a --batch cell's deferred calls
     ("policies.semantic_verifier", "metering"),  # the verifier's own calls are metered
 }
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..clients import client_for
 from ..intercept.call import Call
 from ..tokens import count_tokens
 from .response_cache import last_user_text
@@ -123,7 +124,7 @@ class ClassifierRouter:
             return Decision(tiers.default, f"classifier failed ({type(exc).__name__}); default tier {tiers.default}")
 
     def _ask(self, provider: str, model: str, question: str) -> str:
-        client = self.client_factory(provider) if self.client_factory else _same_provider_client(provider)
+        client = self.client_factory(provider) if self.client_factory else client_for(provider)
         if provider == "anthropic":
             r = client.messages.create(model=model, max_tokens=30, system=CLASSIFIER_PROMPT,
                                        messages=[{"role": "user", "content": question}])
@@ -175,12 +176,6 @@ class ProbeRouter:
         names = tiers.names
         tier = names[-1] if score >= strong_above else names[0] if score < small_below else tiers.default
         return Decision(tier, f"probe: score {score:+.3f}")
-
-
-def _same_provider_client(provider: str) -> Any:
-    from ..cookbook import anthropic_client, openai_client
-
-    return openai_client() if provider == "openai" else anthropic_client()
 
 
 ROUTERS = {"rules": RulesRouter, "embedding": EmbeddingRouter, "classifier": ClassifierRouter, "probe": ProbeRouter}
