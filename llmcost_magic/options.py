@@ -32,8 +32,10 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"llmcost: {message}. Usage: {self.usage_hint}")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CellOptions:
+    """A ``%%llmcost`` line's options, one field per option (named as its argparse dest), built by keyword only."""
+
     tag: str = ""
     budget: float | None = None
     quiet: bool = False
@@ -161,10 +163,7 @@ def parse_cell_options(line: str) -> CellOptions:
         raise UsageError("llmcost: --threshold only applies with --cache semantic.")
     if ns.compress_keep_system and not ns.compress:
         raise UsageError("llmcost: --compress-keep-system only applies with --compress METHOD[:RATE].")
-    return CellOptions(ns.tag, ns.budget, ns.quiet, ns.currency, ns.fx, ns.dry_run, ns.cache, ns.ttl, ns.threshold,
-                       ns.context, ns.cache_any_temperature, ns.cache_tool_calls, ns.prompt_cache, ns.route,
-                       ns.max_tokens, tuple(ns.stop), ns.concise, ns.batch, ns.budget_fallback, ns.compress,
-                       ns.compress_keep_system)
+    return CellOptions(**{**vars(ns), "stop": tuple(ns.stop)})
 
 
 def parse_line_command(line: str) -> argparse.Namespace:
