@@ -21,7 +21,7 @@ import sys
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ import platformdirs
 
 from .records import CallRecord
 from .sqlite_file import connect
+from .sqlite_migrations import Migrations
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,19 +44,8 @@ COLUMNS = (
     "cache_write_1h_tokens", "vendor", "batch", "service_tier", "tool_calls", "usage_details", "price_source",
 )
 
-_MIGRATIONS: dict[str, Callable[[sqlite3.Connection], None]] = {}
-
-
-def _migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
-    """Register a schema step under its function's name (the key recorded in ``_migrations``).
-
-    Steps run in registration order and are append-only: never edit or rename one that has shipped.
-    Keyed by name, a step added between two others (two branches merged) still runs exactly once.
-    """
-    if fn.__name__ in _MIGRATIONS:
-        raise ValueError(f"two ledger migrations are named {fn.__name__}")
-    _MIGRATIONS[fn.__name__] = fn
-    return fn
+_MIGRATIONS = Migrations("ledger")
+_migration = _MIGRATIONS.register  # steps run in registration order, each once, recorded by name
 
 
 @_migration
@@ -167,24 +157,8 @@ class Ledger:
         self._writer, self._lock, self._wake = None, threading.Lock(), threading.Event()
 
     def _migrate(self) -> None:
-        """Run the steps this file has not seen, safely when several processes open it at once.
-
-        Each step runs in its own ``BEGIN IMMEDIATE`` transaction (one writer at a time; the others wait
-        on the busy timeout) and re-reads what is done inside it, so a step another process has just
-        applied is skipped instead of failing with "table already exists" or "duplicate column".
-        """
-        db = self._db
-        with db:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("CREATE TABLE IF NOT EXISTS _migrations (step INTEGER PRIMARY KEY, name TEXT)")
-        if _MIGRATIONS.keys() <= {row[0] for row in db.execute("SELECT name FROM _migrations")}:
-            return  # the usual case: nothing to do, no write lock taken
-        for name, fn in _MIGRATIONS.items():
-            with db:
-                db.execute("BEGIN IMMEDIATE")
-                if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone() is None:
-                    fn(db)
-                    db.execute("INSERT INTO _migrations (name) VALUES (?)", (name,))
+        """Run the steps this file has not seen (safe when several processes open it at once)."""
+        _MIGRATIONS.apply(self._db)
 
     def record(self, rec: CallRecord) -> None:
         """Add one call (committed with the next flush). Never stores headers, keys or message content."""

@@ -4,17 +4,46 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import threading
 from pathlib import Path
 
 import platformdirs
 
 from ..sqlite_file import connect
+from ..sqlite_migrations import Migrations
 from .base import CacheEntry, CorruptEntry
 
 _COLUMNS = ("key", "provider", "endpoint", "model", "content_type", "body", "created", "expires", "tag", "context",
             "question", "embedding", "hits", "seal")
 _TYPES = {"body": bytes, "embedding": bytes, "created": float, "hits": int}
+
+
+_MIGRATIONS = Migrations("cache store")
+_migration = _MIGRATIONS.register
+# Named ``cache_m...`` so that they never collide with the ledger's if both are pointed at one file. Stores made
+# before these steps existed have no ``_migrations`` table and the tables of the first steps already: those
+# steps therefore say IF NOT EXISTS (or look first), and run once, recorded, on such a store.
+
+
+@_migration
+def cache_m001_entries(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, provider TEXT, endpoint TEXT, model TEXT, "
+               "content_type TEXT, body BLOB, created REAL, expires REAL, tag TEXT, context TEXT, question TEXT, "
+               "embedding BLOB, hits INTEGER DEFAULT 0)")
+    db.execute("CREATE TABLE IF NOT EXISTS blocked (key TEXT PRIMARY KEY, reason TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB)")
+
+
+@_migration
+def cache_m002_seal(db: sqlite3.Connection) -> None:
+    if "seal" not in {r[1] for r in db.execute("PRAGMA table_info(entries)")}:  # present in unrecorded stores
+        db.execute("ALTER TABLE entries ADD COLUMN seal TEXT DEFAULT ''")  # older rows: unsealed, never served
+
+
+@_migration
+def cache_m003_context_index(db: sqlite3.Connection) -> None:
+    db.execute("CREATE INDEX IF NOT EXISTS entries_context ON entries(context)")
 
 
 def default_cache_path() -> Path:
@@ -30,16 +59,7 @@ class SQLiteCacheStore:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = str(path) if path is not None else str(default_cache_path())
         self._db = connect(self.path)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, provider TEXT, endpoint TEXT, model TEXT, "
-            "content_type TEXT, body BLOB, created REAL, expires REAL, tag TEXT, context TEXT, question TEXT, "
-            "embedding BLOB, hits INTEGER DEFAULT 0)"
-        )
-        if "seal" not in {r[1] for r in self._db.execute("PRAGMA table_info(entries)")}:
-            self._db.execute("ALTER TABLE entries ADD COLUMN seal TEXT DEFAULT ''")  # older rows: unsealed, never served
-        self._db.execute("CREATE INDEX IF NOT EXISTS entries_context ON entries(context)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS blocked (key TEXT PRIMARY KEY, reason TEXT)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB)")
+        _MIGRATIONS.apply(self._db)
         self._lock = threading.Lock()
         self._secret: bytes | None = None
         self._select = f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE key = ?"
