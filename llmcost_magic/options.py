@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.70] [--context KEY] [--cache-any-temperature] "
-              "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|probe|cascade|cascade+probe] "
+              "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|probe|cascade|cascade+probe|PLUGIN] "
               "[--max-tokens N] [--stop TEXT ...] [--concise WORDS] [--compress METHOD[:RATE] [--compress-keep-system]] "
               "[--batch] [--budget-fallback]")
 LINE_USAGE = (
@@ -88,8 +88,9 @@ def _cell_parser() -> _Parser:
     p.add_argument("--cache-any-temperature", action="store_true", help="also cache non-deterministic requests")
     p.add_argument("--cache-tool-calls", action="store_true", help="also cache answers that are only tool calls")
     p.add_argument("--prompt-cache", choices=["auto"], help="place provider prompt-cache breakpoints on the stable prefix")
-    p.add_argument("--route", choices=["rules", "embedding", "classifier", "probe", "cascade", "cascade+probe"],
-                   help="send each call to the cheapest model tier that fits")
+    p.add_argument("--route", type=_route, metavar="ROUTER",
+                   help="send each call to the cheapest model tier that fits: rules, embedding, classifier, probe, "
+                        "cascade, cascade+probe or a plugin's router")
     p.add_argument("--max-tokens", type=_positive_int("--max-tokens"), metavar="N", help="max_tokens for calls that set none")
     p.add_argument("--stop", action="append", default=[], type=_escapes, metavar="TEXT",
                    help="stop sequence for calls that set none (repeatable)")
@@ -134,6 +135,7 @@ def _checked_by(module: str, function: str):  # noqa: ANN202
 
 _duration = _checked_by(".policies.response_cache", "parse_duration")
 _compress_spec = _checked_by(".compression.methods", "parse_spec")
+_route = _checked_by(".policies.routing", "check_router_name")
 
 
 def _threshold(text: str) -> float:

@@ -23,7 +23,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import plugins
 from .config_files import read_table
+from .price_entries import _PER_MTOK, _PRICE_KEYS, PriceFileError, from_price_sources, price_entry
 from .rates import ModelPrices, Rates
 from .records import Cost, Usage
 from .tokens import provider_for_model
@@ -40,8 +42,6 @@ __all__ = [
     "invalidate_prices",
 ]
 
-_PER_MTOK = 1e-6
-_PRICE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
 # genai-prices' price keys for what is billed besides text tokens -> (our unit, dollars per unit factor).
 _UNIT_KEYS = {
     "input_audio_mtok": ("audio_input_tokens", _PER_MTOK),
@@ -61,10 +61,6 @@ _STANDARD_TIERS = frozenset({"", "default", "auto", "standard"})
 
 class UnknownModelError(LookupError):
     """A model with no price; the message names the closest known models and how to add one."""
-
-
-class PriceFileError(ValueError):
-    """A price override file that cannot be used; the message names the entry and the fix."""
 
 
 @dataclass
@@ -228,13 +224,13 @@ def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: 
         return override.as_batch() if batch else override
     prices = _from_genai(model, batch, tier, speed, vendor)
     if prices is None and model.lower().startswith("ft:"):
-        return None  # a fine-tune without a fine-tuned price is never priced as its base model
+        return from_price_sources(model, batch)  # a fine-tune is never priced as its base model
     if prices is None:
         for name in base_names(model)[1:]:  # a dated snapshot or prefixed name of a known model
             prices = _from_genai(name, batch, tier, speed, vendor)
             if prices is not None:
                 return replace(prices, model=model)
-    return prices
+    return prices if prices is not None else from_price_sources(model, batch)
 
 
 def invalidate_prices() -> None:
@@ -242,6 +238,8 @@ def invalidate_prices() -> None:
     _resolved.cache_clear()
     _warned.clear()
 
+
+plugins.when_changed(invalidate_prices)  # a price source registered later answers for models seen before
 
 def known_models(provider: str | None = None) -> list[str]:
     """Model ids in the price database (and overrides), optionally for one provider."""
@@ -342,31 +340,6 @@ def estimate_cost(
     return price_for(model, batch=batch).cost(usage).usd  # type: ignore[return-value]
 
 
-def _override_entry(name: str, entry: Any, source: str) -> ModelPrices:
-    if not isinstance(entry, Mapping):
-        raise PriceFileError(f"{source}: model {name!r} must map price keys to numbers, got {entry!r}")
-    unknown = set(entry) - set(_PRICE_KEYS) - {"provider"}
-    if unknown:
-        raise PriceFileError(f"{source}: model {name!r} has unknown keys {sorted(unknown)}; allowed: {list(_PRICE_KEYS)}")
-    for key in ("input_mtok", "output_mtok"):
-        if key not in entry:
-            raise PriceFileError(f"{source}: model {name!r} needs {key} (dollars per million tokens)")
-    values = {}
-    for key in _PRICE_KEYS:
-        if key in entry:
-            try:
-                values[key] = float(entry[key])
-            except (TypeError, ValueError):
-                raise PriceFileError(f"{source}: {name}.{key} must be a number, got {entry[key]!r}") from None
-            if values[key] < 0:
-                raise PriceFileError(f"{source}: {name}.{key} must be >= 0, got {values[key]}")
-    inp = values["input_mtok"]
-    write = values.get("cache_write_mtok", inp)
-    rates = Rates(inp, values["output_mtok"], values.get("cache_read_mtok", inp), write,
-                  values.get("cache_write_1h_mtok", write)).scaled(_PER_MTOK)
-    return ModelPrices(name, str(entry.get("provider", provider_for_model(name))), rates, source=source)
-
-
 def load_price_overrides(path: str | Path | Mapping[str, Any]) -> list[str]:
     """Add or replace model prices from a TOML/YAML file (or a dict); returns the models loaded.
 
@@ -380,7 +353,7 @@ def load_price_overrides(path: str | Path | Mapping[str, Any]) -> list[str]:
     models = data.get("models") if isinstance(data, Mapping) else None
     if not isinstance(models, Mapping):
         raise PriceFileError(f"{source}: expected a top-level 'models' table mapping model names to prices")
-    parsed = {str(name): _override_entry(str(name), entry, source) for name, entry in models.items()}
+    parsed = {str(name): price_entry(str(name), entry, source) for name, entry in models.items()}
     from .config_schemas import PriceFile, validated
 
     validated(PriceFile, data, source, PriceFileError)  # and what the checks above let through: nan, inf, bools

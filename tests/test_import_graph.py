@@ -115,7 +115,8 @@ def test_the_graph_sees_imports_inside_functions(tmp_path):
 # The layers docs/design.md describes, bottom first (a package name covers its submodules), and the few
 # imports that reach up a layer (none comes back: the circle test above checks that).
 LAYERS = [
-    ["records", "tokens", "pricing", "errors", "redaction", "course_language", "intercept.call",
+    ["records", "tokens", "pricing", "price_entries", "plugins", "errors", "redaction", "course_language",
+     "sqlite_file", "sqlite_migrations", "intercept.call",
      "intercept.openai_protocol", "intercept.anthropic_protocol", "intercept.protocols"],
     ["intercept.active"],
     ["policies.tiers"],

@@ -132,7 +132,7 @@ def test_tier_files_are_validated(tmp_path):
         load_tiers({"tiers": {"small": {"openai": "gpt-4o-mini"}}, "default": "huge"})
 
 
-@pytest.mark.parametrize(("options", "message"), [("--route magic", "invalid choice"), ("--max-tokens 0", "at least 1"),
+@pytest.mark.parametrize(("options", "message"), [("--route magic", "Unknown router 'magic'"), ("--max-tokens 0", "at least 1"),
                                                   ("--concise many", "whole number")])
 def test_bad_routing_options(shell, options, message):
     r = shell.run_cell(f"%%llmcost {options}\nx = 1")

@@ -6,6 +6,7 @@ import difflib
 import functools
 from dataclasses import dataclass
 
+from .. import plugins
 from .base import Compressed, CompressionError, Compressor, check_rate
 from .examples import FewShotCompressor
 from .formats import FormatCompressor
@@ -38,11 +39,12 @@ def parse_spec(spec: str) -> tuple[Step, ...]:
         if name in HISTORY_METHODS:
             steps.append(Step(name, amount=_amount(name, value)))
             continue
-        if name not in TEXT_METHODS:
-            near = difflib.get_close_matches(name, TEXT_METHODS + HISTORY_METHODS, n=1)
+        if name not in TEXT_METHODS and name not in plugins.compressors():
+            known = TEXT_METHODS + HISTORY_METHODS + tuple(plugins.compressors())
+            near = difflib.get_close_matches(name, known, n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
             raise CompressionError(f"compress: unknown method {name!r}; {hint}"
-                                   f"methods: {', '.join(TEXT_METHODS + HISTORY_METHODS)}")
+                                   f"methods: {', '.join(known)}{plugins.left_out_note()}")
         rate = None
         if value:
             try:
@@ -66,9 +68,46 @@ def _amount(name: str, value: str) -> int:
     return amount
 
 
+class _PluginCompressor:
+    """A plugin's compressor, held to the :class:`Compressor` contract: a plain string it returns becomes a
+    ``Compressed``; anything else, or an exception, is a CompressionError naming the plugin (the text is then
+    sent as written, with a note, like any compressor that cannot compress)."""
+
+    def __init__(self, name: str, engine: object, plugin: str) -> None:
+        self.name, self.engine, self.plugin = name, engine, plugin
+
+    def compress(self, text: str, *, rate: float | None = None, query: str = "", model: str = "gpt-4o") -> Compressed:
+        try:
+            result = self.engine.compress(text, rate=rate, query=query, model=model)  # type: ignore[attr-defined]
+        except CompressionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a third party's failure becomes ours, named
+            raise CompressionError(f"compress: {self.name} (plugin {self.plugin}) failed: {type(exc).__name__}: {exc}") from exc
+        if isinstance(result, str):
+            return Compressed(text, result, self.name, rate, model)
+        if not isinstance(result, Compressed):
+            raise CompressionError(f"compress: {self.name} (plugin {self.plugin}) returned a {type(result).__name__}; "
+                                   f"it must return the compressed text or a Compressed. Fix the plugin")
+        return result
+
+
 @functools.cache
+def _plugin_compressor(name: str, factory: object, plugin: str) -> Compressor:
+    engine = factory()  # type: ignore[operator]
+    if not callable(getattr(engine, "compress", None)):
+        raise plugins.PluginError(f"compressor {name!r} of plugin {plugin!r} made a {type(engine).__name__} without "
+                                  f"compress(text, *, rate, query, model): fix or uninstall the plugin")
+    return _PluginCompressor(name, engine, plugin)
+
+
 def compressor(name: str) -> Compressor:
-    """The shared compressor for a text method name."""
+    """The shared compressor for a text method name (a built-in one or a plugin's)."""
+    found = None if name in TEXT_METHODS else plugins.compressors().get(name)
+    return _built_in(name) if found is None else _plugin_compressor(name, *found)
+
+
+@functools.cache
+def _built_in(name: str) -> Compressor:
     if name == "llmlingua2":
         return LinguaCompressor(version=2)
     if name == "llmlingua":

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .. import plugins
 from ..clients import client_for
 from ..intercept.call import Call
 from ..tokens import count_tokens
@@ -182,10 +183,31 @@ ROUTERS = {"rules": RulesRouter, "embedding": EmbeddingRouter, "classifier": Cla
 CASCADES = ("cascade", "cascade+probe")  # "+probe": requests the probe sends to the largest tier skip the cheap attempts
 
 
+def check_router_name(name: str) -> str:
+    """``name`` if ``--route`` knows it (built in, or a plugin's), else ValueError listing the names."""
+    if name in (*ROUTERS, *CASCADES) or name.strip().lower() in plugins.routers():
+        return name
+    names = [*ROUTERS, *CASCADES, *plugins.routers()]
+    raise ValueError(f"Unknown router {name!r}: use one of {', '.join(names)}.{plugins.left_out_note()}")
+
+
+def _plugin_router(name: str) -> Any:
+    factory, plugin = plugins.routers()[name]
+    try:
+        router = factory()
+    except Exception as exc:
+        raise plugins.PluginError(f"router {name!r} of plugin {plugin!r} failed to start ({type(exc).__name__}: "
+                                  f"{exc}): fix or uninstall the plugin") from exc
+    if not callable(getattr(router, "decide", None)):
+        raise plugins.PluginError(f"router {name!r} of plugin {plugin!r} made a {type(router).__name__} without "
+                                  f"decide(call, tiers): fix or uninstall the plugin")
+    return router
+
+
 def routing_policy(name: Any, *, tiers: Tiers | str | Path | None = None, validator: Any = None,
                    min_confidence: float = 0.7) -> dict[str, Any]:
-    """Meter keyword arguments for a router name ("rules", "embedding", "classifier", "probe", "cascade" or
-    "cascade+probe"), a router object (anything with ``decide(call, tiers)``, e.g. ``ProbeRouter(my_examples)``),
+    """Meter keyword arguments for a router name ("rules", "embedding", "classifier", "probe", "cascade",
+    "cascade+probe" or a plugin's, see :mod:`llmcost_magic.plugins`), a router object (anything with ``decide(call, tiers)``, e.g. ``ProbeRouter(my_examples)``),
     or a ``CascadeSettings`` (e.g. with your validator and router)."""
     if not name:
         return {}
@@ -198,9 +220,10 @@ def routing_policy(name: Any, *, tiers: Tiers | str | Path | None = None, valida
         if callable(getattr(name, "decide", None)):
             return {"tiers": resolved, "router": name}
         raise ValueError(f"route must be a router name, a router or CascadeSettings, got {type(name).__name__}")
-    if name not in (*ROUTERS, *CASCADES):
-        raise ValueError(f"Unknown router {name!r}: use one of {', '.join([*ROUTERS, *CASCADES])}.")
+    check_router_name(name)
     resolved = tiers if isinstance(tiers, Tiers) else load_tiers(tiers)
+    if name not in (*ROUTERS, *CASCADES):
+        return {"tiers": resolved, "router": _plugin_router(name.strip().lower())}
     if name in CASCADES:
         from .cascade import CascadeSettings
 
