@@ -125,7 +125,7 @@ def _checked_by(module: str, function: str):  # noqa: ANN202
     message becomes the usage error); the module is imported only when the option is used."""
     def parse(text: str) -> str:
         try:
-            getattr(importlib.import_module(module, __package__), function)(text)
+            getattr(importlib.import_module(module), function)(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
         return text
@@ -133,9 +133,9 @@ def _checked_by(module: str, function: str):  # noqa: ANN202
     return parse
 
 
-_duration = _checked_by(".policies.response_cache", "parse_duration")
-_compress_spec = _checked_by(".compression.methods", "parse_spec")
-_route = _checked_by(".policies.routing", "check_router_name")
+_duration = _checked_by("llmcost_magic.policies.response_cache", "parse_duration")
+_compress_spec = _checked_by("llmcost_magic.compression.methods", "parse_spec")
+_route = _checked_by("llmcost_magic.policies.routing", "check_router_name")
 
 
 def _threshold(text: str) -> float:
