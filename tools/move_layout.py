@@ -11,9 +11,11 @@ wherever they point. What it does:
    new one) and ``from llmcost_magic import <moved module>`` anywhere, with ``ast`` (only the ``from ...``
    part of a statement is replaced; a statement whose names now live in different folders is split).
 3. Replaces ``llmcost_magic.<old>`` with ``llmcost_magic.<new>`` in every tracked text file (tests, tools,
-   benchmarks, notebooks, docs), except the public homes kept by SHIMS.
-4. Writes SHIMS: the old public module is the new one (``sys.modules`` alias), so ``from llmcost_magic.cookbook
-   import openai_client`` and monkeypatching through the old name keep working.
+   benchmarks, notebooks, docs).
+
+What users import stays at the top level (``cookbook``, ``exercises``, ``plugins``, ``batch``, ``workshop``,
+``cache_commands``, ``session``, ``metering``, ``settings``...): no module moves that a README line or a notebook
+imports as a public name, so no old name needs a re-export.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ FOLDERS = {
     "core": "The core: records, tokens, prices, errors, provider rules, config files. Imports nothing else of the "
             "package but ``plugins``.",
     "bookkeeping": "The ledger (SQLite, migrations by name) and what is read from it: reports, what-if repricing.",
-    "notebook": "The notebook front: the ``%%llmcost`` magic, its options and commands, display, widgets, the "
-                "cookbook and its exercises. The only place that imports IPython.",
+    "notebook": "The notebook front: the ``%%llmcost`` magic, its options and ``%llmcost`` commands, display, "
+                "widgets.",
 }
 MOVES = {
     **{m: f"core.{m}" for m in (
@@ -40,10 +42,8 @@ MOVES = {
         "provider_rules", "errors", "redaction", "prompt_blocks", "multipart_form", "config_files",
         "config_schemas", "course_language", "embedder", "sqlite_file", "sqlite_migrations")},
     **{m: f"bookkeeping.{m}" for m in ("sqlite_ledger", "report", "repricing")},
-    **{m: f"notebook.{m}" for m in ("magics", "options", "line_commands", "display", "cookbook", "exercises",
-                                    "widgets")},
+    **{m: f"notebook.{m}" for m in ("magics", "options", "line_commands", "display", "widgets")},
 }
-SHIMS = ("cookbook", "exercises")  # the course's public imports: from llmcost_magic.cookbook import ...
 TEXT_SUFFIXES = {".py", ".ipynb", ".md", ".toml", ".cfg", ".txt", ".yaml", ".yml", ".sh", ".json", ".html"}
 
 
@@ -96,8 +96,6 @@ def rewrite_imports(source: str, old_module: str | None, is_package: bool, modul
             base = ".".join(anchor + ([node.module] if node.module else []))
         elif node.module and node.module.split(".")[0] == "llmcost_magic":
             base = node.module
-            if base.removeprefix("llmcost_magic.") in SHIMS:
-                continue  # outside the package, the public home stays in use
         else:
             continue
         groups: dict[str, list[str]] = {}
@@ -127,8 +125,6 @@ def rewrite_imports(source: str, old_module: str | None, is_package: bool, modul
 def rewrite_text(text: str) -> str:
     """``llmcost_magic.<old>`` -> ``llmcost_magic.<new>`` (and ``llmcost_magic/<old>`` paths) in any text."""
     for old in sorted(MOVES, key=len, reverse=True):
-        if old in SHIMS:
-            continue
         new = MOVES[old]
         text = re.sub(rf"\bllmcost_magic\.{old}(?![\w])", f"llmcost_magic.{new}", text)
         text = re.sub(rf"\bllmcost_magic/{old}(?=\.py\b|/)", f"llmcost_magic/{new.replace('.', '/')}", text)
@@ -184,15 +180,6 @@ def main() -> None:
     for f, text in contents.items():
         if f.exists() and f.read_text(encoding="utf-8") != text:
             f.write_text(text, encoding="utf-8")
-    # 3. the public old homes
-    for old in SHIMS:
-        shim = PKG / f"{old}.py"
-        shim.write_text(
-            f'"""The old home of :mod:`llmcost_magic.{MOVES[old]}`, kept because users import it '
-            f'(``from llmcost_magic.{old} import ...``): this name is that module."""\n\n'
-            f"import sys\n\nfrom .{MOVES[old].rpartition('.')[0]} import {old} as _module\n\n"
-            f"sys.modules[__name__] = _module\n", encoding="utf-8")
-        git("add", str(shim))
     git("add", "-u")
 
 
