@@ -27,7 +27,7 @@ from benchmarks._timing import interleaved
 
 import llmcost_magic
 from llmcost_magic import estimate_cost, meter, use_ledger
-from llmcost_magic.errors import BudgetExceeded
+from llmcost_magic.core.errors import BudgetExceeded
 from llmcost_magic.sandbox import Sandbox, client
 
 URL = os.environ.get("REDIS_URL")
@@ -232,7 +232,7 @@ def check_cost() -> None:
     from llmcost_magic.metering import Meter
     from llmcost_magic.policies.budget import Budget
     from llmcost_magic.policies.budget_book import BudgetBook, load_budgets
-    from llmcost_magic.records import CallRecord, Usage
+    from llmcost_magic.core.records import CallRecord, Usage
 
     ledger = llmcost_magic.session.use_ledger(_fresh_ledger())
     body = {"model": "gpt-4o-mini", "max_tokens": 50, "messages": [{"role": "user", "content": "What is a token?"}]}

@@ -34,7 +34,7 @@ import numpy as np
 import openai
 
 from llmcost_magic import meter, use_cache_store, use_ledger
-from llmcost_magic.embedder import sentence_embedder
+from llmcost_magic.core.embedder import sentence_embedder
 from llmcost_magic.policies.semantic_cache import DEFAULT_THRESHOLD, SemanticIndex, _Bucket
 from llmcost_magic.policies.semantic_calibration import calibrate_threshold
 from llmcost_magic.sandbox import client

@@ -20,7 +20,7 @@ import pandas as pd
 from llmcost_magic import use_ledger
 from llmcost_magic.compression import compress, measure
 from llmcost_magic.evaluation import support_prompt
-from llmcost_magic.tokens import count_text_tokens, encoding_for_model
+from llmcost_magic.core.tokens import count_text_tokens, encoding_for_model
 
 RATES = (0.3, 0.5, 0.7)
 HELDOUT_RATES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -183,7 +183,7 @@ def latency_2000() -> None:
 
 def playground_recompute() -> None:
     """What one slider step costs the kernel (uncached: each rate is new)."""
-    from llmcost_magic.widgets.compression_playground import CompressionPlayground
+    from llmcost_magic.notebook.widgets.compression_playground import CompressionPlayground
 
     pg = CompressionPlayground(support_prompt("en"), rate=0.5)
     samples = []

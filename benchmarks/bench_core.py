@@ -19,7 +19,7 @@ from llmcost_magic import meter, use_ledger
 from llmcost_magic.intercept import install
 from llmcost_magic.metering import Meter, _scoped
 from llmcost_magic.session import current_ledger
-from llmcost_magic.tokens import count_tokens
+from llmcost_magic.core.tokens import count_tokens
 
 CHAT = json.dumps({
     "id": "c", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
@@ -115,7 +115,7 @@ def main() -> None:
     from llmcost_magic.intercept import pipeline
     from llmcost_magic.intercept.body import BodyCollector
     from llmcost_magic.intercept.call import Call
-    from llmcost_magic.widgets.live_meter import LiveMeterView
+    from llmcost_magic.notebook.widgets.live_meter import LiveMeterView
 
     bare_rate = 1e6 / interleaved({"bare": call}, 200, rounds=3)["bare"]
     use_ledger(":memory:")

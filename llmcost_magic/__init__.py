@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .cache_commands import cache_stats, clear_cache, confirm_answer, reject_answer, semantic_audit
-from .errors import BudgetExceeded, LLMCostError, MissingDependency
+from .core.errors import BudgetExceeded, LLMCostError, MissingDependency
 from .metering import Meter, meter
-from .pricing import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
-from .records import CallRecord, Cost, Usage
-from .tokens import count_tokens
+from .core.pricing import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
+from .core.records import CallRecord, Cost, Usage
+from .core.tokens import count_tokens
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,7 +75,7 @@ def whatif(calls: pd.DataFrame | None = None, **alternatives: Any) -> pd.DataFra
     """Re-price recorded calls (default: this session's) under alternatives, calling nothing:
     ``models=[...]``, ``batch=True``, ``prompt_cache_hit=0.8``, ``compress_to=0.5``, ``cache_hit=0.3``."""
     from .session import current_ledger
-    from .repricing import whatif as _whatif
+    from .bookkeeping.repricing import whatif as _whatif
 
     if calls is None:
         calls = current_ledger().dataframe(session=current_ledger().session)
@@ -87,7 +87,7 @@ def dashboard(calls: pd.DataFrame | None = None, *, extra_costs: dict[str, float
     external tools and storage / compute), savings by strategy, tokens per call, the costliest calls.
     Shows itself in a notebook; ``.export("report.html")`` or ``.png`` to share."""
     from .session import current_ledger
-    from .widgets.dashboard import Dashboard
+    from .notebook.widgets.dashboard import Dashboard
 
     if calls is None:
         calls = current_ledger().dataframe(session=current_ledger().session)
@@ -147,20 +147,20 @@ def compress(text: str, method: str = "selective", *, rate: float | None = None,
 def compression_playground(prompt: str = "", **options: Any) -> Any:
     """An interactive widget: a prompt box, a method, a rate slider; shows what was removed, tokens
     before/after, dollars saved per 1,000 calls (``model=``) and fidelity measures."""
-    from .widgets.compression_playground import CompressionPlayground
+    from .notebook.widgets.compression_playground import CompressionPlayground
 
     return CompressionPlayground(prompt, **options)
 
 
 def load_ipython_extension(ip: InteractiveShell) -> None:
     """``%load_ext llmcost_magic``: registers ``%%llmcost`` / ``%llmcost`` and installs the seam."""
-    from .magics import load
+    from .notebook.magics import load
 
     load(ip)
 
 
 def unload_ipython_extension(ip: InteractiveShell) -> None:
     """``%unload_ext llmcost_magic``: removes the magics and cell events and restores the clients."""
-    from .magics import unload
+    from .notebook.magics import unload
 
     unload(ip)

@@ -30,10 +30,10 @@ from .intercept import anthropic_protocol, openai_protocol
 from .intercept.active import active_meter, default_user
 from .intercept.batch_results import collecting
 from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
-from .pricing import UnknownModelError, price_for
-from .records import CallRecord, Usage
+from .core.pricing import UnknownModelError, price_for
+from .core.records import CallRecord, Usage
 from .session import current_ledger
-from .tokens import count_tokens, provider_for_model
+from .core.tokens import count_tokens, provider_for_model
 
 # Provider limits: requests per batch and bytes per input.
 LIMITS = {"openai": (50_000, 200 * 1024 * 1024), "anthropic": (100_000, 256 * 1024 * 1024)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .course_language import T
+from .core.course_language import T
 
 KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 _announced: set[tuple[str, bool]] = set()

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from .clients import anthropic_client, on_sandbox, openai_client
-from .course_language import T, language
+from .core.course_language import T, language
 
 __all__ = ["KRW_PER_USD", "T", "TokenPieces", "anthropic_client", "korean", "language", "on_sandbox", "openai_client",
            "project_room", "show_tokens"]
@@ -45,7 +45,7 @@ class TokenPieces:
     COLOURS = ("#fde2e4", "#cde7f0", "#e2f0cb", "#fff1c1", "#e4dcf5", "#ffd8be")
 
     def __init__(self, text: str, encodings: tuple[str, ...]) -> None:
-        from .tokens import _encoding
+        from .core.tokens import _encoding
 
         self.text, self.pieces = text, {}
         for name in encodings:

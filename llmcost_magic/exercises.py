@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .cookbook import T
-from .pricing import estimate_cost
+from .core.pricing import estimate_cost
 
 
 def _verdict(right: bool, en: str, ko: str) -> bool:
@@ -43,7 +43,7 @@ def _largest(answer: int, fits: Callable[[int], bool], unit_en: str, unit_ko: st
 def check_max_tokens_fits(max_tokens: int | None, *, model: str, messages: Sequence[dict], budget_usd: float) -> bool:
     """The largest ``max_tokens`` whose worst case (exact input + ``max_tokens`` of output) fits ``budget_usd``."""
     from .policies.budgets.worst_case import worst_case_usd
-    from .tokens import count_tokens
+    from .core.tokens import count_tokens
 
     if _missing(max_tokens):
         return False
@@ -67,7 +67,7 @@ def check_monthly_bill(answer_usd: float | None, *, model: str, requests_per_day
 
 def check_tool_tokens(answer: int | None, *, messages: Sequence[dict], tools: Sequence[dict], model: str) -> bool:
     """The input tokens a tool definition adds to every call."""
-    from .tokens import count_tokens
+    from .core.tokens import count_tokens
 
     if _missing(answer):
         return False
@@ -81,7 +81,7 @@ def check_tool_tokens(answer: int | None, *, messages: Sequence[dict], tools: Se
 
 def check_pinned_facts(pinned: str | None, *, facts: Sequence[str], model: str, max_tokens: int) -> bool:
     """A pinned "ticket facts" message that names every fact in at most ``max_tokens`` tokens."""
-    from .tokens import count_tokens
+    from .core.tokens import count_tokens
 
     if _missing(pinned):
         return False
@@ -99,7 +99,7 @@ def check_pinned_facts(pinned: str | None, *, facts: Sequence[str], model: str, 
 def check_window_under(turns: int | None, *, history: Sequence[dict], model: str, max_input_tokens: int) -> bool:
     """The largest ``window:N`` whose request (the last N turns of ``history``) stays under ``max_input_tokens``."""
     from .compression import keep_last_turns
-    from .tokens import count_tokens
+    from .core.tokens import count_tokens
 
     if _missing(turns):
         return False
@@ -141,7 +141,7 @@ def check_fallback_model(answer: str | None, *, model: str, messages: Sequence[d
                          left_usd: float) -> bool:
     """The model a refusal suggests (and ``--budget-fallback`` uses) when ``left_usd`` is all that is left."""
     from .policies.budget import cheaper_model_that_fits
-    from .tokens import count_tokens, provider_for_model
+    from .core.tokens import count_tokens, provider_for_model
 
     if _missing(answer):
         return False

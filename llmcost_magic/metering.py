@@ -20,8 +20,8 @@ from .intercept.call import Call
 from .policies.budget import Budget
 from .policies.budgets.worst_case import worst_case
 from .policies.prompt_trail import observe as observe_prompt, seal as seal_prompts
-from .records import CallRecord
-from .redaction import redact
+from .core.records import CallRecord
+from .core.redaction import redact
 
 __all__ = ["Meter", "Totals", "active_meter", "default_user", "meter", "set_cell_meter"]
 
@@ -243,7 +243,7 @@ class Meter:
         close_where(meter=self)  # responses handed out and never read to their end: recorded as closed
         if self.deferred and not self.batch_jobs and self.batch_refusal is None:
             from .batch import submit_deferred
-            from .errors import BudgetExceeded
+            from .core.errors import BudgetExceeded
 
             try:
                 self.batch_jobs = submit_deferred(self.deferred, self.batch_name, meter=self)
@@ -271,7 +271,7 @@ class Meter:
 
     def summary(self, currency: str = "USD", fx: float = 1.0) -> str:
         """One line: calls, tokens, dollars, cache hits, savings."""
-        from .display import summary_line
+        from .notebook.display import summary_line
 
         return summary_line(self.totals, currency=currency, fx=fx)
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import pluggy
 
-from .errors import LLMCostError
+from .core.errors import LLMCostError
 
 __all__ = ["GROUP", "PluginError", "hookimpl", "register_router", "register_compressor", "register_cache_store",
            "register_price_source", "routers", "compressors", "cache_stores", "price_sources", "plugin_errors",

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .sqlite_ledger import Ledger
+from .bookkeeping.sqlite_ledger import Ledger
 
 _lock = threading.Lock()
 _ledger: Ledger | None = None

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import LLMCostError
+from .core.errors import LLMCostError
 from .policies.budget import Budget
-from .redaction import redact
+from .core.redaction import redact
 
 __all__ = ["Settings", "policies"]
 

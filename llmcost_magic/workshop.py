@@ -28,12 +28,12 @@ import time
 import uuid
 from typing import Any
 
-from .errors import BudgetExceeded, LLMCostError, MissingDependency
+from .core.errors import BudgetExceeded, LLMCostError, MissingDependency
 from .intercept.call import Call
 from .policies.budget import _fmt, suggestion_for
 from .policies.budgets.reservations import BATCH_LEASE_S, LEASE_S, renew_while_held
 from .policies.budgets.worst_case import WorstCase
-from .redaction import redact
+from .core.redaction import redact
 
 PREFIX = "llmcost:workshop"
 # One round trip: drop expired holds (their kernel stopped renewing), refuse if spent + live holds + needed

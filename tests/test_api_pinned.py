@@ -89,8 +89,8 @@ def test_every_name_the_readme_code_uses_exists():
 
 
 def test_cell_options_and_line_commands():
-    from llmcost_magic.line_commands import COMMANDS
-    from llmcost_magic.options import _cell_parser, parse_line_command
+    from llmcost_magic.notebook.line_commands import COMMANDS
+    from llmcost_magic.notebook.options import _cell_parser, parse_line_command
 
     options = set(_cell_parser()._option_string_actions)
     assert set(CELL_OPTIONS) <= options, f"%%llmcost options gone: {set(CELL_OPTIONS) - options}"
@@ -109,7 +109,7 @@ def test_meter_keywords_and_config_traits():
     for call in re.findall(r"\bmeter\(([^)]*)\)", README_CODE):
         used = set(re.findall(r"(\w+)=", call))
         assert used <= keywords, f"the README calls meter() with {used - keywords}"
-    from llmcost_magic.magics import LLMCost
+    from llmcost_magic.notebook.magics import LLMCost
 
     traits = set(LLMCost.class_traits(config=True))
     readme_traits = set(re.findall(r"LLMCost\.(\w+)", README))

@@ -120,7 +120,7 @@ def test_batch_cell_defers_calls_and_results_come_back_in_order(shell):
 def test_batch_results_are_parsed_and_priced_like_live_answers():
     """Before: batch.py parsed usage itself and dropped 1-hour cache writes, server-tool fees and reasoning."""
     from llmcost_magic import batch
-    from llmcost_magic.pricing import price_for
+    from llmcost_magic.core.pricing import price_for
     from llmcost_magic.intercept import anthropic_protocol, openai_protocol
 
     usage = {"input_tokens": 100, "output_tokens": 50, "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 2000,

@@ -12,8 +12,8 @@ import pytest
 
 import llmcost_magic
 from llmcost_magic import meter
-from llmcost_magic.pricing import price_usage
-from llmcost_magic.records import Usage
+from llmcost_magic.core.pricing import price_usage
+from llmcost_magic.core.records import Usage
 
 from fake_provider import FakeProvider
 
@@ -193,7 +193,7 @@ def test_a_streamed_legacy_completion_counts_its_output(fake):
         for _ in _openai(fake).completions.create(model="gpt-3.5-turbo-instruct", prompt="hi", stream=True):
             pass
     row = _row()
-    from llmcost_magic.tokens import count_text_tokens
+    from llmcost_magic.core.tokens import count_text_tokens
 
     assert row.output_tokens == count_text_tokens("".join(words), "gpt-3.5-turbo-instruct") > 0 and row.estimated
 

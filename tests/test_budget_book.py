@@ -10,7 +10,7 @@ import pytest
 import llmcost_magic
 from llmcost_magic import estimate_cost, meter
 from llmcost_magic.policies.budget_book import Alert, BudgetBook, BudgetFileError, load_budgets
-from llmcost_magic.records import CallRecord, Usage
+from llmcost_magic.core.records import CallRecord, Usage
 from llmcost_magic.sandbox import client
 
 CONFIG = {

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from llmcost_magic.sqlite_migrations import Migrations
+from llmcost_magic.core.sqlite_migrations import Migrations
 from llmcost_magic.stores import sqlite_cache
 from llmcost_magic.stores.sqlite_cache import SQLiteCacheStore
 

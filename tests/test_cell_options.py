@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from llmcost_magic.options import CellOptions, _cell_parser, parse_cell_options
+from llmcost_magic.notebook.options import CellOptions, _cell_parser, parse_cell_options
 
 # One line per option, and the field it must land in with the value it must hold.
 ONE_OPTION = {

@@ -10,7 +10,7 @@ from llmcost_magic.compression import (
     CompressionError, compact_format, compress, compress_messages, fidelity, keep_last_turns, keep_within_budget,
     measure, parse_spec, prune_examples, split_turns, trim_context, word_diff,
 )
-from llmcost_magic.tokens import count_tokens
+from llmcost_magic.core.tokens import count_tokens
 
 POLICY_EN = (
     "You are a helpful customer support assistant for Acme Cloud. Please always be polite and make sure that "

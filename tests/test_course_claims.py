@@ -10,7 +10,7 @@ import pytest
 
 import llmcost_magic
 from llmcost_magic import meter
-from llmcost_magic.records import CallRecord, Usage
+from llmcost_magic.core.records import CallRecord, Usage
 from llmcost_magic.sandbox import client
 
 # Notebook 09's budget file: the per-query limit refuses gpt-4o, and the tiny daily limit rules out the first

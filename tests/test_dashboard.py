@@ -7,7 +7,7 @@ import pytest
 import llmcost_magic
 from llmcost_magic import meter
 from llmcost_magic.sandbox import Sandbox, client
-from llmcost_magic.widgets.dashboard import cost_axes, savings_by_strategy
+from llmcost_magic.notebook.widgets.dashboard import cost_axes, savings_by_strategy
 
 
 @pytest.fixture

@@ -329,7 +329,7 @@ def test_thread_safety_of_the_lease_heartbeat_does_not_block_calls():
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "-1", "true", "'abc'"])
 def test_price_files_reject_values_that_would_reserve_nothing(tmp_path, value):
     """Before: a price file with nan priced every call at nan, so a hard cap reserved $0 (unlimited)."""
-    from llmcost_magic.pricing import PriceFileError, load_price_overrides
+    from llmcost_magic.core.pricing import PriceFileError, load_price_overrides
 
     path = tmp_path / "prices.yaml"
     path.write_text(f"models:\n  my-model: {{input_mtok: {value}, output_mtok: 1.0}}\n")

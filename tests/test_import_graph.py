@@ -115,8 +115,8 @@ def test_the_graph_sees_imports_inside_functions(tmp_path):
 # The layers docs/design.md describes, bottom first (a package name covers its submodules), and the few
 # imports that reach up a layer (none comes back: the circle test above checks that).
 LAYERS = [
-    ["records", "tokens", "pricing", "price_entries", "plugins", "errors", "redaction", "course_language",
-     "sqlite_file", "sqlite_migrations", "intercept.call",
+    ["core.records", "core.tokens", "core.pricing", "core.price_entries", "plugins", "core.errors", "core.redaction", "core.course_language",
+     "core.sqlite_file", "core.sqlite_migrations", "intercept.call",
      "intercept.openai_protocol", "intercept.anthropic_protocol", "intercept.protocols"],
     ["intercept.active"],
     ["policies.tiers"],
@@ -128,11 +128,11 @@ LAYERS = [
     ["batch"],
     ["metering"],
     ["settings"],
-    ["magics", "line_commands", "cache_commands", "display", "widgets", "cookbook"],
+    ["notebook.magics", "notebook.line_commands", "cache_commands", "notebook.display", "notebook.widgets", "cookbook"],
 ]
 UPWARD = {
     ("metering", "settings"),  # meter() builds its policies through the one factory
-    ("metering", "display"),  # Meter.summary()
+    ("metering", "notebook.display"),  # Meter.summary()
     ("policies.semantic_verifier", "metering"),  # the verifier's own calls are metered
 }
 

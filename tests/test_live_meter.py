@@ -7,8 +7,8 @@ import time
 import ipywidgets
 
 from llmcost_magic.metering import Meter
-from llmcost_magic.records import CallRecord, Usage
-from llmcost_magic.widgets.live_meter import LiveMeterView, render_html
+from llmcost_magic.core.records import CallRecord, Usage
+from llmcost_magic.notebook.widgets.live_meter import LiveMeterView, render_html
 
 
 def _rec(cost: float = 0.001) -> CallRecord:

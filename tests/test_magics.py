@@ -134,8 +134,8 @@ def test_dry_run_sends_nothing_out_and_prices_as_the_real_model(shell):
 
 def test_llmcost_help_lists_every_option_and_command():
     """`%llmcost?` shows the magic's docstring: before, it named 5 of the 21 cell options."""
-    from llmcost_magic.magics import LLMCost
-    from llmcost_magic.options import _cell_parser
+    from llmcost_magic.notebook.magics import LLMCost
+    from llmcost_magic.notebook.options import _cell_parser
 
     doc = LLMCost.llmcost.__doc__
     flags = [flag for action in _cell_parser()._actions for flag in action.option_strings]

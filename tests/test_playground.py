@@ -4,7 +4,7 @@ the rules and negations, the risky removals, and leaves static HTML where widget
 from __future__ import annotations
 
 from llmcost_magic.compression import compress
-from llmcost_magic.widgets.compression_playground import CompressionPlayground, examples, highlight
+from llmcost_magic.notebook.widgets.compression_playground import CompressionPlayground, examples, highlight
 
 PROMPT = ("You are a helpful support assistant for Acme Cloud. Please always make sure that you answer every "
           "single question politely. Refunds take 5 to 7 business days after the billing team approves them. "
@@ -52,7 +52,7 @@ def test_rules_and_negations_are_highlighted_and_a_reversal_is_a_red_count():
     html = highlight(reversed_rule)
     assert "color:#c00" in html  # the dropped "Never" is a risky removal
     from llmcost_magic.compression import measure
-    from llmcost_magic.widgets.compression_playground import _stats_html
+    from llmcost_magic.notebook.widgets.compression_playground import _stats_html
 
     stats = _stats_html(reversed_rule, measure(reversed_rule, similarity=False), 1000)
     assert "1 risky removal" in stats and "1 reversed" in stats and "color:#c00" in stats

@@ -15,7 +15,7 @@ import llmcost_magic
 from llmcost_magic import meter, plugins
 from llmcost_magic.compression import compress
 from llmcost_magic.policies.routing import load_tiers
-from llmcost_magic.pricing import estimate_cost, price_for
+from llmcost_magic.core.pricing import estimate_cost, price_for
 from llmcost_magic.sandbox import client
 from llmcost_magic.session import use_cache_store
 

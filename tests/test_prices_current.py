@@ -12,9 +12,9 @@ from genai_prices import data_snapshot
 
 import llmcost_magic
 from llmcost_magic import load_price_overrides, meter
-from llmcost_magic.price_updates import PriceUpdateError, check_prices, update_prices
-from llmcost_magic.pricing import UnknownModelError, clear_price_overrides, invalidate_prices, price_for, price_usage
-from llmcost_magic.records import Usage
+from llmcost_magic.core.price_updates import PriceUpdateError, check_prices, update_prices
+from llmcost_magic.core.pricing import UnknownModelError, clear_price_overrides, invalidate_prices, price_for, price_usage
+from llmcost_magic.core.records import Usage
 
 from fake_provider import FakeProvider
 

@@ -4,8 +4,8 @@ from genai_prices import Usage as GUsage
 from genai_prices import calc_price
 
 from llmcost_magic import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
-from llmcost_magic.pricing import clear_price_overrides, price_for, price_usage
-from llmcost_magic.records import Usage
+from llmcost_magic.core.pricing import clear_price_overrides, price_for, price_usage
+from llmcost_magic.core.records import Usage
 
 CASES = [
     ("gpt-4o", dict(input_tokens=12_000, cache_read_tokens=4_096, output_tokens=800)),

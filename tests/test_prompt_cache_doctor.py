@@ -220,7 +220,7 @@ def test_no_prompt_text_reaches_the_ledger_and_old_texts_are_dropped(world, fres
 
 def _fake_call(text):
     from llmcost_magic.intercept.call import Call
-    from llmcost_magic.records import CallRecord, Usage
+    from llmcost_magic.core.records import CallRecord, Usage
 
     call = Call("openai", "chat.completions", "gpt-4o-mini", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}, False)
     return CallRecord(ts=0.0, provider="openai", endpoint="chat.completions", model="gpt-4o-mini", usage=Usage(input_tokens=10),

@@ -113,7 +113,7 @@ def test_a_redis_cache_that_goes_down_never_takes_the_row(redis_url):
 
 
 def test_semantic_cache_without_its_extra_still_records_every_call(monkeypatch):
-    from llmcost_magic import embedder
+    from llmcost_magic.core import embedder
 
     monkeypatch.setitem(sys.modules, "wordllama", None)  # as if `[semantic]` were not installed
     embedder.default_embedder.cache_clear()

@@ -13,7 +13,7 @@ import pytest
 import llmcost_magic
 from llmcost_magic import batch, meter
 from llmcost_magic.sandbox import Sandbox, client
-from llmcost_magic.widgets.dashboard import cost_axes
+from llmcost_magic.notebook.widgets.dashboard import cost_axes
 
 from fake_provider import FakeProvider
 
@@ -90,7 +90,7 @@ def test_the_sonnet_row_prices_1h_writes_and_the_long_context_tier(mixed_ledger)
 def test_a_ledger_from_before_the_pricing_columns_opens_and_reprices(tmp_path):
     import sqlite3
 
-    from llmcost_magic import sqlite_ledger
+    from llmcost_magic.bookkeeping import sqlite_ledger
 
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)

@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from llmcost_magic.records import CallRecord, Usage
-from llmcost_magic import sqlite_ledger
-from llmcost_magic.sqlite_ledger import COLUMNS, Ledger, LedgerError
+from llmcost_magic.core.records import CallRecord, Usage
+from llmcost_magic.bookkeeping import sqlite_ledger
+from llmcost_magic.bookkeeping.sqlite_ledger import COLUMNS, Ledger, LedgerError
 
 
 def _rec(**kw):
@@ -95,7 +95,7 @@ def test_rows_reach_disk_when_a_meter_closes(tmp_path):
 
 _OPEN_AT = """
 import sys, time
-from llmcost_magic.sqlite_ledger import Ledger
+from llmcost_magic.bookkeeping.sqlite_ledger import Ledger
 start = float(sys.argv[2])
 while time.time() < start:
     pass

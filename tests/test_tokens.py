@@ -6,8 +6,8 @@ import pytest
 import tiktoken
 
 from llmcost_magic import count_tokens
-from llmcost_magic.image_tokens import image_size, image_tokens
-from llmcost_magic.tokens import ANTHROPIC_ESTIMATE_FACTOR, count_text_tokens, encoding_for_model, encoding_name_for, is_exact
+from llmcost_magic.core.image_tokens import image_size, image_tokens
+from llmcost_magic.core.tokens import ANTHROPIC_ESTIMATE_FACTOR, count_text_tokens, encoding_for_model, encoding_name_for, is_exact
 
 EN = "How do I turn on two-factor authentication for my account? Please explain step by step."
 KO = "내 계정에서 2단계 인증을 켜려면 어떻게 해야 하나요? 단계별로 설명해 주세요."
@@ -71,7 +71,7 @@ def test_encodings_load_offline_from_the_bundled_wheel(tmp_path, monkeypatch):
     cache = tmp_path / "tiktoken"
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(cache), "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     out = subprocess.run(
-        [sys.executable, "-c", "from llmcost_magic.tokens import count_tokens; print(count_tokens('hello world', model='gpt-4'), count_tokens('hello world'))"],
+        [sys.executable, "-c", "from llmcost_magic.core.tokens import count_tokens; print(count_tokens('hello world', model='gpt-4'), count_tokens('hello world'))"],
         env=env, capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 0, out.stderr

@@ -8,7 +8,7 @@ import pytest
 
 import llmcost_magic
 from llmcost_magic import meter
-from llmcost_magic.report import cost_report
+from llmcost_magic.bookkeeping.report import cost_report
 
 M = 1e-6
 CASES = [  # base URL, model, vendor, $ per 1M input / output at that vendor

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..tokens import count_text_tokens
+from ..core.tokens import count_text_tokens
 from .diff import word_diff
 
 

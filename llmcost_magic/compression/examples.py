@@ -17,7 +17,7 @@ def prune_examples(examples: Sequence[str], query: str, k: int) -> list[int]:
         raise CompressionError(f"fewshot: keep at least one example (k={k})")
     if len(examples) <= k:
         return list(range(len(examples)))
-    from ..embedder import default_embedder
+    from ..core.embedder import default_embedder
 
     vectors = default_embedder().embed([query, *examples])
     scores = vectors[1:] @ vectors[0]

@@ -102,7 +102,7 @@ def _share(items: set[str], text: str) -> float:
 
 def _similarity(a: str, b: str) -> float | None:
     try:
-        from ..embedder import default_embedder
+        from ..core.embedder import default_embedder
 
         vectors = default_embedder().embed([a, b])
     except ImportError:

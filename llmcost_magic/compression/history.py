@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..pricing import estimate_cost, price_usage
-from ..records import Usage
-from ..tokens import count_tokens
+from ..core.pricing import estimate_cost, price_usage
+from ..core.records import Usage
+from ..core.tokens import count_tokens
 from .base import CompressionError
 
 Message = dict[str, Any]

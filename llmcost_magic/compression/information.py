@@ -8,7 +8,7 @@ import functools
 import math
 import re
 
-from ..errors import MissingDependency
+from ..core.errors import MissingDependency
 
 __all__ = ["EDGE_PUNCT", "self_information"]
 

@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any
 
-from ..errors import LLMCostError, MissingDependency
+from ..core.errors import LLMCostError, MissingDependency
 from . import guard
 from .base import Compressed, CompressionError, check_rate, check_text
 
@@ -81,7 +81,7 @@ class LinguaCompressor:
             from llmlingua import PromptCompressor
         except ImportError:
             raise MissingDependency(f"{self.name} (the llmlingua package, torch and transformers)", "llmlingua") from None
-        from ..tokens import encoding_for_model
+        from ..core.tokens import encoding_for_model
 
         encoding_for_model("gpt-3.5-turbo")  # llmlingua counts with cl100k: load it from the bundled ranks
         try:  # never a model hub at run time: a local folder or the Hugging Face cache only

@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..tokens import count_text_tokens, count_tokens
+from ..core.tokens import count_text_tokens, count_tokens
 from .base import CompressionError
 from .history import keep_last_turns, keep_within_budget
 from .methods import Step, compressor, parse_spec

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..tokens import count_text_tokens
+from ..core.tokens import count_text_tokens
 from .base import Compressed, check_query, check_rate, check_text
 
 DEFAULT_RATE = 0.5
@@ -21,7 +21,7 @@ def trim_context(chunks: Sequence[str], query: str, *, budget_tokens: int, model
     ``query`` until ``budget_tokens`` is reached (the most relevant chunk is always kept)."""
     if not chunks:
         return []
-    from ..embedder import default_embedder
+    from ..core.embedder import default_embedder
 
     vectors = default_embedder().embed([query, *chunks])
     relevance = vectors[1:] @ vectors[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..tokens import encoding_for_model
+from ..core.tokens import encoding_for_model
 from .base import Compressed, check_rate, check_text
 from .information import EDGE_PUNCT as _EDGE_PUNCT
 from .information import self_information

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..pricing import price_for
-from ..tokens import _encoding
+from ..core.pricing import price_for
+from ..core.tokens import _encoding
 from . import metrics
 from .recorded import ROUTERS, Source, load_recorded, router_scores, split_shared
 

@@ -1,6 +1,6 @@
 """OpenAI's non-chat billed endpoints on the wire: images, speech, transcriptions, translations.
 
-Their usage goes into :class:`~llmcost_magic.records.Usage` with the modality counts in
+Their usage goes into :class:`~llmcost_magic.core.records.Usage` with the modality counts in
 ``details`` (keys agreed with the pricing module: ``image_input_tokens``, ``image_output_tokens``,
 ``text_input_tokens``, ``audio_input_tokens``, ``audio_output_tokens``, ``characters``,
 ``audio_seconds``; plus ``images``, ``size`` and ``quality`` for per-image prices).
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import Usage
-from ..tokens import count_text_tokens
+from ..core.records import Usage
+from ..core.tokens import count_text_tokens
 from .call import Call, Parsed
 
 # Multipart uploads: the seam reads their text fields (never their files).

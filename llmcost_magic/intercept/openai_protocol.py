@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import Usage
-from ..tokens import count_text_tokens, count_tokens
+from ..core.records import Usage
+from ..core.tokens import count_text_tokens, count_tokens
 from . import openai_media
 from .call import Call, Parsed, loads_or_none
 

@@ -13,14 +13,14 @@ import json
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LLMCostError, as_sdk_error
-from ..pricing import price_usage
-from ..records import Usage
-from ..vendors import vendor_for
+from ..core.errors import LLMCostError, as_sdk_error
+from ..core.pricing import price_usage
+from ..core.records import Usage
+from ..core.vendors import vendor_for
 from ..policies.cascade import answer_text, tiers_to_try, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
-from ..multipart_form import form_fields, stream_fields
+from ..core.multipart_form import form_fields, stream_fields
 from . import background, batch_results
 from .call import Call, Parsed, json_body, loads, loads_or_none
 from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS

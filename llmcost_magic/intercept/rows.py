@@ -10,9 +10,9 @@ import time
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ..pricing import price_usage
-from ..records import CallRecord, Cost, Usage
-from ..tokens import count_text_tokens
+from ..core.pricing import price_usage
+from ..core.records import CallRecord, Cost, Usage
+from ..core.tokens import count_text_tokens
 from .body import BodyCollector
 from .call import Call, Parsed, loads
 from .protocols import ADAPTERS

@@ -13,7 +13,7 @@ import re
 import threading
 from typing import Any, NamedTuple
 
-from ..errors import MissingDependency
+from ..core.errors import MissingDependency
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _lock = threading.Lock()

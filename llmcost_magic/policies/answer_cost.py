@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..intercept.protocols import ADAPTERS
-from ..pricing import price_usage
+from ..core.pricing import price_usage
 from ..stores import CacheEntry
 
 __all__ = ["answer_cost"]

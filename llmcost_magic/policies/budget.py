@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from ..errors import BudgetExceeded
+from ..core.errors import BudgetExceeded
 from ..intercept.call import Call
-from ..pricing import UnknownModelError
+from ..core.pricing import UnknownModelError
 from .budgets.worst_case import WorstCase, worst_case_usd
 
 # Cheaper models to suggest when a call does not fit, most capable first.

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..config_files import read_table
-from ..errors import BudgetExceeded
+from ..core.config_files import read_table
+from ..core.errors import BudgetExceeded
 from ..intercept.call import Call
 from .budget import _fmt, suggestion_for
 from .budgets.reservations import BATCH_LEASE_S, LEASE_S, LedgerHolds, Scope
@@ -71,9 +71,9 @@ class BudgetConfig:
 
 def load_budgets(source: str | Path | Mapping[str, Any]) -> BudgetConfig:
     """A BudgetConfig from a YAML/TOML file or a dict, validated against
-    :class:`~llmcost_magic.config_schemas.BudgetFile` (unknown keys, nan, inf, negative or non-numeric
+    :class:`~llmcost_magic.core.config_schemas.BudgetFile` (unknown keys, nan, inf, negative or non-numeric
     values are errors naming the file, the key and the form expected)."""
-    from ..config_schemas import BudgetFile, validated
+    from ..core.config_schemas import BudgetFile, validated
 
     if isinstance(source, Mapping):
         data, where = source, "budgets"

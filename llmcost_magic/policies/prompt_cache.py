@@ -21,10 +21,10 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ..pricing import UnknownModelError, price_for
-from ..prompt_blocks import prompt_blocks, stable_end
-from ..provider_rules import min_cached_tokens, openai_has_breakpoints
-from ..tokens import count_text_tokens, provider_for_model
+from ..core.pricing import UnknownModelError, price_for
+from ..core.prompt_blocks import prompt_blocks, stable_end
+from ..core.provider_rules import min_cached_tokens, openai_has_breakpoints
+from ..core.tokens import count_text_tokens, provider_for_model
 
 _EPHEMERAL = {"type": "ephemeral"}
 _EXPLICIT = {"mode": "explicit"}

@@ -21,16 +21,16 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from ..pricing import UnknownModelError, price_for
-from ..provider_rules import (
+from ..core.pricing import UnknownModelError, price_for
+from ..core.provider_rules import (
     ANTHROPIC_CACHE_TTL_S,
     ANTHROPIC_LOOKBACK_BLOCKS,
     OPENAI_BREAKPOINT_TTL_S,
     OPENAI_CACHE_TTL_S,
     min_cached_tokens,
 )
-from ..prompt_blocks import stable_end
-from ..records import Usage
+from ..core.prompt_blocks import stable_end
+from ..core.records import Usage
 from .prompt_trail import TrailEntry, current_trail
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..prompt_blocks import prefix_hashes, prompt_blocks
-from ..provider_rules import openai_has_breakpoints
+from ..core.prompt_blocks import prefix_hashes, prompt_blocks
+from ..core.provider_rules import openai_has_breakpoints
 
 MAX_CALLS = 20_000
 MAX_TEXT_CHARS = 20_000_000  # distinct block texts kept in memory (~20 MB of prompts), least recently seen evicted

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config_files import read_table
+from ..core.config_files import read_table
 from ..intercept.call import Call, Parsed
 from ..stores import CacheEntry, CacheStore
 from ..stores.base import CorruptEntry
@@ -57,7 +57,7 @@ def load_ttl_table(source: str | Path | Mapping[str, Any]) -> dict[str, float | 
         data = read_table(source, ValueError, "TTL table")
     if not isinstance(data, Mapping):
         raise ValueError(f"{source}: expected a table of tag: duration (e.g. knowledge_lookup: 24h)")
-    from ..config_schemas import TtlFile, validated
+    from ..core.config_schemas import TtlFile, validated
 
     validated(TtlFile, {"ttls": dict(data)}, str(source), ValueError)
     table = {}

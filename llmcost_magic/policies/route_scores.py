@@ -45,7 +45,7 @@ def prompt_features(prompts: Sequence[str]) -> np.ndarray:
 
 def embed(prompts: Sequence[str]) -> np.ndarray:
     """Offline embeddings (wordllama), memoised per text so train and test share the work."""
-    from ..embedder import default_embedder
+    from ..core.embedder import default_embedder
 
     missing = [p for p in dict.fromkeys(prompts) if _cached(p) is None]
     if missing:

@@ -20,7 +20,7 @@ import numpy as np
 from .. import plugins
 from ..clients import client_for
 from ..intercept.call import Call
-from ..tokens import count_tokens
+from ..core.tokens import count_tokens
 from .response_cache import last_user_text
 from .tiers import TIER_ORDER, TierFileError, Tiers, load_tiers  # noqa: F401 - re-exported (they lived here)
 
@@ -66,12 +66,12 @@ class EmbeddingRouter:
 
     @functools.cached_property
     def _matrix(self) -> np.ndarray:
-        from ..embedder import default_embedder
+        from ..core.embedder import default_embedder
 
         return default_embedder().embed([e["text"] for e in self.examples])
 
     def decide(self, call: Call, tiers: Tiers) -> Decision:
-        from ..embedder import default_embedder
+        from ..core.embedder import default_embedder
 
         query = default_embedder().embed([last_user_text(call)])[0]
         sims = self._matrix @ query

@@ -113,7 +113,7 @@ class SemanticIndex:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from ..embedder import sentence_embedder
+            from ..core.embedder import sentence_embedder
 
             self._embedder = sentence_embedder()
         return self._embedder

@@ -34,9 +34,9 @@ class LLMVerifier:
 
     def cost_usd(self, a: str, b: str) -> float:
         """The worst case of one question: the prompt's tokens in, one token out (plus message overhead)."""
-        from ..pricing import price_for
-        from ..records import Usage
-        from ..tokens import count_text_tokens
+        from ..core.pricing import price_for
+        from ..core.records import Usage
+        from ..core.tokens import count_text_tokens
 
         tokens = count_text_tokens(self.prompt(a, b), self.model) + 12
         return price_for(self.model).cost(Usage(input_tokens=tokens, output_tokens=1)).usd or 0.0

@@ -11,8 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..config_files import read_table
-from ..pricing import UnknownModelError, price_for
+from ..core.config_files import read_table
+from ..core.pricing import UnknownModelError, price_for
 
 __all__ = ["TIER_ORDER", "TierFileError", "Tiers", "load_tiers"]
 
@@ -51,7 +51,7 @@ def load_tiers(source: str | Path | dict[str, Any] | None = None) -> Tiers:
         return _validate(__import__("yaml").safe_load(text), "default tiers")
     if isinstance(source, dict):
         return _validate(source, "tiers")
-    from ..config_schemas import TiersFile, validated
+    from ..core.config_schemas import TiersFile, validated
 
     data = read_table(source, TierFileError, "Tiers file")
     validated(TiersFile, data, str(source), TierFileError)  # unknown keys, wrong types

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..tokens import count_text_tokens, encoding_for_model, provider_for_model
+from ..core.tokens import count_text_tokens, encoding_for_model, provider_for_model
 from .prose import _LONG, _TITLE, language, rng_for, sentences_for, shaped
 
 

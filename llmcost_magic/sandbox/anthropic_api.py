@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..tokens import count_text_tokens, count_tokens
+from ..core.tokens import count_text_tokens, count_tokens
 from .answers import answer_for
 from .prompt_cache import BreakpointError
 from .wire import APIError, SandboxResponse, content_text, json_response, last_user_text, pieces, sse_response, stable_id

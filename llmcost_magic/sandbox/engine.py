@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..pricing import UnknownModelError, price_for
+from ..core.pricing import UnknownModelError, price_for
 from . import anthropic_api, faults, openai_api, openai_media
 from .batches import BatchStore
 from .prompt_cache import PromptCache
@@ -136,7 +136,7 @@ class Sandbox:
         return response
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        from ..embedder import default_embedder
+        from ..core.embedder import default_embedder
 
         return default_embedder().embed(texts)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..provider_rules import openai_has_breakpoints
-from ..tokens import count_text_tokens, count_tokens, encoding_for_model
+from ..core.provider_rules import openai_has_breakpoints
+from ..core.tokens import count_text_tokens, count_tokens, encoding_for_model
 from .answers import answer_for
 from .wire import APIError, SandboxResponse, json_response, last_user_text, pieces, sse_response, stable_id
 

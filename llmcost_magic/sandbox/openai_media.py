@@ -13,8 +13,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..multipart_form import form_fields
-from ..tokens import count_text_tokens, count_tokens
+from ..core.multipart_form import form_fields
+from ..core.tokens import count_text_tokens, count_tokens
 from . import openai_api
 from .wire import APIError, SandboxResponse, json_response, sse_response, stable_id
 

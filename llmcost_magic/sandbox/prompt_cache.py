@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..prompt_blocks import Block, prefix_hashes, prompt_blocks
-from ..provider_rules import (
+from ..core.prompt_blocks import Block, prefix_hashes, prompt_blocks
+from ..core.provider_rules import (
     ANTHROPIC_CACHE_TTL_S,
     ANTHROPIC_LOOKBACK_BLOCKS,
     ANTHROPIC_MAX_BREAKPOINTS,
@@ -39,7 +39,7 @@ from ..provider_rules import (
     anthropic_min_cached_tokens,
     openai_has_breakpoints,
 )
-from ..tokens import count_text_tokens
+from ..core.tokens import count_text_tokens
 from .wire import APIError
 
 MAX_FINGERPRINTS = 10_000  # earlier requests kept for cache_miss_reason

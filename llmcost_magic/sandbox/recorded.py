@@ -19,7 +19,7 @@ import json
 import re
 from pathlib import Path
 
-from ..tokens import _encoding
+from ..core.tokens import _encoding
 from .answers import Answer
 
 _FRAMED = re.compile(r"^\s*Question:\s*(?P<q>.*?)\s*(?:\nAnswer:)?\s*$", re.S)

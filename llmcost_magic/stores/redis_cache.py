@@ -10,8 +10,8 @@ import math
 import secrets
 from typing import Any
 
-from ..errors import LLMCostError, MissingDependency
-from ..redaction import redact
+from ..core.errors import LLMCostError, MissingDependency
+from ..core.redaction import redact
 from .base import CacheEntry, CorruptEntry
 
 _TEXT = ("key", "provider", "endpoint", "model", "content_type", "tag", "context", "question", "seal")

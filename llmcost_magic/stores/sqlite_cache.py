@@ -10,8 +10,8 @@ from pathlib import Path
 
 import platformdirs
 
-from ..sqlite_file import connect
-from ..sqlite_migrations import Migrations
+from ..core.sqlite_file import connect
+from ..core.sqlite_migrations import Migrations
 from .base import CacheEntry, CorruptEntry
 
 _COLUMNS = ("key", "provider", "endpoint", "model", "content_type", "body", "created", "expires", "tag", "context",

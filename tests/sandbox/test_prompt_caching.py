@@ -7,7 +7,7 @@ import openai
 import pytest
 
 from llmcost_magic.sandbox import ManualClock, Sandbox, client
-from llmcost_magic.tokens import count_tokens
+from llmcost_magic.core.tokens import count_tokens
 
 LONG = "Our refund policy: " + " ".join(f"rule {i} says customers may return item class {i} within {i % 30 + 1} days." for i in range(200))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from llmcost_magic.sandbox import Sandbox, client
-from llmcost_magic.tokens import count_text_tokens, count_tokens
+from llmcost_magic.core.tokens import count_text_tokens, count_tokens
 
 Q = [{"role": "user", "content": "Explain prompt caching to a new engineer."}]
 

@@ -9,7 +9,7 @@ from llmcost_magic.evaluation import load_recorded
 from llmcost_magic.policies.routing import load_tiers
 from llmcost_magic.policies.validators import numeric_answer
 from llmcost_magic.sandbox import Sandbox, client
-from llmcost_magic.tokens import _encoding
+from llmcost_magic.core.tokens import _encoding
 
 CL100K = _encoding("cl100k_base")
 

@@ -11,7 +11,7 @@ from llmcost_magic.sandbox import ManualClock, Sandbox, client, is_correct
 from llmcost_magic.sandbox.quality import find_item
 from llmcost_magic.sandbox.workload import (RULES, SYSTEM_PROMPT, Workload, faq_clusters, missing_rules,
                                             support_workload)
-from llmcost_magic.tokens import count_tokens
+from llmcost_magic.core.tokens import count_tokens
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...errors import BudgetExceeded
+from ...core.errors import BudgetExceeded
 from ...intercept.call import Call
-from ...records import CallRecord, Usage
+from ...core.records import CallRecord, Usage
 from ..budget import _fmt
 from .worst_case import WorstCase, worst_case
 

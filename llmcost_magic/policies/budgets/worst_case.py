@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ...errors import BudgetExceeded
-from ...pricing import UnknownModelError, known_models, price_for
+from ...core.errors import BudgetExceeded
+from ...core.pricing import UnknownModelError, known_models, price_for
 
 __all__ = ["UnpricedModel", "WorstCase", "model_output_limit", "worst_case", "worst_case_usd"]
 
@@ -78,7 +78,7 @@ def worst_case_usd(model: str, input_tokens: int, output_tokens: int, *, batch: 
                    service_tier: str | None = None, speed: str | None = None) -> float:
     """Dollars for ``input_tokens`` at the model's dearest input rate and ``output_tokens`` of output, at the
     dearer of standard and the requested service tier / speed. Raises
-    :class:`~llmcost_magic.pricing.UnknownModelError` for a model with no price."""
+    :class:`~llmcost_magic.core.pricing.UnknownModelError` for a model with no price."""
     standard = price_for(model, batch=batch).rates_for(input_tokens)
     chosen = price_for(model, batch=batch, service_tier=service_tier, speed=speed).rates_for(input_tokens) \
         if (service_tier or speed) else standard

@@ -1,6 +1,6 @@
 """The ``%llmcost`` line commands (report, prices, on/off, export, cache, whatif, dashboard), one function each.
 
-Each takes the :class:`~llmcost_magic.magics.LLMCost` instance (its settings and last cell) and the parsed
+Each takes the :class:`~llmcost_magic.notebook.magics.LLMCost` instance (its settings and last cell) and the parsed
 arguments; errors a user can fix are ``UsageError``s that name the fix.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .options import parse_line_command
-from .session import current_ledger
+from ..session import current_ledger
 
 
 def run(magic: Any, line: str) -> Any:
@@ -31,7 +31,7 @@ def _session_calls(ns: Any) -> Any:
 
 
 def report(magic: Any, ns: Any) -> Any:
-    from .report import cost_report, max_tokens_report
+    from ..bookkeeping.report import cost_report, max_tokens_report
 
     calls = _session_calls(ns)
     return max_tokens_report(calls) if ns.by == "max-tokens" else cost_report(calls, by=ns.by)
@@ -39,11 +39,11 @@ def report(magic: Any, ns: Any) -> Any:
 
 def prices(magic: Any, ns: Any) -> Any:
     if ns.models[:1] in (["update"], ["check"]):
-        from .price_updates import prices_command
+        from ..core.price_updates import prices_command
 
         return prices_command(ns.models[0], current_ledger().dataframe())
-    from .pricing import UnknownModelError
-    from .report import price_table
+    from ..core.pricing import UnknownModelError
+    from ..bookkeeping.report import price_table
 
     try:
         return price_table(ns.models)
@@ -81,8 +81,8 @@ def export(magic: Any, ns: Any) -> str:
 
 
 def whatif(magic: Any, ns: Any) -> Any:
-    from .pricing import UnknownModelError
-    from .repricing import whatif as reprice
+    from ..core.pricing import UnknownModelError
+    from ..bookkeeping.repricing import whatif as reprice
 
     ledger = current_ledger()
     if ns.cell:
@@ -116,7 +116,7 @@ def dashboard(magic: Any, ns: Any) -> Any:
 
 
 def cache(magic: Any, ns: Any) -> Any:
-    from . import cache_commands
+    from .. import cache_commands
 
     workshop = magic.workshop
     if ns.action == "stats":
@@ -124,12 +124,12 @@ def cache(magic: Any, ns: Any) -> Any:
     if ns.action == "audit":
         return cache_commands.semantic_audit(workshop=workshop)
     if ns.action == "doctor":
-        from .policies.prompt_cache_doctor import prompt_cache_doctor
+        from ..policies.prompt_cache_doctor import prompt_cache_doctor
 
         last = magic.last.cell_run if magic.last is not None else None
         return prompt_cache_doctor(None if ns.all else (ns.cell if ns.cell is not None else last))
     if ns.action == "advise":
-        from .policies.prompt_cache import advise_by_model
+        from ..policies.prompt_cache import advise_by_model
 
         if magic.last is None or not magic.last.requests:
             raise UsageError("llmcost: run a metered cell first; %llmcost cache advise looks at its calls.")

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from .pricing import UnknownModelError, price_for
-from .records import Cost, Usage
-from .tokens import provider_for_model
+from ..core.pricing import UnknownModelError, price_for
+from ..core.records import Cost, Usage
+from ..core.tokens import provider_for_model
 
 _COMPONENTS = ("input_usd", "cached_read_usd", "cache_write_usd", "output_usd", "tool_fees_usd")
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .pricing import UnknownModelError, price_for
+from ..core.pricing import UnknownModelError, price_for
 
 _GROUPS = {"cell": ["cell", "cell_hash"], "model": ["vendor", "provider", "model"], "vendor": ["vendor"], "tag": ["tag"],
            "endpoint": ["endpoint"]}

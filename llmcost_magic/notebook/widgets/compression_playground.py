@@ -17,14 +17,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..compression import TEXT_METHODS, CompressionError, compress, measure
-from ..compression.base import Compressed
-from ..compression.fidelity import Fidelity
-from ..compression.guard import kept_words
-from ..compression.meaning import analyse
-from ..compression.history import input_dollars_saved
+from ...compression import TEXT_METHODS, CompressionError, compress, measure
+from ...compression.base import Compressed
+from ...compression.fidelity import Fidelity
+from ...compression.guard import kept_words
+from ...compression.meaning import analyse
+from ...compression.history import input_dollars_saved
 from ..display import money
-from ..errors import LLMCostError
+from ...core.errors import LLMCostError
 
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-6", "claude-haiku-4-5")
 _REMOVED = "color:#999;text-decoration:line-through"
@@ -36,7 +36,7 @@ _MEMO_SIZE = 256
 
 def examples() -> dict[str, str]:
     """Prompts to try: the English and Korean support prompts, and a short rule list in each language."""
-    from ..evaluation import support_prompt
+    from ...evaluation import support_prompt
 
     return {
         "English support prompt": support_prompt("en"),

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from .records import CallRecord
-from .sqlite_file import connect
-from .sqlite_migrations import Migrations
+from ..core.records import CallRecord
+from ..core.sqlite_file import connect
+from ..core.sqlite_migrations import Migrations
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,13 +16,13 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
-from . import intercept
-from .errors import LLMCostError
-from .metering import Meter, default_user, set_cell_meter
+from .. import intercept
+from ..core.errors import LLMCostError
+from ..metering import Meter, default_user, set_cell_meter
 from .options import full_help, parse_cell_options
-from .redaction import redact
-from .session import current_ledger, use_ledger
-from .settings import Settings, policies
+from ..core.redaction import redact
+from ..session import current_ledger, use_ledger
+from ..settings import Settings, policies
 
 _MARK = "%%llmcost"
 _BEGIN = "__begin__"
@@ -90,7 +90,7 @@ class LLMCost(Magics):
     @validate("compress")
     def _check_compress(self, proposal: Any) -> str | None:
         if proposal["value"]:
-            from .compression import CompressionError, parse_spec
+            from ..compression import CompressionError, parse_spec
 
             try:
                 parse_spec(proposal["value"])
@@ -111,14 +111,14 @@ class LLMCost(Magics):
 
     @observe("cache_store")
     def _cache_store_changed(self, change: Any) -> None:
-        from .session import use_cache_store
+        from ..session import use_cache_store
 
         use_cache_store(change["new"])
 
     @observe("price_file")
     def _prices_changed(self, change: Any) -> None:
         if change["new"]:
-            from .pricing import load_price_overrides
+            from ..core.pricing import load_price_overrides
 
             load_price_overrides(change["new"])
 
@@ -182,7 +182,7 @@ class LLMCost(Magics):
     def _workshop_budget(self) -> Any:
         if not self.workshop:
             return None
-        from .workshop import WorkshopBudget
+        from ..workshop import WorkshopBudget
 
         key = (self.workshop, self.user or default_user(), self.workshop_fail_open)
         if getattr(self, "_workshop_key", None) != key:  # one connection per setting, not per cell

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..pricing import UnknownModelError
-from ..repricing import reprice_row
+from ...core.pricing import UnknownModelError
+from ...bookkeeping.repricing import reprice_row
 
 
 def cost_axes(calls: pd.DataFrame, extra_costs: Mapping[str, float] | None = None) -> pd.Series:
@@ -89,7 +89,7 @@ class Dashboard:
         self.png = buffer.getvalue()
         columns = ["ts", "cell", "tag", "model", "input_tokens", "output_tokens", "cost_usd", "status"]
         self.top_calls = calls.nlargest(top, "cost_usd")[columns]
-        from ..policies.prompt_cache_doctor import prompt_cache_by_cell
+        from ...policies.prompt_cache_doctor import prompt_cache_by_cell
 
         self.prompt_cache = prompt_cache_by_cell(calls)  # hit rate and net dollars per cell
 

@@ -1,7 +1,7 @@
 """Prices: usage -> dollars, from genai-prices' bundled snapshot plus user overrides.
 
 Resolving a model in genai-prices costs ~80 µs, so each (model, batch, service tier, speed) is resolved
-once into a :class:`~llmcost_magic.rates.ModelPrices` of plain floats (genai-prices' variants, then our
+once into a :class:`~llmcost_magic.core.rates.ModelPrices` of plain floats (genai-prices' variants, then our
 dated table ``data/extra_prices.yaml`` for what it lacks); pricing a call afterwards is a few
 multiplications. Overrides apply to dated snapshots and fine-tunes of the name they give.
 
@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import plugins
+from .. import plugins
 from .config_files import read_table
 from .price_entries import _PER_MTOK, _PRICE_KEYS, PriceFileError, from_price_sources, price_entry
 from .rates import ModelPrices, Rates

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from ..display import money, summary_line, tokens
-from ..metering import Meter, Totals
+from ...metering import Meter, Totals
 
 _STYLE = (
     "font-family: var(--jp-code-font-family, monospace); font-size: 12px; padding: 4px 8px; "

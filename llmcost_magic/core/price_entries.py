@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import plugins
+from .. import plugins
 from .rates import ModelPrices, Rates
 from .tokens import provider_for_model
 

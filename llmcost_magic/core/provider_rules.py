@@ -1,7 +1,7 @@
 """Providers' published prompt-caching rules, as data: the sandbox simulates them, policies and the
 prompt-cache doctor obey them. Each rule names its source and the day it was checked (:data:`RULES`).
 
-Prices are not here: cache reads and writes are priced by :mod:`llmcost_magic.pricing` from the
+Prices are not here: cache reads and writes are priced by :mod:`llmcost_magic.core.pricing` from the
 price tables (Anthropic 5-minute writes 1.25x input, 1-hour writes 2x, reads 0.1x; OpenAI writes
 1.25x input from GPT-5.6 on, free before).
 """

@@ -1,0 +1,1 @@
+"""The ledger (SQLite, migrations by name) and what is read from it: reports, what-if repricing."""

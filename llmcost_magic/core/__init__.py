@@ -1,0 +1,1 @@
+"""The core: records, tokens, prices, errors, provider rules, config files. Imports nothing else of the package but ``plugins``."""

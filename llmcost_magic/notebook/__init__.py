@@ -1,0 +1,1 @@
+"""The notebook front: the ``%%llmcost`` magic, its options and ``%llmcost`` commands, display, widgets."""
