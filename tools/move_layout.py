@@ -74,6 +74,26 @@ def relative(from_package: str, target: str) -> str:
     return "." * (len(here) - common + 1) + ".".join(there[common:])
 
 
+def legacy_name(name: str) -> str:
+    """Where a module already moved lived before (a branch merged after the move may import from there)."""
+    rest = name.removeprefix("llmcost_magic.")
+    for src, dst in sorted(MOVES.items(), key=lambda kv: len(kv[1]), reverse=True):
+        if rest == dst or rest.startswith(dst + "."):
+            return "llmcost_magic." + src + rest[len(dst):]
+    return name
+
+
+def resolve(package: str, level: int, module: str | None) -> str:
+    anchor = package.split(".")[: len(package.split(".")) - level + 1]
+    return ".".join(anchor + ([module] if module else []))
+
+
+def known(base: str, node: ast.ImportFrom, modules: set[str]) -> bool:
+    """Does ``from base import <names>`` name a module that exists (now or before the move)?"""
+    exists = modules | {new_name(m) for m in modules}
+    return base in exists or any(f"{base}.{a.name}" in exists for a in node.names)
+
+
 def rewrite_imports(source: str, old_module: str | None, is_package: bool, modules: set[str]) -> str:
     """Rewrite ``from`` imports of package modules for the new layout (``old_module``: the file's own name
     before the move, None outside the package)."""
@@ -92,8 +112,9 @@ def rewrite_imports(source: str, old_module: str | None, is_package: bool, modul
         if node.level:
             if old_package is None:
                 continue
-            anchor = old_package.split(".")[: len(old_package.split(".")) - node.level + 1]
-            base = ".".join(anchor + ([node.module] if node.module else []))
+            base = resolve(old_package, node.level, node.module)
+            if not known(base, node, modules):  # a file already moved, with an import written for its old place
+                base = resolve(legacy_name(old_package), node.level, node.module)
         elif node.module and node.module.split(".")[0] == "llmcost_magic":
             base = node.module
         else:
