@@ -122,7 +122,8 @@ def rewrite_imports(source: str, old_module: str | None, is_package: bool, modul
         groups: dict[str, list[str]] = {}
         for alias in node.names:
             target = f"{base}.{alias.name}"
-            parent = new_name(target).rpartition(".")[0] if target in modules else new_name(base)
+            is_module = target in modules or new_name(target) in modules  # (the latter: after a first run)
+            parent = new_name(target).rpartition(".")[0] if is_module else new_name(base)
             groups.setdefault(parent, []).append(alias.name + (f" as {alias.asname}" if alias.asname else ""))
         start = offsets[node.lineno - 1] + node.col_offset
         end = offsets[node.end_lineno - 1] + node.end_col_offset
