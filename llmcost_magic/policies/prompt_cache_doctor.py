@@ -21,6 +21,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from ..messages import label, plural, shown, tr
 from ..pricing import UnknownModelError, price_for
 from ..provider_rules import (
     ANTHROPIC_CACHE_TTL_S,
@@ -315,19 +316,21 @@ class DoctorReport:
     def summary(self) -> str:
         misses = self.table[~self.table["reason"].isin(["hit", "first call"])]
         if misses.empty:
-            return "prompt-cache doctor: no misses to explain."
-        return (f"prompt-cache doctor: {len(misses)} call{'s' * (len(misses) != 1)} did not read what the provider's "
-                f"prompt cache could have served, costing ${misses['miss_usd'].sum():.4f}; the fixes would save ${misses['fix_saves_usd'].sum():.4f}.")
+            return tr("prompt-cache doctor: no misses to explain.")
+        return tr("prompt-cache doctor: {n} call{s} did not read what the provider's prompt cache could have served, "
+                  "costing ${miss:.4f}; the fixes would save ${saves:.4f}.", n=len(misses), s=plural(len(misses)),
+                  miss=misses["miss_usd"].sum(), saves=misses["fix_saves_usd"].sum())
 
     def __repr__(self) -> str:
-        return self.summary() + "\n" + self.table.to_string()
+        return self.summary() + "\n" + shown(self.table).to_string()
 
     def _repr_html_(self) -> str:
         rows = self.table[self.table["reason"] != "hit"]
-        shown = rows[["call", "cell_run", "model", "reason", "block", "detail", "miss_usd", "fix", "fix_saves_usd"]].head(20)
-        more = f"<p>… and {len(rows) - 20} more in <code>.table</code></p>" if len(rows) > 20 else ""
-        return (f"<div><b>{html.escape(self.summary())}</b>{self.by_reason().to_html() if not rows.empty else ''}"
-                f"{shown.to_html(index=False)}{more}</div>")
+        listed = rows[["call", "cell_run", "model", "reason", "block", "detail", "miss_usd", "fix", "fix_saves_usd"]].head(20)
+        listed = listed.assign(reason=listed["reason"].map(label))  # shown in the reader's language; .table keeps the codes
+        more = tr("<p>… and {n} more in <code>.table</code></p>", n=len(rows) - 20) if len(rows) > 20 else ""
+        return (f"<div><b>{html.escape(self.summary())}</b>{shown(self.by_reason()).to_html() if not rows.empty else ''}"
+                f"{shown(listed).to_html(index=False)}{more}</div>")
 
 
 def prompt_cache_doctor(cell_run: int | None = None, *, include_hits: bool = False) -> DoctorReport:

@@ -1,0 +1,230 @@
+"""The package's own output in Korean under one language setting, and unchanged in English by default."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import llmcost_magic
+from llmcost_magic import messages
+from llmcost_magic.display import summary_line
+from llmcost_magic.messages_ko import KO, LABELS_KO
+from llmcost_magic.metering import Totals
+from llmcost_magic.widgets.live_meter import render_html
+
+PACKAGE = Path(llmcost_magic.__file__).parent
+HANGUL = re.compile("[가-힣]")
+CALL = "oc.chat.completions.create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])"
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch):
+    """Each test starts in English and leaves the language as it found it (set_language writes the env)."""
+    monkeypatch.delenv(messages.ENV, raising=False)
+
+
+@pytest.fixture
+def ko(monkeypatch):
+    monkeypatch.setenv(messages.ENV, "ko")
+
+
+@pytest.fixture
+def oc(shell):
+    shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
+    yield shell
+    shell.config.LLMCost.pop("language", None)  # a %config value would otherwise set the next tests' language
+
+
+def _totals() -> Totals:
+    t = Totals()
+    t.calls, t.input_tokens, t.cached_input_tokens, t.output_tokens = 3, 1204, 512, 310
+    t.cost_usd, t.cache_hits, t.saved_usd, t.saved_by, t.refused = 0.0042, 1, 0.0011, {"cache": 0.0011}, 1
+    return t
+
+
+# ---- the catalog -------------------------------------------------------------------------------------------
+
+def _tr_templates() -> list[tuple[str, int, object]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args:
+                first = node.args[0]
+                found.append((path.name, node.lineno, first.value if isinstance(first, ast.Constant) else None))
+    return found
+
+
+def _fields(template: str) -> set[str]:
+    return {f"{name}!{conv or ''}" for _, name, _, conv in string.Formatter().parse(template) if name is not None}
+
+
+def test_every_message_the_package_prints_has_a_korean_entry():
+    templates = _tr_templates()
+    assert len(templates) > 50
+    missing = [(f, line, t) for f, line, t in templates if t is not None and t not in KO]
+    assert not missing, f"tr() templates with no Korean entry: {missing}"
+    assert [f for f, _, t in templates if t is None] == ["budget_book.py"], "only the budget book's scope names vary"
+    scope_names = {"daily limit per user", "monthly limit per user", "session limit", "daily limit of tag {tag!r}",
+                   "monthly limit of tag {tag!r}"}
+    assert set(KO) - {t for _, _, t in templates} == scope_names, "every other Korean entry is printed somewhere"
+
+
+@pytest.mark.parametrize("english", sorted(KO))
+def test_each_korean_entry_keeps_the_fields_and_is_korean(english):
+    assert _fields(KO[english]) == _fields(english) - {"s!"}, "same {fields} (the English plural ending aside)"
+    assert HANGUL.search(KO[english]) or english == "<b>{value}</b> {name}"  # that one only reorders
+
+
+def test_labels_are_korean_and_translate_only_under_ko(monkeypatch):
+    assert all(HANGUL.search(v) or v == k for k, v in LABELS_KO.items())
+    assert messages.label("cost_usd") == "cost_usd"
+    monkeypatch.setenv(messages.ENV, "ko")
+    assert messages.label("cost_usd") == "비용(USD)" and messages.label("compression+prompt_cache") == "압축+프롬프트 캐시"
+    assert messages.label("my_own_column") == "my_own_column" and messages.label(3) == 3
+
+
+def test_set_language_accepts_the_usual_spellings_and_names_the_fix_otherwise():
+    for spelling in ("ko", "KO", "ko_KR", "ko-KR", "Korean", "한국어"):
+        llmcost_magic.set_language(spelling)
+        assert messages.language() == "ko"
+    llmcost_magic.set_language("en")
+    assert messages.language() == "en"
+    with pytest.raises(ValueError, match=r"set_language\('ko'\)"):
+        llmcost_magic.set_language("fr")
+
+
+# ---- English stays as it was ------------------------------------------------------------------------------
+
+def test_english_summary_line_and_widget_are_unchanged_by_default():
+    assert summary_line(_totals()) == ("3 calls · 1,204 in (512 cached) / 310 out tokens · $0.0042 · 1 cache hit · "
+                                       "saved $0.0011 (cache $0.0011) · 1 refused by budget")
+    html = render_html(_totals(), label="[demo] budget $1")
+    assert "<b>3</b> calls" in html and "<b>1,204</b> input" in html and "<b>1</b> refused" in html
+    assert not HANGUL.search(html)
+
+
+def test_english_report_keeps_its_type_and_display(oc):
+    oc.run_cell(f"%%llmcost --tag demo\n{CALL}")
+    report = oc.run_line_magic("llmcost", "report")
+    assert type(report) is pd.DataFrame and "cost_usd" in report._repr_html_()
+
+
+# ---- Korean under ko ---------------------------------------------------------------------------------------
+
+def test_korean_summary_line_in_won(ko):
+    assert summary_line(_totals(), currency="KRW", fx=1450) == (
+        "호출 3회 · 입력 1,204 (캐시 512) / 출력 310 토큰 · ₩6.09 · 캐시 적중 1회 · 절감 ₩1.60 (응답 캐시 ₩1.60) · "
+        "예산 초과로 거절 1건")
+
+
+def test_korean_widget_labels_put_the_name_before_the_value(ko):
+    html = render_html(_totals(), label="", currency="KRW", fx=1450)
+    for shown in ("호출 <b>3</b>", "입력 <b>1,204</b>", "캐시 <b>512</b>", "출력 <b>310</b>", "비용 <b>₩6.09</b>",
+                  "캐시 적중 <b>1</b>", "절감 <b>₩1.60</b>", "거절 <b>1</b>"):
+        assert shown in html
+    assert not re.search(r"</b> (calls?|input|cached|output|cost|saved)\b", html)
+
+
+def test_a_korean_cell_prints_its_summary_in_korean(oc, ko, capsys):
+    same = CALL.replace("])", "], temperature=0)")
+    oc.run_cell(f"%%llmcost --budget 1 --cache exact\n{same}\n{same}\nNone")
+    out = capsys.readouterr().out
+    assert "llmcost: 호출 2회 · 입력" in out and "캐시 적중 1회" in out and "절감" in out
+    assert "calls" not in out and "saved" not in out
+
+
+def test_config_language_switches_the_output_and_rejects_unknown_languages(oc, capsys, caplog):
+    oc.run_line_magic("config", 'LLMCost.language = "ko"')
+    oc.run_cell(f"%%llmcost\n{CALL}")
+    assert "호출 1회" in capsys.readouterr().out
+    oc.run_line_magic("config", 'LLMCost.language = "fr"')  # %config logs a rejected value, keeps the old one
+    assert "set_language('ko')" in caplog.text and messages.language() == "ko"
+    oc.run_line_magic("config", 'LLMCost.language = "en"')
+    oc.run_cell(f"%%llmcost\n{CALL}")
+    assert "1 call ·" in capsys.readouterr().out
+
+
+def test_korean_report_headers_are_shown_while_the_columns_stay_for_code(oc, ko):
+    oc.run_cell(f"%%llmcost --tag demo\n{CALL}")
+    report = oc.run_line_magic("llmcost", "report --by tag")
+    assert report["cost_usd"].sum() > 0 and list(report.columns[:2]) == ["tag", "calls"]
+    html, text = report._repr_html_(), repr(report)
+    for header in ("태그", "호출 수", "입력 토큰", "비용(USD)", "절감(USD)"):
+        assert header in html and header in text
+    assert "cost_usd" not in html
+    derived = report[["tag", "cost_usd"]]
+    assert type(derived) is pd.DataFrame, "frames computed from a report are plain DataFrames"
+
+
+def test_korean_whatif_shows_korean_headers_and_scenarios(oc, ko):
+    oc.run_cell(f"%%llmcost\n{CALL}")
+    table = llmcost_magic.whatif(batch=True)
+    assert table.loc["actual (re-priced)", "cost_usd"] > 0 and "recorded_cost_usd" in table.attrs
+    html = table._repr_html_()
+    assert "실제 (재계산)" in html and "배치" in html and "실제 대비" in html
+
+
+def test_a_korean_refusal_names_the_problem_and_the_fix(oc, ko):
+    r = oc.run_cell("%%llmcost --budget 0.00001\n" + CALL.replace("'gpt-4o-mini'", "'gpt-4o'").replace(")", ", max_tokens=2000)", 1))
+    assert isinstance(r.error_in_exec, llmcost_magic.BudgetExceeded)
+    message = str(r.error_in_exec)
+    assert message.startswith("보내기 전에 거절했습니다: 이 호출은 최대 $")
+    assert "셀 예산" in message and "초과합니다" in message and "해결:" in message and "max_tokens" in message
+    assert "gpt-4o에서 입력" in message and "최대 출력 2,000 토큰" in message
+
+
+def test_an_unpriced_refusal_in_korean_keeps_the_one_line_fix():
+    from llmcost_magic.policies.budgets.worst_case import unpriced
+
+    english = str(unpriced("gpt-4x"))
+    messages.set_language("ko")
+    korean = str(unpriced("gpt-4x"))
+    fix = "llmcost_magic.load_price_overrides({'models': {'gpt-4x': {'input_mtok': 0.5, 'output_mtok': 1.5}}})"
+    assert fix in english and fix in korean and "해결:" in korean and "allow_unpriced = True" in korean
+
+
+def test_korean_prompt_cache_doctor_summary(ko):
+    from llmcost_magic.policies.prompt_cache_doctor import DoctorReport, Finding
+
+    finding = Finding(call=1, cell_run=1, tag="", model="claude-sonnet-4-6", reason="no breakpoint", block="system",
+                      detail="no cache_control in the request", provider_reason="", input_tokens=5000, cached_tokens=0,
+                      could_read_tokens=4000, miss_usd=0.0108, fix="put a cache_control breakpoint on system",
+                      fix_saves_usd=0.0097)
+    report = DoctorReport([finding])
+    assert report.summary().startswith("프롬프트 캐시 진단: 호출 1건이")
+    html = report._repr_html_()
+    assert "원인" in html and "breakpoint 없음" in html and "놓친 금액(USD)" in html
+    assert list(report.table.columns)[4] == "reason" and report.table.loc[0, "reason"] == "no breakpoint"
+
+
+# ---- a real kernel on the Korean track ---------------------------------------------------------------------
+
+@pytest.mark.notebook
+def test_a_korean_track_cell_shows_its_summary_in_korean_in_a_real_kernel(tmp_path, monkeypatch):
+    import sys
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(PACKAGE.parent / "tools"))
+    import korean_track
+
+    monkeypatch.setenv("LLMCOST_LEDGER", str(tmp_path / "ledger.sqlite3"))
+    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    cells = [korean_track.KOREAN_SETUP + "\nclient = openai_client()",
+             "%%llmcost --tag ko --budget 1 --cache exact\nclient.chat.completions.create(model='gpt-4o-mini', "
+             "messages=[{'role': 'user', 'content': '안녕하세요'}], max_tokens=20)\nNone"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    shown = [o for o in nb.cells[1].outputs if o.get("output_type") == "display_data"]
+    assert shown, nb.cells[1].outputs
+    html, text = shown[-1]["data"]["text/html"], shown[-1]["data"]["text/plain"]
+    assert "호출 <b>1</b>" in html and "비용 <b>₩" in html and "입력 <b>" in html
+    assert "[ko] 예산 $1 exact 캐시" in html
+    assert "호출 1회 · 입력" in text and "₩" in text and " call" not in text
