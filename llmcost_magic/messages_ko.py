@@ -108,6 +108,7 @@ KO: dict[str, str] = {
     " (segment {segment})": " (세그먼트 {segment})",
     " {model} would fit.": " 해결: {model} 모델이면 들어갑니다.",
     " Lower max_tokens or wait for the next period.": " 해결: max_tokens를 낮추거나 다음 기간까지 기다리세요.",
+    "per-query limit": "질의당 한도",
     "daily limit per user": "사용자별 일일 한도",
     "monthly limit per user": "사용자별 월간 한도",
     "session limit": "세션 한도",

@@ -69,7 +69,7 @@ def test_every_message_the_package_prints_has_a_korean_entry():
     missing = [(f, line, t) for f, line, t in templates if t is not None and t not in KO]
     assert not missing, f"tr() templates with no Korean entry: {missing}"
     assert [f for f, _, t in templates if t is None] == ["budget_book.py"], "only the budget book's scope names vary"
-    scope_names = {"daily limit per user", "monthly limit per user", "session limit", "daily limit of tag {tag!r}",
+    scope_names = {"per-query limit", "daily limit per user", "monthly limit per user", "session limit", "daily limit of tag {tag!r}",
                    "monthly limit of tag {tag!r}"}
     assert set(KO) - {t for _, _, t in templates} == scope_names, "every other Korean entry is printed somewhere"
 
@@ -112,6 +112,65 @@ def test_english_report_keeps_its_type_and_display(oc):
     oc.run_cell(f"%%llmcost --tag demo\n{CALL}")
     report = oc.run_line_magic("llmcost", "report")
     assert type(report) is pd.DataFrame and "cost_usd" in report._repr_html_()
+
+
+def _refusals() -> list[str]:
+    from llmcost_magic.intercept.call import Call
+    from llmcost_magic.policies.budget import Budget
+    from llmcost_magic.policies.budgets.worst_case import WorstCase
+
+    budget, out = Budget(0.01, name="cell budget"), []
+    budget.spent_usd = 0.008
+    for worst in (WorstCase("gpt-4o", 1200, 2000, 1, 0.0213), WorstCase("gpt-4o", 1200, 2000, 3, 0.0613, tool_calls=2)):
+        with pytest.raises(llmcost_magic.BudgetExceeded) as refused:
+            budget.reserve(Call("openai", "chat.completions", "gpt-4o", {}, False), worst)
+        out.append(str(refused.value))
+    return out
+
+
+def test_english_refusals_and_summaries_are_byte_for_byte_what_they_were():
+    """Pinned from the code before the catalog (commit e4b2459)."""
+    assert _refusals() == [
+        "Refused before sending: this call could cost up to $0.0213 (1,200 input + 2,000 max output tokens on gpt-4o), "
+        "but the cell budget of $0.0100 has $0.002000 left ($0.008000 spent or reserved); it is over by $0.0193. "
+        "gpt-4o-mini would fit; or lower max_tokens, or raise the budget.",
+        "Refused before sending: this call could cost up to $0.0613 (1,200 input + 2,000 max output tokens x 3 choices "
+        "+ 2 built-in tool calls on gpt-4o), but the cell budget of $0.0100 has $0.002000 left ($0.008000 spent or "
+        "reserved); it is over by $0.0593. Lower max_tokens, shorten the prompt, or raise the budget."]
+    t = Totals(calls=1, input_tokens=20000, output_tokens=5, unpriced=1, estimated=2, errors=1, saved_usd=0.5,
+               saved_by={"compression+prompt_cache": 0.3, "batch": 0.2})
+    assert summary_line(t, currency="EUR", fx=0.9) == (
+        "1 call · 20.0k in (0 cached) / 5 out tokens · €0.00 + unpriced · saved €0.4500 (compression+prompt_cache "
+        "€0.2700, batch €0.1800) · 2 estimated · 1 failed")
+    assert "<b>1</b> call &nbsp;·&nbsp; <b>20.0k</b> input &nbsp;·&nbsp; <b>0</b> cached &nbsp;·&nbsp; <b>5</b> output " \
+           "&nbsp;·&nbsp; <b>$0.00 +?</b> cost &nbsp;·&nbsp; <b>0</b> cache hits &nbsp;·&nbsp; <b>$0.5000</b> saved" \
+        in render_html(t, label="[x] budget $1")
+
+
+def test_korean_refusals_read_in_korean_with_the_same_amounts(ko):
+    first, second = _refusals()
+    assert first == ("보내기 전에 거절했습니다: 이 호출은 최대 $0.0213(gpt-4o에서 입력 1,200 + 최대 출력 2,000 토큰)까지 들 수 "
+                     "있는데, $0.0100짜리 셀 예산에는 $0.002000만 남았습니다 (사용 또는 예약 $0.008000). $0.0193만큼 "
+                     "초과합니다. 해결: gpt-4o-mini 모델이면 들어갑니다. 아니면 max_tokens를 낮추거나 예산을 올리세요.")
+    assert "x 선택지 3개 + 내장 도구 호출 2회" in second and "해결: max_tokens를 낮추거나, 프롬프트를 줄이거나" in second
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_braces_in_names_are_printed_as_given(lang, monkeypatch, tmp_path):
+    """A tag, user or model holding {fields} is a value, never a template: it cannot break or inject a message."""
+    from llmcost_magic.intercept.call import Call
+    from llmcost_magic.policies.budget_book import BudgetBook, load_budgets
+    from llmcost_magic.policies.budgets.worst_case import WorstCase, unpriced
+    from llmcost_magic.session import current_ledger
+
+    monkeypatch.setenv(messages.ENV, lang)
+    book = BudgetBook(load_budgets({"default": {}, "per_tag": {"{needed}": {"daily_max_usd": 0.001}}}), user="{user}!r", segment="",
+                      ledger=current_ledger(), tag="{needed}")
+    with pytest.raises(llmcost_magic.BudgetExceeded) as refused:
+        book.reserve(Call("openai", "chat.completions", "gpt-4o", {}, False), WorstCase("gpt-4o", 10, 10, 1, 0.01))
+    assert "'{needed}'" in str(refused.value) and "{user}!r" in str(refused.value)
+    assert "{0}x" in str(unpriced("{0}x"))
+    assert summary_line(Totals(calls=1, saved_usd=0.1, saved_by={"{by}": 0.1})).count("{by}") == 1
 
 
 # ---- Korean under ko ---------------------------------------------------------------------------------------
