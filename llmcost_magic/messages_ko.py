@@ -72,6 +72,57 @@ KO: dict[str, str] = {
         "프롬프트 캐시 진단: 호출 {n}건이 공급사의 프롬프트 캐시에서 읽을 수 있던 부분을 읽지 못해 ${miss:.4f}가 "
         "더 들었습니다. 아래 해결책을 적용하면 ${saves:.4f}를 아낍니다.",
     "<p>… and {n} more in <code>.table</code></p>": "<p>… 나머지 {n}건은 <code>.table</code>에 있습니다</p>",
+    "a timestamp ({old!r} → {new!r})": "타임스탬프 ({old!r} → {new!r})",
+    "move the timestamp after the stable prefix (e.g. into the user message)":
+        "타임스탬프를 고정 접두부 뒤로 옮기세요 (예: user 메시지 안으로)",
+    "a new system line ({line!r})": "새 system 줄 ({line!r})",
+    "append new lines after the stable prefix, or send them with the user message":
+        "새 줄은 고정 접두부 뒤에 붙이거나 user 메시지와 함께 보내세요",
+    "an edit ({old!r} → {new!r})": "수정 ({old!r} → {new!r})",
+    "keep this block identical across calls; put what varies after the stable prefix":
+        "이 블록을 호출마다 똑같이 유지하고, 바뀌는 부분은 고정 접두부 뒤에 두세요",
+    "a reordered tool ({block})": "순서가 바뀐 도구 ({block})",
+    "send the tools in a fixed order (e.g. sorted by name)": "도구를 고정된 순서로 보내세요 (예: 이름순 정렬)",
+    "a tool added or changed ({block})": "추가되거나 바뀐 도구 ({block})",
+    "keep the tool list identical across calls (tools come first in the prefix)":
+        "도구 목록을 호출마다 똑같이 유지하세요 (도구는 접두부의 맨 앞에 옵니다)",
+    "block {block} changed (its text is no longer in memory)": "블록 {block}이(가) 바뀌었습니다 (그 텍스트는 더 이상 메모리에 없음)",
+    "keep this block identical across calls": "이 블록을 호출마다 똑같이 유지하세요",
+    "block {block} replaced, later blocks unchanged": "블록 {block}이(가) 교체되었고 뒤의 블록은 그대로입니다",
+    "put what varies after the stable prefix": "바뀌는 부분은 고정 접두부 뒤에 두세요",
+    "read the stable prefix": "고정 접두부를 읽었습니다",
+    "the same prompt went to another model before": "같은 프롬프트가 전에는 다른 모델로 갔습니다",
+    "caches are per model: keep a conversation (or a shared prefix) on one model":
+        "캐시는 모델마다 따로입니다: 한 대화(또는 공유 접두부)는 한 모델에 두세요",
+    "nothing to read yet": "아직 읽을 것이 없습니다",
+    "the first call with this prompt": "이 프롬프트의 첫 호출",
+    "the prefix sent before is ~{could:,} tokens; {model} caches from {minimum:,}":
+        "전에 보낸 접두부는 약 {could:,} 토큰인데 {model}은(는) {minimum:,} 토큰부터 캐시합니다",
+    "lengthen or merge blocks to reach {minimum:,} tokens, or leave caching off":
+        "블록을 늘리거나 합쳐 {minimum:,} 토큰에 이르게 하거나, 캐싱을 끄세요",
+    "the entry ends at {block}, {gap} blocks before this call's nearest breakpoint (Anthropic looks back {lookback})":
+        "캐시 항목은 {block}에서 끝나는데, 이 호출의 가장 가까운 breakpoint보다 {gap}블록 앞입니다 "
+        "(Anthropic은 {lookback}블록까지 거슬러 봅니다)",
+    "add a {where} breakpoint at least every {lookback} blocks (e.g. on {block})":
+        "{where} breakpoint를 적어도 {lookback}블록마다 두세요 (예: {block})",
+    "the {mode} breakpoint sits on {block}, which changes every call": "{mode} breakpoint가 호출마다 바뀌는 {block}에 있습니다",
+    "no {where} in the request": "요청에 {where}이(가) 없습니다",
+    "read up to {block}; no breakpoint after it before the new part":
+        "{block}까지 읽었고, 그 뒤로 새 부분 앞에 breakpoint가 없습니다",
+    "no entry at the end of the prefix sent before: {now}": "전에 보낸 접두부의 끝에 캐시 항목이 없습니다: {now}",
+    "put a {where} breakpoint on {block} (--prompt-cache auto does)":
+        "{block}에 {where} breakpoint를 두세요 (--prompt-cache auto가 해 줍니다)",
+    "a 1h TTL (\"ttl\": \"1h\"): calls ~{minutes:.0f} min apart; its write costs ${premium:.4f} more than a 5-minute one":
+        "1시간 TTL (\"ttl\": \"1h\"): 호출 간격이 약 {minutes:.0f}분입니다. 쓰기 비용은 5분짜리보다 ${premium:.4f} 더 듭니다",
+    "calls {minutes:.0f} min apart outlive every TTL: drop the breakpoint (its write premium buys nothing)":
+        "호출 간격 {minutes:.0f}분은 어떤 TTL보다 깁니다: breakpoint를 빼세요 (쓰기 할증으로 얻는 것이 없습니다)",
+    "prompt_cache_retention=\"24h\" (extended retention, no extra charge)":
+        "prompt_cache_retention=\"24h\" (연장 보존, 추가 요금 없음)",
+    "prompt_cache_options.ttl=\"12h\" (Responses API)": "prompt_cache_options.ttl=\"12h\" (Responses API 사용)",
+    "{minutes:.0f} min idle: the {ttl} entry had expired": "{minutes:.0f}분 동안 호출이 없어 {ttl} 캐시 항목이 만료되었습니다",
+    "see the provider's cache diagnostics guide": "공급사의 캐시 진단 안내를 보세요",
+    "eligible and within the TTL, but the provider read nothing (routing or eviction)":
+        "조건을 갖췄고 TTL 안이었지만 공급사가 아무것도 읽지 않았습니다 (라우팅 또는 캐시 축출)",
     # the dashboard (widgets/dashboard.py)
     "LLM spend: {n:,} calls, ${usd:,.4f}": "LLM 지출: 호출 {n:,}회, ${usd:,.4f}",
     " (calls ${calls:,.4f} + your other costs ${other:,.4f})": " (호출 ${calls:,.4f} + 그 밖의 비용 ${other:,.4f})",

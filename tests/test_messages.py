@@ -261,6 +261,30 @@ def test_korean_prompt_cache_doctor_summary(ko):
     assert list(report.table.columns)[4] == "reason" and report.table.loc[0, "reason"] == "no breakpoint"
 
 
+def test_korean_doctor_explains_a_timestamp_miss_and_its_fix_in_korean(ko):
+    from llmcost_magic.policies.prompt_trail import current_trail
+    from llmcost_magic.sandbox import ManualClock, Sandbox, client
+
+    clock, trail = ManualClock(), current_trail()
+    trail.clear()
+    previous, trail.clock = trail.clock, clock
+    try:
+        ac = client("anthropic", sandbox=Sandbox(clock=clock))
+        contract = "\n".join(f"Clause {i}: package {i} is due within {i % 20 + 10} days." for i in range(200))
+        with llmcost_magic.meter(prompt_cache="auto"):
+            for minute in (0, 10, 20):
+                ac.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=[{"role": "user", "content": [
+                    {"type": "text", "text": f"Retrieved 2026-11-30 09:{minute:02d}.\n{contract}"},
+                    {"type": "text", "text": "Who are the parties?"}]}])
+        report = llmcost_magic.prompt_cache_doctor()
+    finally:
+        trail.clock = previous
+        trail.clear()
+    row = report.table[report.table.reason == "prefix changed"].iloc[0]
+    assert row.detail.startswith("타임스탬프 (") and row.fix.startswith("타임스탬프를 고정 접두부 뒤로 옮기세요")
+    assert report.summary().startswith("프롬프트 캐시 진단: 호출 2건이") and "접두부 변경" in report._repr_html_()
+
+
 # ---- a real kernel on the Korean track ---------------------------------------------------------------------
 
 @pytest.mark.notebook
