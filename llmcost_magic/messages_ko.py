@@ -123,6 +123,24 @@ KO: dict[str, str] = {
     "see the provider's cache diagnostics guide": "공급사의 캐시 진단 안내를 보세요",
     "eligible and within the TTL, but the provider read nothing (routing or eviction)":
         "조건을 갖췄고 TTL 안이었지만 공급사가 아무것도 읽지 않았습니다 (라우팅 또는 캐시 축출)",
+    # the compression playground (widgets/compression_playground.py)
+    "compression playground · {method} · keep {rate:.0%} · {model}": "압축 놀이터 · {method} · {rate:.0%} 유지 · {model}",
+    "<i>Paste a prompt to compress.</i>": "<i>압축할 프롬프트를 붙여 넣으세요.</i>",
+    "rule sentence": "규칙 문장",
+    "negation / condition": "부정 / 조건",
+    "removed": "삭제됨",
+    "risky removal": "위험한 삭제",
+    "tokens": "토큰",
+    "reduction": "감소율",
+    "saved per {calls:,} calls": "호출 {calls:,}회당 절감",
+    "rules kept whole": "온전히 남은 규칙",
+    "negations kept": "남은 부정 표현",
+    "numbers kept": "남은 숫자",
+    "names kept": "남은 이름",
+    "{lang}: {kept}/{negations} negations, {whole}/{rules} rules whole":
+        "{lang}: 부정 표현 {kept}/{negations}, 온전한 규칙 {whole}/{rules}",
+    ", <b style='color:#c00'>{n} reversed</b>": ", <b style='color:#c00'>뜻이 뒤집힌 규칙 {n}개</b>",
+    "{n} risky removal{s}": "위험한 삭제 {n}개",
     # the dashboard (widgets/dashboard.py)
     "LLM spend: {n:,} calls, ${usd:,.4f}": "LLM 지출: 호출 {n:,}회, ${usd:,.4f}",
     " (calls ${calls:,.4f} + your other costs ${other:,.4f})": " (호출 ${calls:,.4f} + 그 밖의 비용 ${other:,.4f})",

@@ -333,7 +333,7 @@ class DoctorReport:
                   miss=misses["miss_usd"].sum(), saves=misses["fix_saves_usd"].sum())
 
     def __repr__(self) -> str:
-        return self.summary() + "\n" + shown(self.table).to_string()
+        return self.summary() + "\n" + shown(self.table.assign(reason=self.table["reason"].map(label))).to_string()
 
     def _repr_html_(self) -> str:
         rows = self.table[self.table["reason"] != "hit"]
