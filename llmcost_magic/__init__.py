@@ -82,7 +82,7 @@ def whatif(calls: pd.DataFrame | None = None, **alternatives: Any) -> pd.DataFra
 
     if calls is None:
         calls = current_ledger().dataframe(session=current_ledger().session)
-    return labelled(_whatif(calls, **alternatives))
+    return labelled(_whatif(calls, **alternatives), rows=True)
 
 
 def dashboard(calls: pd.DataFrame | None = None, *, extra_costs: dict[str, float] | None = None) -> Any:

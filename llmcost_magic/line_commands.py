@@ -95,8 +95,8 @@ def whatif(magic: Any, ns: Any) -> Any:
     if calls.empty:
         raise UsageError(tr("llmcost: no recorded calls to re-price for that selection."))
     try:
-        return reprice(calls, models=ns.models, batch=ns.batch, prompt_cache_hit=ns.prompt_cache_hit,
-                       compress_to=ns.compress_to, cache_hit=ns.cache_hit)
+        return labelled(reprice(calls, models=ns.models, batch=ns.batch, prompt_cache_hit=ns.prompt_cache_hit,
+                                compress_to=ns.compress_to, cache_hit=ns.cache_hit), rows=True)
     except (UnknownModelError, ValueError) as exc:
         raise UsageError(f"llmcost: {exc}") from None
 

@@ -81,25 +81,28 @@ def label(name: Any) -> Any:
     return name
 
 
-def shown(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with its column and index names (and known row labels) as :func:`label` shows them."""
+def shown(df: pd.DataFrame, *, rows: bool = False) -> pd.DataFrame:
+    """A copy of ``df`` with its column and index names as :func:`label` shows them; with ``rows``, its row labels
+    too (for tables whose rows are the package's own words: scenarios, reasons; never users' names or tags)."""
     if language() != "ko":
         return df
-    out = df.rename(columns=label, index=label)
+    out = df.rename(columns=label, index=label) if rows else df.rename(columns=label)
     out.columns = out.columns.set_names([label(n) for n in out.columns.names])
     out.index = out.index.set_names([label(n) for n in out.index.names])
     return out
 
 
-def labelled(df: Any) -> Any:
+def labelled(df: Any, *, rows: bool = False) -> Any:
     """``df`` as a ``LabelledFrame`` under "ko" (same data, same English columns for code; a notebook shows
-    the headers in Korean); ``df`` itself otherwise, and anything that is not a DataFrame unchanged."""
+    the headers, and with ``rows`` the package's own row labels, in Korean); ``df`` itself otherwise, and anything
+    that is not a DataFrame unchanged."""
     import pandas as pd
 
     if language() != "ko" or not isinstance(df, pd.DataFrame) or isinstance(df, _labelled_frame_class()):
         return df
     out = _labelled_frame_class()(df)
     out.attrs.update(df.attrs)
+    out._llmcost_rows = rows
     return out
 
 
@@ -111,15 +114,17 @@ def _labelled_frame_class() -> type:
         """A DataFrame whose column names stay English for code (``df["cost_usd"]``) while its display (HTML in a
         notebook, text in a console) shows them translated. Frames derived from it are plain DataFrames."""
 
+        _metadata = ["_llmcost_rows"]
+        _llmcost_rows = False
+
         @property
         def _constructor(self) -> type:
             return pd.DataFrame
 
         def _repr_html_(self) -> str | None:
-            return shown(pd.DataFrame(self))._repr_html_()
+            return shown(pd.DataFrame(self), rows=self._llmcost_rows)._repr_html_()
 
         def __repr__(self) -> str:
-            return repr(shown(pd.DataFrame(self)))
+            return repr(shown(pd.DataFrame(self), rows=self._llmcost_rows))
 
     return LabelledFrame
-

@@ -274,6 +274,16 @@ LABELS_KO: dict[str, str] = {
     "assumes": "가정",
     "vs_actual": "실제 대비",
     "actual (re-priced)": "실제 (재계산)",
+    # batches (batch.py)
+    "worst case": "최악의 경우",
+    "expected (¼ of max_tokens)": "예상 (max_tokens의 ¼)",
+    "requests": "요청 수",
+    "live_usd": "실시간(USD)",
+    "batch_usd": "배치(USD)",
+    "saving": "절감률",
+    "custom_id": "custom_id",
+    "text": "답변",
+    "error": "오류",
     # budgets (workshop room) and the dashboard's saving steps
     "participant": "참가자",
     "spent_usd": "사용(USD)",

@@ -86,6 +86,10 @@ def test_labels_are_korean_and_translate_only_under_ko(monkeypatch):
     monkeypatch.setenv(messages.ENV, "ko")
     assert messages.label("cost_usd") == "비용(USD)" and messages.label("compression+prompt_cache") == "압축+프롬프트 캐시"
     assert messages.label("my_own_column") == "my_own_column" and messages.label(3) == 3
+    people = messages.labelled(pd.DataFrame({"calls": [1]}, index=pd.Index(["batch"], name="participant")))
+    assert "참가자" in repr(people) and "호출 수" in repr(people) and "batch" in repr(people), "a user's name stays"
+    scenarios = messages.labelled(pd.DataFrame({"calls": [1]}, index=["batch"]), rows=True)
+    assert "배치" in repr(scenarios) and list(scenarios.index) == ["batch"]
 
 
 def test_set_language_accepts_the_usual_spellings_and_names_the_fix_otherwise():

@@ -340,7 +340,7 @@ class DoctorReport:
         listed = rows[["call", "cell_run", "model", "reason", "block", "detail", "miss_usd", "fix", "fix_saves_usd"]].head(20)
         listed = listed.assign(reason=listed["reason"].map(label))  # shown in the reader's language; .table keeps the codes
         more = tr("<p>… and {n} more in <code>.table</code></p>", n=len(rows) - 20) if len(rows) > 20 else ""
-        return (f"<div><b>{html.escape(self.summary())}</b>{shown(self.by_reason()).to_html() if not rows.empty else ''}"
+        return (f"<div><b>{html.escape(self.summary())}</b>{shown(self.by_reason(), rows=True).to_html() if not rows.empty else ''}"
                 f"{shown(listed).to_html(index=False)}{more}</div>")
 
 
