@@ -157,6 +157,17 @@ KO: dict[str, str] = {
     "<h4>Provider prompt caching by cell (hit rate: share of input tokens read from the cache; "
     "net of write premiums)</h4>": "<h4>셀별 공급사 프롬프트 캐싱 (적중률: 캐시에서 읽은 입력 토큰의 비율, "
                                    "쓰기 할증을 뺀 순액)</h4>",
+    # unknown models (pricing.py)
+    " Did you mean {models}?": " 혹시 {models}인가요?",
+    " Fine-tunes are priced at their base model's fine-tuned rate, which the price data lacks for {base!r}; add it "
+    "under that name to a price file.": " 파인튜닝 모델은 기반 모델의 파인튜닝 요금으로 계산하는데, 가격 데이터에 "
+                                         "{base!r}의 요금이 없습니다. 그 이름으로 가격 파일에 추가하세요.",
+    "No price known for model {model!r}.{hint} To price a custom or self-hosted model, add it to a price file "
+    "(models: {{{name}: {{input_mtok: 0.5, output_mtok: 1.5}}}}) and load it with "
+    "llmcost_magic.load_price_overrides(PATH) or %config LLMCost.price_file = PATH.":
+        "모델 {model!r}의 가격을 모릅니다.{hint} 직접 만들었거나 자체 호스팅한 모델이면 가격 파일에 추가하고 "
+        "(models: {{{name}: {{input_mtok: 0.5, output_mtok: 1.5}}}}) llmcost_magic.load_price_overrides(PATH)나 "
+        "%config LLMCost.price_file = PATH로 불러오세요.",
     # refusals (BudgetExceeded) and what a call could cost at most (policies/budget*.py, workshop.py)
     "{input:,} input + {output:,} max output tokens{times}{tools} on {model}":
         "{model}에서 입력 {input:,} + 최대 출력 {output:,} 토큰{times}{tools}",
