@@ -38,6 +38,29 @@ KO: dict[str, str] = {
     "llmcost: {n} {model} calls deferred to batch {name!r} ({provider}, {ids}); collect with "
     "llmcost_magic.batch.results()": "llmcost: {model} 호출 {n}건을 배치 {name!r}({provider}, {ids})로 미뤘습니다. "
                                      "결과는 llmcost_magic.batch.results()로 받으세요.",
+    # option errors (options.py); argparse's own phrases stay English inside them
+    "llmcost: {message}. Usage: {usage}": "llmcost: {message}. 사용법: {usage}",
+    "{name} must be a number, got {text!r} (e.g. {name} 0.50)": "{name}에는 숫자를 주세요 (받은 값: {text!r}, 예: {name} 0.50)",
+    "{name} must be greater than 0, got {text!r} (e.g. {name} 0.50)":
+        "{name}은(는) 0보다 커야 합니다 (받은 값: {text!r}, 예: {name} 0.50)",
+    "{name} must be a whole number, got {text!r}": "{name}에는 정수를 주세요 (받은 값: {text!r})",
+    "{name} must be at least 1, got {text!r}": "{name}은(는) 1 이상이어야 합니다 (받은 값: {text!r})",
+    "--threshold must be a number in (0, 1], got {text!r} (e.g. 0.70)":
+        "--threshold에는 (0, 1] 범위의 숫자를 주세요 (받은 값: {text!r}, 예: 0.70)",
+    "--threshold must be in (0, 1], got {text!r} (e.g. 0.70)":
+        "--threshold는 (0, 1] 범위여야 합니다 (받은 값: {text!r}, 예: 0.70)",
+    "llmcost: cannot parse options {line!r}: {error}. Usage: {usage}":
+        "llmcost: 옵션 {line!r}을(를) 읽을 수 없습니다: {error}. 사용법: {usage}",
+    "llmcost: --currency {currency} needs an exchange rate: add --fx UNITS_PER_USD (e.g. --currency KRW --fx 1350).":
+        "llmcost: --currency {currency}에는 환율이 필요합니다: --fx 달러당_단위를 붙이세요 (예: --currency KRW --fx 1350).",
+    "llmcost: --{option} only applies with --cache exact|semantic. Usage: {usage}":
+        "llmcost: --{option}은(는) --cache exact|semantic과 함께만 쓸 수 있습니다. 사용법: {usage}",
+    "llmcost: --threshold only applies with --cache semantic.":
+        "llmcost: --threshold는 --cache semantic과 함께만 쓸 수 있습니다.",
+    "llmcost: --compress-keep-system only applies with --compress METHOD[:RATE].":
+        "llmcost: --compress-keep-system은 --compress METHOD[:RATE]와 함께만 쓸 수 있습니다.",
+    "llmcost: cannot parse {line!r}: {error}. Usage: {usage}": "llmcost: {line!r}을(를) 읽을 수 없습니다: {error}. 사용법: {usage}",
+    "llmcost: say what to do. Usage: {usage}": "llmcost: 무엇을 할지 적어 주세요. 사용법: {usage}",
     # %llmcost commands (line_commands.py, cache_commands.py)
     "llmcost: unknown command {line!r}": "llmcost: 알 수 없는 명령 {line!r}",
     "llmcost: metering every cell of this session (%llmcost off to stop).":
@@ -168,6 +191,15 @@ KO: dict[str, str] = {
         "모델 {model!r}의 가격을 모릅니다.{hint} 직접 만들었거나 자체 호스팅한 모델이면 가격 파일에 추가하고 "
         "(models: {{{name}: {{input_mtok: 0.5, output_mtok: 1.5}}}}) llmcost_magic.load_price_overrides(PATH)나 "
         "%config LLMCost.price_file = PATH로 불러오세요.",
+    # workshop and price updates (workshop.py, settings.py, price_updates.py)
+    "llmcost: the workshop's Redis is unreachable ({error}); calls go on unchecked (fail open).":
+        "llmcost: 워크숍의 Redis에 연결할 수 없습니다({error}). 호출은 확인 없이 계속됩니다 (fail open).",
+    "llmcost: the workshop's cache is unreachable ({error}); answers are not cached (fail open).":
+        "llmcost: 워크숍의 캐시에 연결할 수 없습니다({error}). 답변을 캐시하지 않습니다 (fail open).",
+    "llmcost: every model in the ledger has a current price.": "llmcost: 원장의 모든 모델에 현재 가격이 있습니다.",
+    "llmcost: {n} model(s) in the ledger need attention.": "llmcost: 원장의 모델 {n}개를 확인해야 합니다.",
+    "llmcost: prices updated ({source}); {n} model(s) in the ledger changed price.":
+        "llmcost: 가격을 갱신했습니다 ({source}). 원장의 모델 {n}개의 가격이 바뀌었습니다.",
     # refusals (BudgetExceeded) and what a call could cost at most (policies/budget*.py, workshop.py)
     "{input:,} input + {output:,} max output tokens{times}{tools} on {model}":
         "{model}에서 입력 {input:,} + 최대 출력 {output:,} 토큰{times}{tools}",

@@ -250,7 +250,8 @@ class WorkshopBudget:
         if self.fail_open or not refusing:
             if not self._warned:
                 self._warned = True
-                print(redact(f"llmcost: the workshop's Redis is unreachable ({exc}); calls go on unchecked (fail open)."),
+                print(redact(tr("llmcost: the workshop's Redis is unreachable ({error}); calls go on unchecked (fail open).",
+                                error=exc)),
                       file=sys.stderr)
             return
         raise BudgetExceeded(redact(tr("Refused: the workshop's budget server at {url} is unreachable ({error}), and "

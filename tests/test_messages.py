@@ -289,6 +289,18 @@ def test_korean_doctor_explains_a_timestamp_miss_and_its_fix_in_korean(ko):
     assert report.summary().startswith("프롬프트 캐시 진단: 호출 2건이") and "접두부 변경" in report._repr_html_()
 
 
+@pytest.mark.parametrize(("options", "says"), [
+    ("--budget 0", "--budget은(는) 0보다 커야 합니다"),
+    ("--currency KRW", "--fx 달러당_단위를 붙이세요"),
+    ("--ttl 1h", "--cache exact|semantic과 함께만"),
+    ("--colour red", "사용법: %%llmcost"),
+])
+def test_korean_option_errors_name_the_fix_and_the_cell_does_not_run(oc, ko, options, says):
+    r = oc.run_cell(f"%%llmcost {options}\nran = True")
+    assert r.error_in_exec is not None and says in str(r.error_in_exec)
+    assert "ran" not in oc.user_ns
+
+
 # ---- a real kernel on the Korean track ---------------------------------------------------------------------
 
 @pytest.mark.notebook
