@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -299,6 +300,22 @@ def test_korean_option_errors_name_the_fix_and_the_cell_does_not_run(oc, ko, opt
     r = oc.run_cell(f"%%llmcost {options}\nran = True")
     assert r.error_in_exec is not None and says in str(r.error_in_exec)
     assert "ran" not in oc.user_ns
+
+
+def test_korean_dashboard_titles_and_tables(ko):
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    with llmcost_magic.meter(tag="ko"):
+        for _ in range(2):
+            oc.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        board = llmcost_magic.dashboard()
+    assert not [w for w in caught if "missing from font" in str(w.message)], "the Korean titles need a Hangul font"
+    assert board.title.startswith("LLM 지출: 호출 2회, $") and repr(board).startswith("<llmcost dashboard: 호출 2회")
+    html = board._repr_html_()
+    assert "가장 비싼 호출 2건" in html and "비용(USD)" in html and "셀별 공급사 프롬프트 캐싱" in html
 
 
 # ---- a real kernel on the Korean track ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..messages import label, shown, tr
+from ..messages import label, language, shown, tr
 from ..pricing import UnknownModelError
 from ..repricing import reprice_row
 
@@ -58,6 +58,12 @@ class Dashboard:
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
 
+        if language() == "ko":
+            try:
+                import koreanize_matplotlib  # noqa: F401 - a font with Hangul for the Korean titles (cookbook extra)
+            except ImportError:  # the titles then show boxes; the numbers and tables are unaffected
+                pass
+
         self.calls = calls
         fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
         self.axes_usd = cost_axes(calls, extra_costs)
@@ -96,7 +102,7 @@ class Dashboard:
         self.prompt_cache = prompt_cache_by_cell(calls)  # hit rate and net dollars per cell
 
     def __repr__(self) -> str:
-        return f"<llmcost dashboard: {self.title.removeprefix('LLM spend: ')}>"
+        return f"<llmcost dashboard: {self.title.split(': ', 1)[-1]}>"
 
     def _repr_html_(self) -> str:
         image = base64.b64encode(self.png).decode()
