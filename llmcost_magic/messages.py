@@ -86,7 +86,8 @@ def shown(df: pd.DataFrame, *, rows: bool = False) -> pd.DataFrame:
     too (for tables whose rows are the package's own words: scenarios, reasons; never users' names or tags)."""
     if language() != "ko":
         return df
-    out = df.rename(columns=label, index=label) if rows else df.rename(columns=label)
+    own = df.attrs.get("row_labels") or {}  # a table's own display names for its rows (whatif's scenarios)
+    out = df.rename(columns=label, index=lambda v: own.get(v, label(v))) if rows else df.rename(columns=label)
     out.columns = out.columns.set_names([label(n) for n in out.columns.names])
     out.index = out.index.set_names([label(n) for n in out.index.names])
     return out
@@ -121,10 +122,15 @@ def _labelled_frame_class() -> type:
         def _constructor(self) -> type:
             return pd.DataFrame
 
+        def _shown(self) -> pd.DataFrame:
+            plain = pd.DataFrame(self)
+            plain.attrs = dict(self.attrs)
+            return shown(plain, rows=self._llmcost_rows)
+
         def _repr_html_(self) -> str | None:
-            return shown(pd.DataFrame(self), rows=self._llmcost_rows)._repr_html_()
+            return self._shown()._repr_html_()
 
         def __repr__(self) -> str:
-            return repr(shown(pd.DataFrame(self), rows=self._llmcost_rows))
+            return repr(self._shown())
 
     return LabelledFrame

@@ -164,6 +164,17 @@ KO: dict[str, str] = {
         "{lang}: 부정 표현 {kept}/{negations}, 온전한 규칙 {whole}/{rules}",
     ", <b style='color:#c00'>{n} reversed</b>": ", <b style='color:#c00'>뜻이 뒤집힌 규칙 {n}개</b>",
     "{n} risky removal{s}": "위험한 삭제 {n}개",
+    # what-if scenarios (repricing.py): shown names and the assumes column
+    "on {model}": "{model}로",
+    "prompt caching at {share:.0%}": "프롬프트 캐싱 {share:.0%}",
+    "compressed to {share:.0%}": "{share:.0%}로 압축",
+    "response cache at {share:.0%}": "응답 캐시 {share:.0%}",
+    "all calls on {model}, same token counts": "모든 호출을 {model}로, 토큰 수는 같게",
+    "batch prices (50%)": "배치 가격 (50%)",
+    "{share:.0%} of input read from the provider cache": "입력의 {share:.0%}를 공급사 캐시에서 읽음",
+    "input compressed to {share:.0%}": "입력을 {share:.0%}로 압축",
+    "{share:.0%} of calls answered by a response cache": "호출의 {share:.0%}를 응답 캐시가 답함",
+    "as recorded": "기록된 그대로",
     # the dashboard (widgets/dashboard.py)
     "LLM spend: {n:,} calls, ${usd:,.4f}": "LLM 지출: 호출 {n:,}회, ${usd:,.4f}",
     " (calls ${calls:,.4f} + your other costs ${other:,.4f})": " (호출 ${calls:,.4f} + 그 밖의 비용 ${other:,.4f})",

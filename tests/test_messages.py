@@ -227,10 +227,12 @@ def test_korean_report_headers_are_shown_while_the_columns_stay_for_code(oc, ko)
 
 def test_korean_whatif_shows_korean_headers_and_scenarios(oc, ko):
     oc.run_cell(f"%%llmcost\n{CALL}")
-    table = llmcost_magic.whatif(batch=True)
+    table = llmcost_magic.whatif(batch=True, models=["gpt-4o"], cache_hit=0.3)
     assert table.loc["actual (re-priced)", "cost_usd"] > 0 and "recorded_cost_usd" in table.attrs
+    assert list(table.index) == ["actual (re-priced)", "on gpt-4o", "batch", "response cache at 30%"]
     html = table._repr_html_()
-    assert "실제 (재계산)" in html and "배치" in html and "실제 대비" in html
+    for shown in ("실제 (재계산)", "gpt-4o로", "배치", "응답 캐시 30%", "실제 대비", "호출의 30%를 응답 캐시가 답함", "기록된 그대로"):
+        assert shown in html
 
 
 def test_a_korean_refusal_names_the_problem_and_the_fix(oc, ko):
