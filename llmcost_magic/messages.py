@@ -107,6 +107,10 @@ def labelled(df: Any, *, rows: bool = False) -> Any:
     return out
 
 
+def _unpickled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
 @functools.cache
 def _labelled_frame_class() -> type:
     import pandas as pd
@@ -129,6 +133,11 @@ def _labelled_frame_class() -> type:
 
         def _repr_html_(self) -> str | None:
             return self._shown()._repr_html_()
+
+        def __reduce_ex__(self, protocol: Any) -> Any:  # pickles (and unpickles) as the plain DataFrame it wraps
+            plain = pd.DataFrame(self)
+            plain.attrs = dict(self.attrs)
+            return _unpickled, (plain,)
 
         def __repr__(self) -> str:
             return repr(self._shown())

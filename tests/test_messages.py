@@ -223,6 +223,11 @@ def test_korean_report_headers_are_shown_while_the_columns_stay_for_code(oc, ko)
     assert "cost_usd" not in html
     derived = report[["tag", "cost_usd"]]
     assert type(derived) is pd.DataFrame, "frames computed from a report are plain DataFrames"
+    import copy
+    import pickle
+
+    for kept in (pickle.loads(pickle.dumps(report)), copy.deepcopy(report), report.copy()):
+        assert type(kept) is pd.DataFrame and kept.equals(pd.DataFrame(report))
 
 
 def test_korean_whatif_shows_korean_headers_and_scenarios(oc, ko):
