@@ -8,7 +8,7 @@
 strategy for display only: the DataFrames the package returns keep their English column names for code, and
 :func:`labelled` wraps one so that a notebook *shows* its headers translated.
 
-A plain dict, not gettext: two languages and ~100 strings, no compile step and no ``.mo`` file to keep in step,
+A plain dict, not gettext: two languages and ~270 strings, no compile step and no ``.mo`` file to keep in step,
 and a test checks that every Korean entry has the same ``{fields}`` as its English key and that every ``tr()``
 template in the package has a Korean entry.
 """
