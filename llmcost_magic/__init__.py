@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache_commands import cache_stats, clear_cache, confirm_answer, reject_answer, semantic_audit
 from .core.errors import BudgetExceeded, LLMCostError, MissingDependency
+from .messages import set_language
 from .metering import Meter, meter
 from .core.pricing import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
 from .core.records import CallRecord, Cost, Usage
@@ -50,6 +51,7 @@ __all__ = [
     "prompt_cache_doctor",
     "reject_answer",
     "semantic_audit",
+    "set_language",
     "unload_ipython_extension",
     "use_cache_store",
     "use_ledger",
@@ -74,12 +76,13 @@ def use_ledger(path: str) -> None:
 def whatif(calls: pd.DataFrame | None = None, **alternatives: Any) -> pd.DataFrame:
     """Re-price recorded calls (default: this session's) under alternatives, calling nothing:
     ``models=[...]``, ``batch=True``, ``prompt_cache_hit=0.8``, ``compress_to=0.5``, ``cache_hit=0.3``."""
+    from .messages import labelled
     from .session import current_ledger
     from .bookkeeping.repricing import whatif as _whatif
 
     if calls is None:
         calls = current_ledger().dataframe(session=current_ledger().session)
-    return _whatif(calls, **alternatives)
+    return labelled(_whatif(calls, **alternatives), rows=True)
 
 
 def dashboard(calls: pd.DataFrame | None = None, *, extra_costs: dict[str, float] | None = None) -> Any:

@@ -32,6 +32,7 @@ from .intercept.batch_results import collecting
 from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
 from .core.pricing import UnknownModelError, price_for
 from .core.records import CallRecord, Usage
+from .messages import labelled
 from .session import current_ledger
 from .core.tokens import count_tokens, provider_for_model
 
@@ -66,7 +67,7 @@ class BatchPlan:
                            "live_usd": live.cost(usage).usd, "batch_usd": batch.cost(usage).usd}
         table = pd.DataFrame(rows).T
         table["saving"] = 1 - table["batch_usd"] / table["live_usd"]
-        return table
+        return labelled(table, rows=True)
 
     def chunks(self) -> list[list[tuple[str, dict[str, Any]]]]:
         """The requests split to respect the provider's limits (requests and bytes per batch)."""
@@ -236,7 +237,7 @@ class BatchJob:
             self._record(table)
             self.collected = True
             _store().save(self)
-        return table
+        return labelled(table)
 
     def _results(self, client: Any) -> Iterable[dict[str, Any]]:
         for batch_id in self.provider_ids:

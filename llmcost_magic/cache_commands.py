@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from .messages import labelled, tr
 from .session import current_ledger, last_cache, remember_cache, serving_cache  # noqa: F401 - remember_cache re-exported
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def cache_stats(*, workshop: str | None = None) -> pd.DataFrame:
         "saved_usd": float(served["saved_usd"].sum()),
         "store": type(store).__name__,
     }
-    return pd.DataFrame([row])
+    return labelled(pd.DataFrame([row]))
 
 
 def semantic_audit(limit: int = 50, *, workshop: str | None = None) -> pd.DataFrame:
@@ -45,7 +46,7 @@ def semantic_audit(limit: int = 50, *, workshop: str | None = None) -> pd.DataFr
     _, index = serving_cache(workshop)
     hits = index.audit[-limit:] if index is not None else []
     rows = [{"id": i, **{c: hit.get(c, "") for c in columns[1:]}} for i, hit in enumerate(hits)]
-    return pd.DataFrame(rows, columns=columns)
+    return labelled(pd.DataFrame(rows, columns=columns))
 
 
 def reject_answer(key: str | None = None, reason: str = "rejected by the user", *, workshop: str | None = None) -> str:
@@ -59,15 +60,16 @@ def reject_answer(key: str | None = None, reason: str = "rejected by the user", 
     hit = _audit_row(index, key)
     if hit is not None:
         index.reject_hit(hit["key"], hit["similarity"])
-        _last["rejected"] = f"raised the threshold of the semantic entry (rejected at similarity {hit['similarity']:.3f})"
+        _last["rejected"] = tr("raised the threshold of the semantic entry (rejected at similarity {similarity:.3f})",
+                               similarity=hit["similarity"])
         return str(hit["key"])
     key = key or _last_key()
     if key is None:
-        raise ValueError("No cached answer to reject yet: pass the key shown by %llmcost cache audit.")
+        raise ValueError(tr("No cached answer to reject yet: pass the key shown by %llmcost cache audit."))
     store.block(key, reason)
     if index is not None:
         index.reject(key)
-    _last["rejected"] = f"removed and blocked cached answer (in {type(store).__name__})"
+    _last["rejected"] = tr("removed and blocked cached answer (in {store})", store=type(store).__name__)
     return key
 
 
@@ -77,7 +79,7 @@ def confirm_answer(key: str | None = None, *, workshop: str | None = None) -> st
     _, index = serving_cache(workshop)
     hit = _audit_row(index, key)
     if hit is None:
-        raise ValueError("No semantic hit to confirm: pass an id from %llmcost cache audit.")
+        raise ValueError(tr("No semantic hit to confirm: pass an id from %llmcost cache audit."))
     index.confirm_hit(hit["key"], hit["similarity"])
     return str(hit["key"])
 

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from .clients import anthropic_client, on_sandbox, openai_client
+from . import messages
 from .core.course_language import T, language
 
 __all__ = ["KRW_PER_USD", "T", "TokenPieces", "anthropic_client", "korean", "language", "on_sandbox", "openai_client",
@@ -26,7 +27,7 @@ KRW_PER_USD = 1450.0
 def korean(fx: float = KRW_PER_USD) -> None:
     """Switch this kernel to the Korean track: prose and plot labels in Korean (with a Korean font for
     matplotlib), the meter's amounts in won at ``fx`` won per dollar. The ledger stays in dollars."""
-    os.environ["LLMCOST_LANG"] = "ko"
+    messages.set_language("ko")  # the meter's summary, labels, table headers and refusals too
     try:
         import koreanize_matplotlib  # noqa: F401 - registers NanumGothic with matplotlib on import
     except ImportError:  # plots then show boxes for Hangul; the rest of the track works
@@ -111,7 +112,8 @@ def project_room(url: str, *, every_s: float = 10.0, rounds: int | None = None) 
         table = pd.concat([total, room]) if len(room) else total
         clear_output(wait=True)
         display(table.style.format({"spent_usd": "${:,.4f}", "limit_usd": "${:,.2f}", "used": "{:.0%}"}, na_rep="")
-                .bar(subset=["used"], vmin=0, vmax=1, color="#f4a261"))
+                .bar(subset=["used"], vmin=0, vmax=1, color="#f4a261")
+                .relabel_index([messages.label(c) for c in table.columns], axis="columns"))
         shown += 1
         if rounds is not None and shown >= rounds:
             return table

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .core.errors import LLMCostError
+from .messages import tr
 from .policies.budget import Budget
 from .core.redaction import redact
 
@@ -102,8 +103,8 @@ def _cache(s: Settings) -> Any:
     except LLMCostError as exc:
         if not (s.workshop and s.workshop_fail_open):
             raise
-        print(f"llmcost: the workshop's cache is unreachable ({redact(str(exc))}); answers are not cached "
-              f"(fail open).", file=sys.stderr)
+        print(tr("llmcost: the workshop's cache is unreachable ({error}); answers are not cached (fail open).",
+                 error=redact(str(exc))), file=sys.stderr)
         return None
 
 

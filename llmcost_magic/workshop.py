@@ -30,6 +30,7 @@ from typing import Any
 
 from .core.errors import BudgetExceeded, LLMCostError, MissingDependency
 from .intercept.call import Call
+from .messages import labelled, tr
 from .policies.budget import _fmt, suggestion_for
 from .policies.budgets.reservations import BATCH_LEASE_S, LEASE_S, renew_while_held
 from .policies.budgets.worst_case import WorstCase
@@ -134,7 +135,8 @@ def room(url: str) -> Any:
     limit = settings(url)["daily_limit_usd"]
     rows = [{"participant": p, "calls": calls.get(p, 0), "spent_usd": spent.get(p, 0.0), "limit_usd": limit,
              "used": spent.get(p, 0.0) / limit if limit else None} for p in sorted(set(spent) | set(calls))]
-    return pd.DataFrame(rows, columns=["participant", "calls", "spent_usd", "limit_usd", "used"]).set_index("participant")
+    table = pd.DataFrame(rows, columns=["participant", "calls", "spent_usd", "limit_usd", "used"]).set_index("participant")
+    return labelled(table)  # Korean headers when shown under "ko"; the columns stay as named here
 
 
 class WorkshopBudget:
@@ -190,10 +192,12 @@ class WorkshopBudget:
             left = max(limit_usd - committed, 0.0)
             suggestion = suggestion_for(call, worst, left)
             raise BudgetExceeded(
-                f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst.described}), over the "
-                f"workshop's daily budget of {_fmt(limit_usd)} for {self.user} ({_fmt(committed)} spent or reserved; "
-                f"over by {_fmt(committed + needed - limit_usd)}). "
-                + (f"{suggestion} would fit." if suggestion else "Ask the instructor, or use a cheaper model."),
+                tr("Refused before sending: this call could cost up to {needed} ({worst}), over the workshop's daily "
+                   "budget of {limit} for {user} ({committed} spent or reserved; over by {over}). ", needed=_fmt(needed),
+                   worst=worst.described, limit=_fmt(limit_usd), user=self.user, committed=_fmt(committed),
+                   over=_fmt(committed + needed - limit_usd))
+                + (tr("{model} would fit.", model=suggestion) if suggestion
+                   else tr("Ask the instructor, or use a cheaper model.")),
                 limit_usd=limit_usd, spent_usd=committed, needed_usd=needed, suggestion=suggestion)
         if not batch:
             with self._lock:
@@ -246,12 +250,13 @@ class WorkshopBudget:
         if self.fail_open or not refusing:
             if not self._warned:
                 self._warned = True
-                print(redact(f"llmcost: the workshop's Redis is unreachable ({exc}); calls go on unchecked (fail open)."),
+                print(redact(tr("llmcost: the workshop's Redis is unreachable ({error}); calls go on unchecked (fail open).",
+                                error=exc)),
                       file=sys.stderr)
             return
-        raise BudgetExceeded(redact(f"Refused: the workshop's budget server at {self.url} is unreachable ({exc}), and "
-                                    f"budgets fail closed. Set %config LLMCost.workshop_fail_open = True to go on "
-                                    f"unchecked."), limit_usd=0.0, spent_usd=0.0, needed_usd=needed)
+        raise BudgetExceeded(redact(tr("Refused: the workshop's budget server at {url} is unreachable ({error}), and "
+                                       "budgets fail closed. Set %config LLMCost.workshop_fail_open = True to go on "
+                                       "unchecked.", url=self.url, error=exc)), limit_usd=0.0, spent_usd=0.0, needed_usd=needed)
 
 
 def cache_context(url: str, user: str, context: str = "") -> tuple[str, bool]:

@@ -20,6 +20,7 @@ import pandas as pd
 from ..core.pricing import UnknownModelError, price_for
 from ..core.records import Cost, Usage
 from ..core.tokens import provider_for_model
+from .messages import label, tr
 
 _COMPONENTS = ("input_usd", "cached_read_usd", "cache_write_usd", "output_usd", "tool_fees_usd")
 
@@ -76,16 +77,29 @@ class Scenario:
     def assumes(self) -> str:
         parts = []
         if self.model:
-            parts.append(f"all calls on {self.model}, same token counts")
+            parts.append(tr("all calls on {model}, same token counts", model=self.model))
         if self.batch:
-            parts.append("batch prices (50%)")
+            parts.append(tr("batch prices (50%)"))
         if self.prompt_cache_hit is not None:
-            parts.append(f"{self.prompt_cache_hit:.0%} of input read from the provider cache")
+            parts.append(tr("{share:.0%} of input read from the provider cache", share=self.prompt_cache_hit))
         if self.compress_to is not None:
-            parts.append(f"input compressed to {self.compress_to:.0%}")
+            parts.append(tr("input compressed to {share:.0%}", share=self.compress_to))
         if self.cache_hit is not None:
-            parts.append(f"{self.cache_hit:.0%} of calls answered by a response cache")
-        return "; ".join(parts) or "as recorded"
+            parts.append(tr("{share:.0%} of calls answered by a response cache", share=self.cache_hit))
+        return "; ".join(parts) or tr("as recorded")
+
+
+def _shown_name(s: Scenario) -> str:
+    """The scenario's name in the reader's language (its ``name`` stays the English row label)."""
+    if s.model:
+        return tr("on {model}", model=s.model)
+    if s.prompt_cache_hit is not None:
+        return tr("prompt caching at {share:.0%}", share=s.prompt_cache_hit)
+    if s.compress_to is not None:
+        return tr("compressed to {share:.0%}", share=s.compress_to)
+    if s.cache_hit is not None:
+        return tr("response cache at {share:.0%}", share=s.cache_hit)
+    return label(s.name)
 
 
 def _scenario_usage(usage: Usage, model: str, s: Scenario) -> Usage:
@@ -146,6 +160,8 @@ def whatif(calls: pd.DataFrame, *, models: Sequence[str] = (), batch: bool = Fal
     if cache_hit is not None:
         scenarios.append(Scenario(f"response cache at {cache_hit:.0%}", cache_hit=cache_hit))
     table = pd.DataFrame([_reprice(calls, s) for s in scenarios]).set_index("scenario")
+    # the scenarios' names stay English for code (table.loc["batch"]); these are how a table shows them
+    table.attrs["row_labels"] = {s.name: _shown_name(s) for s in scenarios}
     recorded = calls["cost_usd"].sum(min_count=1) if len(calls) else 0.0
     table.insert(0, "calls", len(calls))
     table["vs_actual"] = table["cost_usd"] / table.loc["actual (re-priced)", "cost_usd"] - 1 if table.loc["actual (re-priced)", "cost_usd"] else 0.0

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from .messages import tr
 from .pricing import UnknownModelError, _unknown, genai_source, invalidate_prices, price_for
 
 __all__ = ["PriceUpdateError", "update_prices", "check_prices"]
@@ -91,12 +92,13 @@ def prices_command(action: str, calls: pd.DataFrame) -> pd.DataFrame:
 
     if action == "check":
         table = check_prices(calls)
-        print("llmcost: every model in the ledger has a current price." if table.empty else
-              f"llmcost: {len(table)} model(s) in the ledger need attention.")
+        print(tr("llmcost: every model in the ledger has a current price.") if table.empty else
+              tr("llmcost: {n} model(s) in the ledger need attention.", n=len(table)))
         return table
     try:
         table = update_prices(calls["model"].dropna().unique() if not calls.empty else ())
     except PriceUpdateError as exc:
         raise UsageError(f"llmcost: {exc}") from None
-    print(f"llmcost: prices updated ({table.attrs['source']}); {len(table)} model(s) in the ledger changed price.")
+    print(tr("llmcost: prices updated ({source}); {n} model(s) in the ledger changed price.", source=table.attrs["source"],
+             n=len(table)))
     return table

@@ -26,6 +26,7 @@ from typing import Any
 from .. import plugins
 from .config_files import read_table
 from .price_entries import _PER_MTOK, _PRICE_KEYS, PriceFileError, from_price_sources, price_entry
+from .messages import tr
 from .rates import ModelPrices, Rates
 from .records import Cost, Usage
 from .tokens import provider_for_model
@@ -269,15 +270,14 @@ def _suggestions(model: str) -> list[str]:
 
 def _unknown(model: str) -> UnknownModelError:
     close = _suggestions(model)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    hint = tr(" Did you mean {models}?", models=", ".join(repr(c) for c in close)) if close else ""
     if model.lower().startswith("ft:"):
-        hint += (f" Fine-tunes are priced at their base model's fine-tuned rate, which the price data lacks for "
-                 f"{base_names(model)[-1]!r}; add it under that name to a price file.")
-    return UnknownModelError(
-        f"No price known for model {model!r}.{hint} To price a custom or self-hosted model, add it to a "
-        f"price file (models: {{{model}: {{input_mtok: 0.5, output_mtok: 1.5}}}}) and load it with "
-        f"llmcost_magic.load_price_overrides(PATH) or %config LLMCost.price_file = PATH."
-    )
+        hint += tr(" Fine-tunes are priced at their base model's fine-tuned rate, which the price data lacks for "
+                   "{base!r}; add it under that name to a price file.", base=base_names(model)[-1])
+    return UnknownModelError(tr(
+        "No price known for model {model!r}.{hint} To price a custom or self-hosted model, add it to a price file "
+        "(models: {{{name}: {{input_mtok: 0.5, output_mtok: 1.5}}}}) and load it with "
+        "llmcost_magic.load_price_overrides(PATH) or %config LLMCost.price_file = PATH.", model=model, hint=hint, name=model))
 
 
 def price_for(model: str, *, batch: bool = False, service_tier: str | None = None, speed: str | None = None,

@@ -1,8 +1,11 @@
-"""Formatting of dollars, tokens and the one-line summary, shared by the widget and text output."""
+"""Formatting of dollars, tokens and the one-line summary, shared by the widget and text output (words from
+:mod:`~llmcost_magic.messages`, in the language set there)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .messages import label, plural, tr
 
 if TYPE_CHECKING:
     from ..metering import Totals
@@ -27,18 +30,19 @@ def tokens(n: int) -> str:
 
 def summary_line(t: Totals, *, currency: str = "USD", fx: float = 1.0) -> str:
     """e.g. ``3 calls · 1,204 in (512 cached) / 310 out tokens · $0.0042 · 1 cache hit · saved $0.0011``."""
-    parts = [f"{t.calls} call{'s' * (t.calls != 1)}",
-             f"{tokens(t.input_tokens)} in ({tokens(t.cached_input_tokens)} cached) / {tokens(t.output_tokens)} out tokens",
-             money(t.cost_usd, currency, fx) + (" + unpriced" if t.unpriced else "")]
+    parts = [tr("{n} call{s}", n=t.calls, s=plural(t.calls)),
+             tr("{input} in ({cached} cached) / {output} out tokens", input=tokens(t.input_tokens),
+                cached=tokens(t.cached_input_tokens), output=tokens(t.output_tokens)),
+             money(t.cost_usd, currency, fx) + (tr(" + unpriced") if t.unpriced else "")]
     if t.cache_hits:
-        parts.append(f"{t.cache_hits} cache hit{'s' * (t.cache_hits != 1)}")
+        parts.append(tr("{n} cache hit{s}", n=t.cache_hits, s=plural(t.cache_hits)))
     if t.saved_usd:
-        by = ", ".join(f"{k} {money(v, currency, fx)}" for k, v in sorted(t.saved_by.items(), key=lambda kv: -kv[1]))
-        parts.append(f"saved {money(t.saved_usd, currency, fx)} ({by})")
+        by = ", ".join(f"{label(k)} {money(v, currency, fx)}" for k, v in sorted(t.saved_by.items(), key=lambda kv: -kv[1]))
+        parts.append(tr("saved {amount} ({by})", amount=money(t.saved_usd, currency, fx), by=by))
     if t.estimated:
-        parts.append(f"{t.estimated} estimated")
+        parts.append(tr("{n} estimated", n=t.estimated))
     if t.errors:
-        parts.append(f"{t.errors} failed")
+        parts.append(tr("{n} failed", n=t.errors))
     if t.refused:
-        parts.append(f"{t.refused} refused by budget")
+        parts.append(tr("{n} refused by budget", n=t.refused))
     return " · ".join(parts)

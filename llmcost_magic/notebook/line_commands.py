@@ -12,6 +12,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from .messages import labelled, plural, tr
 from .options import parse_line_command
 from ..session import current_ledger
 
@@ -21,8 +22,8 @@ def run(magic: Any, line: str) -> Any:
     ns = parse_line_command(line)
     command = COMMANDS.get(ns.command)
     if command is None:
-        raise UsageError(f"llmcost: unknown command {line!r}")
-    return command(magic, ns)
+        raise UsageError(tr("llmcost: unknown command {line!r}", line=line))
+    return labelled(command(magic, ns))  # under "ko" a table shows Korean headers; its columns stay as they are
 
 
 def _session_calls(ns: Any) -> Any:
@@ -53,14 +54,14 @@ def prices(magic: Any, ns: Any) -> Any:
 
 def on(magic: Any, ns: Any) -> None:
     magic._auto_tag = ns.tag or magic.tag
-    print("llmcost: metering every cell of this session (%llmcost off to stop).")
+    print(tr("llmcost: metering every cell of this session (%llmcost off to stop)."))
 
 
 def off(magic: Any, ns: Any) -> None:
     magic._auto_tag = None
     if magic._open is not None and magic._open.depth == magic._depth:
         magic._end()
-    print("llmcost: automatic metering is off.")
+    print(tr("llmcost: automatic metering is off."))
 
 
 def export(magic: Any, ns: Any) -> str:
@@ -73,10 +74,10 @@ def export(magic: Any, ns: Any) -> str:
         try:
             df.to_parquet(target, index=False)
         except ImportError:
-            raise UsageError("llmcost: Parquet export needs pyarrow: pip install 'llmcost-magic[parquet]'") from None
+            raise UsageError(tr("llmcost: Parquet export needs pyarrow: pip install 'llmcost-magic[parquet]'")) from None
     else:
-        raise UsageError(f"llmcost: export to .csv or .parquet, got {target.name!r}")
-    print(f"llmcost: wrote {len(df)} calls to {target}")
+        raise UsageError(tr("llmcost: export to .csv or .parquet, got {name!r}", name=target.name))
+    print(tr("llmcost: wrote {n} calls to {target}", n=len(df), target=target))
     return str(target)
 
 
@@ -87,15 +88,15 @@ def whatif(magic: Any, ns: Any) -> Any:
     ledger = current_ledger()
     if ns.cell:
         if magic.last is None:
-            raise UsageError("llmcost: no metered cell yet for --cell.")
+            raise UsageError(tr("llmcost: no metered cell yet for --cell."))
         calls = ledger.dataframe(cell=magic.last.cell_hash, session=ledger.session)
     else:
         calls = ledger.dataframe(tag=ns.tag, session=None if ns.all else ledger.session)
     if calls.empty:
-        raise UsageError("llmcost: no recorded calls to re-price for that selection.")
+        raise UsageError(tr("llmcost: no recorded calls to re-price for that selection."))
     try:
-        return reprice(calls, models=ns.models, batch=ns.batch, prompt_cache_hit=ns.prompt_cache_hit,
-                       compress_to=ns.compress_to, cache_hit=ns.cache_hit)
+        return labelled(reprice(calls, models=ns.models, batch=ns.batch, prompt_cache_hit=ns.prompt_cache_hit,
+                                compress_to=ns.compress_to, cache_hit=ns.cache_hit), rows=True)
     except (UnknownModelError, ValueError) as exc:
         raise UsageError(f"llmcost: {exc}") from None
 
@@ -105,11 +106,11 @@ def dashboard(magic: Any, ns: Any) -> Any:
 
     calls = _session_calls(ns)
     if calls.empty:
-        raise UsageError("llmcost: no recorded calls yet to show (add --all for every session).")
+        raise UsageError(tr("llmcost: no recorded calls yet to show (add --all for every session)."))
     board = Dashboard(calls)
     if ns.export:
         try:
-            print(f"llmcost: dashboard saved to {board.export(ns.export)}")
+            print(tr("llmcost: dashboard saved to {path}", path=board.export(ns.export)))
         except ValueError as exc:
             raise UsageError(f"llmcost: {exc}") from None
     return board
@@ -132,16 +133,16 @@ def cache(magic: Any, ns: Any) -> Any:
         from ..policies.prompt_cache import advise_by_model
 
         if magic.last is None or not magic.last.requests:
-            raise UsageError("llmcost: run a metered cell first; %llmcost cache advise looks at its calls.")
+            raise UsageError(tr("llmcost: run a metered cell first; %llmcost cache advise looks at its calls."))
         return advise_by_model(magic.last.requests)
     if ns.action == "clear":
         n = cache_commands.clear_cache(tag=ns.tag, model=ns.model, workshop=workshop)
-        print(f"llmcost: removed {n} cached answer{'s' * (n != 1)}.")
+        print(tr("llmcost: removed {n} cached answer{s}.", n=n, s=plural(n)))
         return None
     try:
         if ns.action == "confirm":
             key = cache_commands.confirm_answer(ns.key, workshop=workshop)
-            print(f"llmcost: confirmed the semantic hit on {key[:12]}… (its threshold may come down)")
+            print(tr("llmcost: confirmed the semantic hit on {key}… (its threshold may come down)", key=key[:12]))
             return None
         key = cache_commands.reject_answer(ns.key, workshop=workshop)
     except ValueError as exc:

@@ -19,6 +19,7 @@ from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 from .. import intercept
 from ..core.errors import LLMCostError
 from ..metering import Meter, default_user, set_cell_meter
+from .messages import language_code, plural, set_language, tr
 from .options import full_help, parse_cell_options
 from ..core.redaction import redact
 from ..session import current_ledger, use_ledger
@@ -71,6 +72,8 @@ class LLMCost(Magics):
     min_confidence = Float(0.7, help="The cascade escalates below this stated confidence.").tag(config=True)
     compress = Unicode(None, allow_none=True, help="Compress every metered cell's prompts: METHOD[:RATE], e.g. 'selective:0.5'.").tag(config=True)
     compress_system = Bool(True, help="Let compression rewrite system prompts too.").tag(config=True)
+    language = Unicode(None, allow_none=True, help="Language of summaries, labels, table headers and refusals: 'en' "
+                       "or 'ko' (default: $LLMCOST_LANG, else 'en').").tag(config=True)
 
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -104,6 +107,18 @@ class LLMCost(Magics):
         if value is not None and not value > 0:
             raise TraitError(f"LLMCost.budget must be > 0 dollars (or None for no cap), got {value}")
         return value
+
+    @validate("language")
+    def _check_language(self, proposal: Any) -> str | None:
+        try:
+            return None if proposal["value"] is None else language_code(proposal["value"])
+        except ValueError as exc:
+            raise TraitError(f"LLMCost.language: {exc}") from None
+
+    @observe("language")
+    def _language_changed(self, change: Any) -> None:
+        if change["new"] is not None:
+            set_language(change["new"])
 
     @observe("ledger_path")
     def _ledger_changed(self, change: Any) -> None:
@@ -201,8 +216,9 @@ class LLMCost(Magics):
         opened.meter.close()
         self.last = opened.meter
         for job in opened.meter.batch_jobs:
-            print(f"llmcost: {len(job.custom_ids)} {job.model} calls deferred to batch {job.name!r} "
-                  f"({job.provider}, {', '.join(job.provider_ids)}); collect with llmcost_magic.batch.results()")
+            print(tr("llmcost: {n} {model} calls deferred to batch {name!r} ({provider}, {ids}); collect with "
+                     "llmcost_magic.batch.results()", n=len(job.custom_ids), model=job.model, name=job.name,
+                     provider=job.provider, ids=", ".join(job.provider_ids)))
         if opened.view is not None:
             opened.view.close()
         elif not opened.quiet and (opened.meter.totals.calls or opened.meter.totals.refused):
@@ -211,17 +227,17 @@ class LLMCost(Magics):
     def _label(self, m: Meter, options: Any) -> str:
         parts = [f"[{m.tag}]" if m.tag else ""]
         if m.budget is not None:
-            parts.append(f"budget ${m.budget.limit_usd:g}")
+            parts.append(tr("budget ${limit:g}", limit=m.budget.limit_usd))
         if options.dry_run:
-            parts.append("dry run on the sandbox (simulated)")
+            parts.append(tr("dry run on the sandbox (simulated)"))
         if options.batch:
-            parts.append("calls deferred to a batch")
+            parts.append(tr("calls deferred to a batch"))
         if m.cache is not None:
-            parts.append(f"{m.cache.settings.mode} cache")
+            parts.append(tr("{mode} cache", mode=m.cache.settings.mode))
         if m.prompt_cache:
-            parts.append("prompt caching: auto")
+            parts.append(tr("prompt caching: auto"))
         if m.router is not None or m.cascade is not None:
-            parts.append(f"route: {options.route or self.route}")
+            parts.append(tr("route: {route}", route=options.route or self.route))
         return " ".join(p for p in parts if p)
 
     def _previous_run_note(self, m: Meter) -> str:
@@ -236,7 +252,8 @@ class LLMCost(Magics):
         cost, calls = previous
         from .display import money
 
-        return f"previous run of this cell: {money(cost, self.currency, self.fx)} for {calls} call{'s' * (calls != 1)}"
+        return tr("previous run of this cell: {cost} for {n} call{s}", cost=money(cost, self.currency, self.fx), n=calls,
+                  s=plural(calls))
 
     # -- the magic -------------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from IPython.core.error import UsageError
 
+from .messages import tr
+
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.70] [--context KEY] [--cache-any-temperature] "
               "[--cache-tool-calls]] [--prompt-cache auto] [--route rules|embedding|classifier|probe|cascade|cascade+probe|PLUGIN] "
@@ -29,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
         self.usage_hint = usage_hint
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"llmcost: {message}. Usage: {self.usage_hint}")
+        raise UsageError(tr("llmcost: {message}. Usage: {usage}", message=message, usage=self.usage_hint))
 
 
 @dataclass(kw_only=True)
@@ -64,9 +66,11 @@ def _positive_float(name: str):  # noqa: ANN202
         try:
             value = float(text.lstrip("$"))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r} (e.g. {name} 0.50)") from None
+            raise argparse.ArgumentTypeError(tr("{name} must be a number, got {text!r} (e.g. {name} 0.50)", name=name,
+                                                text=text)) from None
         if not value > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be greater than 0, got {text!r} (e.g. {name} 0.50)")
+            raise argparse.ArgumentTypeError(tr("{name} must be greater than 0, got {text!r} (e.g. {name} 0.50)",
+                                                name=name, text=text))
         return value
 
     return parse
@@ -112,9 +116,9 @@ def _positive_int(name: str):  # noqa: ANN202
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(tr("{name} must be a whole number, got {text!r}", name=name, text=text)) from None
         if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {text!r}")
+            raise argparse.ArgumentTypeError(tr("{name} must be at least 1, got {text!r}", name=name, text=text))
         return value
 
     return parse
@@ -142,9 +146,10 @@ def _threshold(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--threshold must be a number in (0, 1], got {text!r} (e.g. 0.70)") from None
+        raise argparse.ArgumentTypeError(tr("--threshold must be a number in (0, 1], got {text!r} (e.g. 0.70)",
+                                            text=text)) from None
     if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"--threshold must be in (0, 1], got {text!r} (e.g. 0.70)")
+        raise argparse.ArgumentTypeError(tr("--threshold must be in (0, 1], got {text!r} (e.g. 0.70)", text=text))
     return value
 
 
@@ -153,18 +158,20 @@ def parse_cell_options(line: str) -> CellOptions:
     try:
         words = shlex.split(line)
     except ValueError as exc:
-        raise UsageError(f"llmcost: cannot parse options {line!r}: {exc}. Usage: {CELL_USAGE}") from None
+        raise UsageError(tr("llmcost: cannot parse options {line!r}: {error}. Usage: {usage}", line=line, error=exc,
+                            usage=CELL_USAGE)) from None
     ns = _cell_parser().parse_args(words)
     if ns.currency and ns.currency != "USD" and ns.fx is None:
-        raise UsageError(f"llmcost: --currency {ns.currency} needs an exchange rate: add --fx UNITS_PER_USD "
-                         f"(e.g. --currency KRW --fx 1350).")
+        raise UsageError(tr("llmcost: --currency {currency} needs an exchange rate: add --fx UNITS_PER_USD "
+                            "(e.g. --currency KRW --fx 1350).", currency=ns.currency))
     cache_only = [name for name in ("ttl", "threshold", "context") if getattr(ns, name)]
     if cache_only and not ns.cache:
-        raise UsageError(f"llmcost: --{cache_only[0]} only applies with --cache exact|semantic. Usage: {CELL_USAGE}")
+        raise UsageError(tr("llmcost: --{option} only applies with --cache exact|semantic. Usage: {usage}",
+                            option=cache_only[0], usage=CELL_USAGE))
     if ns.threshold is not None and ns.cache != "semantic":
-        raise UsageError("llmcost: --threshold only applies with --cache semantic.")
+        raise UsageError(tr("llmcost: --threshold only applies with --cache semantic."))
     if ns.compress_keep_system and not ns.compress:
-        raise UsageError("llmcost: --compress-keep-system only applies with --compress METHOD[:RATE].")
+        raise UsageError(tr("llmcost: --compress-keep-system only applies with --compress METHOD[:RATE]."))
     return CellOptions(**{**vars(ns), "stop": tuple(ns.stop)})
 
 
@@ -205,9 +212,10 @@ def parse_line_command(line: str) -> argparse.Namespace:
     try:
         words = shlex.split(line)
     except ValueError as exc:
-        raise UsageError(f"llmcost: cannot parse {line!r}: {exc}. Usage: {LINE_USAGE}") from None
+        raise UsageError(tr("llmcost: cannot parse {line!r}: {error}. Usage: {usage}", line=line, error=exc,
+                            usage=LINE_USAGE)) from None
     if not words:
-        raise UsageError(f"llmcost: say what to do. Usage: {LINE_USAGE}")
+        raise UsageError(tr("llmcost: say what to do. Usage: {usage}", usage=LINE_USAGE))
     return p.parse_args(words)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from ..core.errors import BudgetExceeded
+from ..messages import label, tr
 from ..intercept.call import Call
 from ..core.pricing import UnknownModelError
 from .budgets.worst_case import WorstCase, worst_case_usd
@@ -79,13 +80,13 @@ class Budget:
     def _refusal(self, call: Call, worst: WorstCase, needed: float, committed: float) -> BudgetExceeded:
         left = max(self.limit_usd - committed, 0.0)
         suggestion = suggestion_for(call, worst, left)
-        message = (
-            f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst.described}), but the {self.name} "
-            f"of {_fmt(self.limit_usd)} has {_fmt(left)} left ({_fmt(committed)} spent or reserved); "
-            f"it is over by {_fmt(committed + needed - self.limit_usd)}."
-        )
+        message = tr(
+            "Refused before sending: this call could cost up to {needed} ({worst}), but the {budget} of {limit} has "
+            "{left} left ({committed} spent or reserved); it is over by {over}.", needed=_fmt(needed),
+            worst=worst.described, budget=label(self.name), limit=_fmt(self.limit_usd), left=_fmt(left),
+            committed=_fmt(committed), over=_fmt(committed + needed - self.limit_usd))
         if suggestion:
-            message += f" {suggestion} would fit; or lower max_tokens, or raise the budget."
+            message += tr(" {model} would fit; or lower max_tokens, or raise the budget.", model=suggestion)
         else:
-            message += " Lower max_tokens, shorten the prompt, or raise the budget."
+            message += tr(" Lower max_tokens, shorten the prompt, or raise the budget.")
         return BudgetExceeded(message, limit_usd=self.limit_usd, spent_usd=committed, needed_usd=needed, suggestion=suggestion)

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from ..core.config_files import read_table
 from ..core.errors import BudgetExceeded
 from ..intercept.call import Call
+from ..messages import tr
 from .budget import _fmt, suggestion_for
 from .budgets.reservations import BATCH_LEASE_S, LEASE_S, LedgerHolds, Scope
 from .budgets.worst_case import WorstCase
@@ -165,8 +166,8 @@ class BudgetBook:
         wanted = (("daily limit per user", lim.daily_max_per_user_usd, "day", "user"),
                   ("monthly limit per user", lim.monthly_max_per_user_usd, "month", "user"),
                   ("session limit", lim.session_max_usd, "all", "session"),
-                  (f"daily limit of tag {self.tag!r}", tag.daily_max_usd, "day", "tag"),
-                  (f"monthly limit of tag {self.tag!r}", tag.monthly_max_usd, "month", "tag"))
+                  ("daily limit of tag {tag!r}", tag.daily_max_usd, "day", "tag"),  # names are tr() templates
+                  ("monthly limit of tag {tag!r}", tag.monthly_max_usd, "month", "tag"))
         return [self._scope(name, limit, period, scope) for name, limit, period, scope in wanted if limit is not None]
 
     def spent(self, period: str, scope: str = "user") -> float:
@@ -215,8 +216,9 @@ class BudgetBook:
             spent = self._day_spent  # the ledger's spend at this process's last check, plus its calls since
             if spent >= self.config.daily_warn_at * limit and f"burn:{day}" not in self._warned:
                 self._warned.add(f"burn:{day}")
-                _announce(Alert("daily_burn", f"{self.user} has spent {_fmt(spent)} today, {spent / limit:.0%} of the "
-                                              f"daily limit of {_fmt(limit)}.", spent, limit))
+                _announce(Alert("daily_burn", tr("{user} has spent {spent} today, {share:.0%} of the daily limit of "
+                                                 "{limit}.", user=self.user, spent=_fmt(spent), share=spent / limit,
+                                                 limit=_fmt(limit)), spent, limit))
         target = self.config.avg_cost_per_query_usd
         if target is not None:
             window = self.config.window_calls
@@ -226,8 +228,9 @@ class BudgetBook:
                 average = sum(r[0] or 0.0 for r in rows) / window
                 if average > target and f"slo:{day}" not in self._warned:
                     self._warned.add(f"slo:{day}")
-                    _announce(Alert("avg_cost_per_query", f"{self.user}'s last {window} calls averaged {_fmt(average)} "
-                                                           f"per query, over the target of {_fmt(target)}.", average, target))
+                    _announce(Alert("avg_cost_per_query", tr("{user}'s last {n} calls averaged {average} per query, over "
+                                                             "the target of {target}.", user=self.user, n=window,
+                                                             average=_fmt(average), target=_fmt(target)), average, target))
 
     def _refusal(self, call: Call, worst: WorstCase, name: str, limit: float, committed: float,
                  needed: float) -> BudgetExceeded:
@@ -236,9 +239,11 @@ class BudgetBook:
         per_query = self.limits.max_per_query_usd
         left = min([limit - committed, *rooms, *([per_query] if per_query is not None else [])])
         suggestion = suggestion_for(call, worst, max(left, 0.0))
-        who = f"{self.user}" + (f" (segment {self.segment})" if self.segment else "")
-        message = (f"Refused before sending: this call could cost up to {_fmt(needed)} ({worst.described}), over "
-                   f"the {name} of {_fmt(limit)} for {who}: {_fmt(committed)} spent or reserved, over by "
-                   f"{_fmt(committed + needed - limit)}.")
-        message += f" {suggestion} would fit." if suggestion else " Lower max_tokens or wait for the next period."
+        who = f"{self.user}" + (tr(" (segment {segment})", segment=self.segment) if self.segment else "")
+        message = tr("Refused before sending: this call could cost up to {needed} ({worst}), over the {name} of {limit} "
+                     "for {who}: {committed} spent or reserved, over by {over}.", needed=_fmt(needed),
+                     worst=worst.described, name=tr(name, tag=self.tag), limit=_fmt(limit), who=who,
+                     committed=_fmt(committed), over=_fmt(committed + needed - limit))
+        message += (tr(" {model} would fit.", model=suggestion) if suggestion
+                    else tr(" Lower max_tokens or wait for the next period."))
         return BudgetExceeded(message, limit_usd=limit, spent_usd=committed, needed_usd=needed, suggestion=suggestion)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..core.pricing import UnknownModelError, price_for
 from ..core.provider_rules import (
+from ..messages import label, plural, shown, tr
     ANTHROPIC_CACHE_TTL_S,
     ANTHROPIC_LOOKBACK_BLOCKS,
     OPENAI_BREAKPOINT_TTL_S,
@@ -96,14 +97,15 @@ def _what_changed(old: str, new: str) -> tuple[str, str]:
     changed_old, changed_new = old[prefix: len(old) - suffix], new[prefix: len(new) - suffix]
     around = new[max(0, prefix - 12): len(new) - suffix + 12]
     if (_TIMESTAMP.search(around) or _TIMESTAMP.search(changed_old)) and max(len(changed_new), len(changed_old)) <= 40:
-        return (f"a timestamp ({changed_old.strip()!r} → {changed_new.strip()!r})",
-                "move the timestamp after the stable prefix (e.g. into the user message)")
+        return (tr("a timestamp ({old!r} → {new!r})", old=changed_old.strip(), new=changed_new.strip()),
+                tr("move the timestamp after the stable prefix (e.g. into the user message)"))
     old_lines, new_lines = old.splitlines(), new.splitlines()
     if not changed_old.strip() and changed_new.strip() and len(new_lines) > len(old_lines):
         line = changed_new.strip().splitlines()[0][:60]
-        return (f"a new system line ({line!r})", "append new lines after the stable prefix, or send them with the user message")
-    return (f"an edit ({changed_old.strip()[:30]!r} → {changed_new.strip()[:30]!r})",
-            "keep this block identical across calls; put what varies after the stable prefix")
+        return (tr("a new system line ({line!r})", line=line),
+                tr("append new lines after the stable prefix, or send them with the user message"))
+    return (tr("an edit ({old!r} → {new!r})", old=changed_old.strip()[:30], new=changed_new.strip()[:30]),
+            tr("keep this block identical across calls; put what varies after the stable prefix"))
 
 
 def _text(e: TrailEntry, k: int) -> str | None:
@@ -115,18 +117,20 @@ def _change(e: TrailEntry, ref: TrailEntry, k: int) -> tuple[str, str] | None:
     tools_e = [h for h, kind in zip(e.own, e.kinds) if kind == "tools"]
     tools_r = [h for h, kind in zip(ref.own, ref.kinds) if kind == "tools"]
     if tools_e and sorted(tools_e) == sorted(tools_r) and tools_e != tools_r:
-        return f"a reordered tool ({e.labels[k]})", "send the tools in a fixed order (e.g. sorted by name)"
+        return tr("a reordered tool ({block})", block=e.labels[k]), tr("send the tools in a fixed order (e.g. sorted by name)")
     if k < len(e.kinds) and e.kinds[k] == "tools" and e.own[k] not in ref.own:
-        return f"a tool added or changed ({e.labels[k]})", "keep the tool list identical across calls (tools come first in the prefix)"
+        return (tr("a tool added or changed ({block})", block=e.labels[k]),
+                tr("keep the tool list identical across calls (tools come first in the prefix)"))
     old, new = (_text(ref, k), _text(e, k))
     if old is not None and new is not None:
         if _similarity(old, new) >= 0.5:
             return _what_changed(old, new)
     elif k < len(ref.kinds) and ref.kinds[k] == e.kinds[k] and abs(ref.tokens[-1] - e.tokens[-1]) <= 0.1 * e.tokens[-1]:
-        return f"block {e.labels[k]} changed (its text is no longer in memory)", "keep this block identical across calls"
+        return (tr("block {block} changed (its text is no longer in memory)", block=e.labels[k]),
+                tr("keep this block identical across calls"))
     later = set(ref.own)
     if any(h in later for h in e.own[k + 1: _stable_end(e) + 1]):
-        return f"block {e.labels[k]} replaced, later blocks unchanged", "put what varies after the stable prefix"
+        return tr("block {block} replaced, later blocks unchanged", block=e.labels[k]), tr("put what varies after the stable prefix")
     return None
 
 
@@ -228,38 +232,43 @@ def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Fi
                        fix_saves_usd=round(max(saves, 0.0), 6), **row)
 
     if hit:
-        return found("hit", "", "read the stable prefix", "", 0.0, 0.0)
+        return found("hit", "", tr("read the stable prefix"), "", 0.0, 0.0)
     if ref is None:
         if history.first_block_seen(e):
-            return found("model changed", e.labels[0], "the same prompt went to another model before",
-                         "caches are per model: keep a conversation (or a shared prefix) on one model", 0.0)
-        return found("first call", "", "nothing to read yet", "", 0.0, 0.0)
+            return found("model changed", e.labels[0], tr("the same prompt went to another model before"),
+                         tr("caches are per model: keep a conversation (or a shared prefix) on one model"), 0.0)
+        return found("first call", "", tr("nothing to read yet"), "", 0.0, 0.0)
     if change is not None:
         detail, fix = change
         return found("prefix changed", f"block {shared} ({e.labels[shared]})", detail, fix, miss)
     if shared == 0:
-        return found("first call", "", "the first call with this prompt", "", 0.0, 0.0)
+        return found("first call", "", tr("the first call with this prompt"), "", 0.0, 0.0)
     minimum = min_cached_tokens(e.provider, e.model)
     if could < minimum:
         padded = _cost(e.model, e.input_tokens + minimum - could, minimum)
-        return found("below minimum", e.labels[could_end], f"the prefix sent before is ~{could:,} tokens; {e.model} "
-                     f"caches from {minimum:,}", f"lengthen or merge blocks to reach {minimum:,} tokens, or leave "
-                     "caching off", actual - padded if actual > padded else 0.0)
+        return found("below minimum", e.labels[could_end],
+                     tr("the prefix sent before is ~{could:,} tokens; {model} caches from {minimum:,}", could=could,
+                        model=e.model, minimum=minimum),
+                     tr("lengthen or merge blocks to reach {minimum:,} tokens, or leave caching off", minimum=minimum),
+                     actual - padded if actual > padded else 0.0)
     source = _breakpoint_for(e, history, could_end)
     where = "prompt_cache_breakpoint" if e.provider == "openai" else "cache_control"
     beyond = _breakpoint_for(e, history, could_end, lookback=False) if source is None and e.breakpoints else None
     if beyond is not None:
         gap = min(i for i in e.breakpoints if i > beyond[1]) - beyond[1]
-        return found("beyond lookback", e.labels[beyond[1]], f"the entry ends at {e.labels[beyond[1]]}, {gap} blocks before "
-                     f"this call's nearest breakpoint (Anthropic looks back {ANTHROPIC_LOOKBACK_BLOCKS})",
-                     f"add a {where} breakpoint at least every {ANTHROPIC_LOOKBACK_BLOCKS} blocks (e.g. on {e.labels[could_end]})", miss)
+        return found("beyond lookback", e.labels[beyond[1]],
+                     tr("the entry ends at {block}, {gap} blocks before this call's nearest breakpoint (Anthropic looks "
+                        "back {lookback})", block=e.labels[beyond[1]], gap=gap, lookback=ANTHROPIC_LOOKBACK_BLOCKS),
+                     tr("add a {where} breakpoint at least every {lookback} blocks (e.g. on {block})", where=where,
+                        lookback=ANTHROPIC_LOOKBACK_BLOCKS, block=e.labels[could_end]), miss)
     if source is None or (e.cached_tokens > 0 and e.cached_tokens >= 0.95 * e.tokens[source[1]]):
-        now = (f"the {e.mode} breakpoint sits on {e.labels[max(e.breakpoints)]}, which changes every call"
-               if e.breakpoints else f"no {where} in the request")
+        now = (tr("the {mode} breakpoint sits on {block}, which changes every call", mode=e.mode,
+                  block=e.labels[max(e.breakpoints)]) if e.breakpoints else tr("no {where} in the request", where=where))
         if source is not None:
-            now = f"read up to {e.labels[source[1]]}; no breakpoint after it before the new part"
-        return found("no breakpoint", e.labels[could_end], f"no entry at the end of the prefix sent before: {now}",
-                     f"put a {where} breakpoint on {e.labels[could_end]} (--prompt-cache auto does)", miss)
+            now = tr("read up to {block}; no breakpoint after it before the new part", block=e.labels[source[1]])
+        return found("no breakpoint", e.labels[could_end], tr("no entry at the end of the prefix sent before: {now}", now=now),
+                     tr("put a {where} breakpoint on {block} (--prompt-cache auto does)", where=where,
+                        block=e.labels[could_end]), miss)
     writer, index = source
     last = max(history.sharing(e, index)[-SCANNED:], key=lambda p: p.ts)
     idle = e.ts - last.ts
@@ -269,21 +278,24 @@ def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Fi
         if e.provider == "anthropic" and ttl == "5m" and idle <= ANTHROPIC_CACHE_TTL_S["1h"]:
             size = e.tokens[index]
             premium = _cost(e.model, size, 0, size, size) - _cost(e.model, size, 0, size)
-            fix = (f"a 1h TTL (\"ttl\": \"1h\"): calls ~{minutes:.0f} min apart; its write costs "
-                   f"${premium:.4f} more than a 5-minute one")
+            fix = tr("a 1h TTL (\"ttl\": \"1h\"): calls ~{minutes:.0f} min apart; its write costs ${premium:.4f} more "
+                     "than a 5-minute one", minutes=minutes, premium=premium)
             saves = miss - premium
         elif e.provider == "anthropic":
-            fix, saves = f"calls {minutes:.0f} min apart outlive every TTL: drop the breakpoint (its write premium buys nothing)", 0.0
+            fix = tr("calls {minutes:.0f} min apart outlive every TTL: drop the breakpoint (its write premium buys "
+                     "nothing)", minutes=minutes)
+            saves = 0.0
         elif e.mode == "prefix":
-            fix, saves = "prompt_cache_retention=\"24h\" (extended retention, no extra charge)", miss
+            fix, saves = tr("prompt_cache_retention=\"24h\" (extended retention, no extra charge)"), miss
         else:
-            fix, saves = "prompt_cache_options.ttl=\"12h\" (Responses API)", miss
-        return found("TTL expired", e.labels[index], f"{minutes:.0f} min idle: the {ttl} entry had expired", fix, saves)
+            fix, saves = tr("prompt_cache_options.ttl=\"12h\" (Responses API)"), miss
+        return found("TTL expired", e.labels[index], tr("{minutes:.0f} min idle: the {ttl} entry had expired",
+                                                        minutes=minutes, ttl=ttl), fix, saves)
     if e.provider_reason:
-        return found("provider reported", "", f"cache_miss_reason: {e.provider_reason}", "see the provider's cache "
-                     "diagnostics guide", 0.0)
-    return found("not read", e.labels[index], "eligible and within the TTL, but the provider read nothing "
-                 "(routing or eviction)", "", 0.0)
+        return found("provider reported", "", f"cache_miss_reason: {e.provider_reason}",
+                     tr("see the provider's cache diagnostics guide"), 0.0)
+    return found("not read", e.labels[index], tr("eligible and within the TTL, but the provider read nothing (routing or "
+                                                 "eviction)"), "", 0.0)
 
 
 def diagnose(entries: list[TrailEntry], *, include_hits: bool = False) -> list[Finding]:
@@ -315,19 +327,21 @@ class DoctorReport:
     def summary(self) -> str:
         misses = self.table[~self.table["reason"].isin(["hit", "first call"])]
         if misses.empty:
-            return "prompt-cache doctor: no misses to explain."
-        return (f"prompt-cache doctor: {len(misses)} call{'s' * (len(misses) != 1)} did not read what the provider's "
-                f"prompt cache could have served, costing ${misses['miss_usd'].sum():.4f}; the fixes would save ${misses['fix_saves_usd'].sum():.4f}.")
+            return tr("prompt-cache doctor: no misses to explain.")
+        return tr("prompt-cache doctor: {n} call{s} did not read what the provider's prompt cache could have served, "
+                  "costing ${miss:.4f}; the fixes would save ${saves:.4f}.", n=len(misses), s=plural(len(misses)),
+                  miss=misses["miss_usd"].sum(), saves=misses["fix_saves_usd"].sum())
 
     def __repr__(self) -> str:
-        return self.summary() + "\n" + self.table.to_string()
+        return self.summary() + "\n" + shown(self.table.assign(reason=self.table["reason"].map(label))).to_string()
 
     def _repr_html_(self) -> str:
         rows = self.table[self.table["reason"] != "hit"]
-        shown = rows[["call", "cell_run", "model", "reason", "block", "detail", "miss_usd", "fix", "fix_saves_usd"]].head(20)
-        more = f"<p>… and {len(rows) - 20} more in <code>.table</code></p>" if len(rows) > 20 else ""
-        return (f"<div><b>{html.escape(self.summary())}</b>{self.by_reason().to_html() if not rows.empty else ''}"
-                f"{shown.to_html(index=False)}{more}</div>")
+        listed = rows[["call", "cell_run", "model", "reason", "block", "detail", "miss_usd", "fix", "fix_saves_usd"]].head(20)
+        listed = listed.assign(reason=listed["reason"].map(label))  # shown in the reader's language; .table keeps the codes
+        more = tr("<p>… and {n} more in <code>.table</code></p>", n=len(rows) - 20) if len(rows) > 20 else ""
+        return (f"<div><b>{html.escape(self.summary())}</b>{shown(self.by_reason(), rows=True).to_html() if not rows.empty else ''}"
+                f"{shown(listed).to_html(index=False)}{more}</div>")
 
 
 def prompt_cache_doctor(cell_run: int | None = None, *, include_hits: bool = False) -> DoctorReport:

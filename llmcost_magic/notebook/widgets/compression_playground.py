@@ -25,6 +25,7 @@ from ...compression.meaning import analyse
 from ...compression.history import input_dollars_saved
 from ..display import money
 from ...core.errors import LLMCostError
+from ..messages import plural, tr
 
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-6", "claude-haiku-4-5")
 _REMOVED = "color:#999;text-decoration:line-through"
@@ -84,8 +85,8 @@ class CompressionPlayground(widgets.VBox):
 
     def static_html(self) -> str:
         """The current report (stats and highlighted prompt) as standalone HTML."""
-        head = (f"<div style='font-size:12px;color:#555'>compression playground · {html.escape(self.method.value)} · "
-                f"keep {self.rate.value:.0%} · {html.escape(self.model.value)}</div>")
+        head = ("<div style='font-size:12px;color:#555'>" + tr("compression playground · {method} · keep {rate:.0%} · {model}",
+                method=html.escape(self.method.value), rate=self.rate.value, model=html.escape(self.model.value)) + "</div>")
         return f"<div>{head}{self.stats.value}{self.output.value}</div>"
 
     def _changed(self, _: Any) -> None:
@@ -97,7 +98,7 @@ class CompressionPlayground(widgets.VBox):
         """Recompute for the current controls (memoised) and redraw."""
         text = self.prompt.value
         if not text.strip():
-            self.stats.value, self.output.value = "<i>Paste a prompt to compress.</i>", ""
+            self.stats.value, self.output.value = tr("<i>Paste a prompt to compress.</i>"), ""
             return
         rate = None if self.method.value == "format" else round(self.rate.value, 2)
         key = (text, self.method.value, rate, self.model.value, self.query.value)
@@ -141,9 +142,9 @@ def highlight(result: Compressed) -> str:
         if i == len(text) or style[i] != style[start]:
             runs.append(_styled(text[start:i], style[start]))
             start = i
-    legend = (f"<div style='font-size:11px;color:#555;margin:4px 0'><span style='{_RULE}'>rule sentence</span> · "
-              f"<span style='{_CUE}'>negation / condition</span> · <span style='{_REMOVED}'>removed</span> · "
-              f"<span style='{_RISKY}'>risky removal</span></div>")
+    legend = (f"<div style='font-size:11px;color:#555;margin:4px 0'><span style='{_RULE}'>{tr('rule sentence')}</span> · "
+              f"<span style='{_CUE}'>{tr('negation / condition')}</span> · <span style='{_REMOVED}'>{tr('removed')}</span> · "
+              f"<span style='{_RISKY}'>{tr('risky removal')}</span></div>")
     body = "".join(runs)
     return (f"{legend}<div style='white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);"
             f"font-size:12px'>{body}</div>")
@@ -162,16 +163,17 @@ def _stats_html(result: Compressed, fidelity: Fidelity, calls: int) -> str:
     negations_kept = sum(m.negations_kept for m in fidelity.meaning.values())
     risky = len(fidelity.risky_removals)
     risk_colour = "#c00" if risky else "#2a7a2a"
-    cells = [("tokens", f"{result.tokens_before:,} → {result.tokens_after:,}"), ("reduction", f"{result.reduction:.0%}"),
-             (f"saved per {calls:,} calls", money(saved)), ("rules kept whole", f"{whole}/{rules}"),
-             ("negations kept", f"{negations_kept}/{negations}"), ("numbers kept", f"{fidelity.numbers_kept:.0%}"),
-             ("names kept", f"{fidelity.entities_kept:.0%}")]
-    row = " &nbsp;·&nbsp; ".join(f"<b>{html.escape(v)}</b> {html.escape(k)}" for k, v in cells)
+    cells = [(tr("tokens"), f"{result.tokens_before:,} → {result.tokens_after:,}"), (tr("reduction"), f"{result.reduction:.0%}"),
+             (tr("saved per {calls:,} calls", calls=calls), money(saved)), (tr("rules kept whole"), f"{whole}/{rules}"),
+             (tr("negations kept"), f"{negations_kept}/{negations}"), (tr("numbers kept"), f"{fidelity.numbers_kept:.0%}"),
+             (tr("names kept"), f"{fidelity.entities_kept:.0%}")]
+    row = " &nbsp;·&nbsp; ".join(tr("<b>{value}</b> {name}", value=html.escape(v), name=html.escape(k)) for k, v in cells)
     languages = " &nbsp;·&nbsp; ".join(
-        f"{lang}: {m.negations_kept}/{m.negations} negations, {m.rules_whole}/{m.rules} rules whole"
-        + (f", <b style='color:#c00'>{m.rules_reversed} reversed</b>" if m.rules_reversed else "")
+        tr("{lang}: {kept}/{negations} negations, {whole}/{rules} rules whole", lang=lang, kept=m.negations_kept,
+           negations=m.negations, whole=m.rules_whole, rules=m.rules)
+        + (tr(", <b style='color:#c00'>{n} reversed</b>", n=m.rules_reversed) if m.rules_reversed else "")
         for lang, m in sorted(fidelity.meaning.items()))
-    risk = (f"<b style='color:{risk_colour}'>{risky} risky removal{'s' * (risky != 1)}</b>"
+    risk = (f"<b style='color:{risk_colour}'>" + tr("{n} risky removal{s}", n=risky, s=plural(risky)) + "</b>"
             + (": " + html.escape(", ".join(fidelity.risky_removals[:8])) + ("…" if risky > 8 else "") if risky else ""))
     note = f"<br><i>{html.escape(result.note)}</i>" if result.note else ""
     return f"<div style='font-size:12px'>{row}<br>{risk} &nbsp;·&nbsp; {languages}{note}</div>"

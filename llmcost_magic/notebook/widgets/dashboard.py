@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...core.pricing import UnknownModelError
 from ...bookkeeping.repricing import reprice_row
+from ..messages import label, language, shown, tr
 
 
 def cost_axes(calls: pd.DataFrame, extra_costs: Mapping[str, float] | None = None) -> pd.Series:
@@ -57,31 +58,38 @@ class Dashboard:
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
 
+        if language() == "ko":
+            try:
+                import koreanize_matplotlib  # noqa: F401 - a font with Hangul for the Korean titles (cookbook extra)
+            except ImportError:  # the titles then show boxes; the numbers and tables are unaffected
+                pass
+
         self.calls = calls
         fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
         self.axes_usd = cost_axes(calls, extra_costs)
         self.total_usd = float(self.axes_usd.sum())  # the title's total is the sum of the five axes
         ledger_usd = float(calls["cost_usd"].sum())
-        self.title = f"LLM spend: {len(calls):,} calls, ${self.total_usd:,.4f}"
+        self.title = tr("LLM spend: {n:,} calls, ${usd:,.4f}", n=len(calls), usd=self.total_usd)
         if extra_costs:
-            self.title += f" (calls ${ledger_usd:,.4f} + your other costs ${self.total_usd - ledger_usd:,.4f})"
+            self.title += tr(" (calls ${calls:,.4f} + your other costs ${other:,.4f})", calls=ledger_usd,
+                             other=self.total_usd - ledger_usd)
         fig.suptitle(self.title, fontsize=13)
         # By call in time order: a notebook's calls often share one second, where a time axis shows one tick.
         ordered = calls.sort_values("ts")
         over_time = pd.Series(ordered["cost_usd"].fillna(0.0).cumsum().to_numpy(), index=range(1, len(ordered) + 1))
-        over_time.plot(ax=axes[0, 0], title="cumulative spend (USD)")
+        over_time.plot(ax=axes[0, 0], title=tr("cumulative spend (USD)"))
         if len(ordered):
             first, last = pd.to_datetime(ordered["ts"].iloc[0]), pd.to_datetime(ordered["ts"].iloc[-1])
-            axes[0, 0].set_xlabel(f"calls in time order ({first:%Y-%m-%d %H:%M:%S} to {last:%H:%M:%S})")
+            axes[0, 0].set_xlabel(tr("calls in time order ({first:%Y-%m-%d %H:%M:%S} to {last:%H:%M:%S})", first=first, last=last))
         by_model = calls.groupby(calls["vendor"] + ": " + calls["model"])["cost_usd"].sum().sort_values()
-        by_model.tail(12).plot.barh(ax=axes[0, 1], title="by vendor: model (USD)")
-        by_tag = calls.assign(tag=calls["tag"].replace("", "(no tag)")).groupby("tag")["cost_usd"].sum().sort_values()
-        by_tag.tail(12).plot.barh(ax=axes[0, 2], title="by tag (USD)")
-        self.axes_usd.plot.bar(ax=axes[1, 0], title="the five cost axes (USD)", rot=20)
+        by_model.tail(12).plot.barh(ax=axes[0, 1], title=tr("by vendor: model (USD)"))
+        by_tag = calls.assign(tag=calls["tag"].replace("", tr("(no tag)"))).groupby("tag")["cost_usd"].sum().sort_values()
+        by_tag.tail(12).plot.barh(ax=axes[0, 2], title=tr("by tag (USD)"))
+        self.axes_usd.rename(label).plot.bar(ax=axes[1, 0], title=tr("the five cost axes (USD)"), rot=20)
         self.waterfall = savings_by_strategy(calls)
         _waterfall(axes[1, 1], self.waterfall)
         tokens = calls["input_tokens"] + calls["output_tokens"]
-        tokens.plot.hist(ax=axes[1, 2], bins=30, title="tokens per call")
+        tokens.plot.hist(ax=axes[1, 2], bins=30, title=tr("tokens per call"))
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90)
@@ -94,14 +102,15 @@ class Dashboard:
         self.prompt_cache = prompt_cache_by_cell(calls)  # hit rate and net dollars per cell
 
     def __repr__(self) -> str:
-        return f"<llmcost dashboard: {self.title.removeprefix('LLM spend: ')}>"
+        return f"<llmcost dashboard: {self.title.split(': ', 1)[-1]}>"
 
     def _repr_html_(self) -> str:
         image = base64.b64encode(self.png).decode()
         return (f"<div><img src='data:image/png;base64,{image}' style='max-width:100%'/>"
-                f"<h4>The {len(self.top_calls)} most expensive calls</h4>{self.top_calls.to_html(index=False)}"
-                f"<h4>Provider prompt caching by cell (hit rate: share of input tokens read from the cache; "
-                f"net of write premiums)</h4>{self.prompt_cache.to_html()}</div>")
+                + tr("<h4>The {n} most expensive calls</h4>", n=len(self.top_calls))
+                + shown(self.top_calls).to_html(index=False)
+                + tr("<h4>Provider prompt caching by cell (hit rate: share of input tokens read from the cache; "
+                     "net of write premiums)</h4>") + f"{shown(self.prompt_cache).to_html()}</div>")
 
     def export(self, path: str | Path) -> Path:
         """Save as a self-contained ``.html`` page or as a ``.png`` image."""
@@ -131,5 +140,5 @@ def _waterfall(ax, steps: pd.Series) -> None:  # noqa: ANN001 - a matplotlib Axe
             colors.append("#5cb85c" if value <= 0 else "#d9534f")
             running += value
     ax.bar(range(len(steps)), heights, bottom=bottoms, color=colors)
-    ax.set_xticks(range(len(steps)), [str(n) for n in steps.index], rotation=20)
-    ax.set_title("savings by strategy (USD)")
+    ax.set_xticks(range(len(steps)), [str(label(n)) for n in steps.index], rotation=20)
+    ax.set_title(tr("savings by strategy (USD)"))

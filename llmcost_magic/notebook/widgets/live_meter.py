@@ -13,6 +13,7 @@ from typing import Any
 
 from ..display import money, summary_line, tokens
 from ...metering import Meter, Totals
+from ..messages import tr
 
 _STYLE = (
     "font-family: var(--jp-code-font-family, monospace); font-size: 12px; padding: 4px 8px; "
@@ -22,22 +23,22 @@ _STYLE = (
 
 def _cells(t: Totals, currency: str, fx: float) -> list[tuple[str, str]]:
     cells = [
-        ("call" if t.calls == 1 else "calls", f"{t.calls}"),
-        ("input", tokens(t.input_tokens)),
-        ("cached", tokens(t.cached_input_tokens)),
-        ("output", tokens(t.output_tokens)),
-        ("cost", money(t.cost_usd, currency, fx) + (" +?" if t.unpriced else "")),
-        ("cache hits", f"{t.cache_hits}"),
-        ("saved", money(t.saved_usd, currency, fx)),
+        (tr("call") if t.calls == 1 else tr("calls"), f"{t.calls}"),
+        (tr("input"), tokens(t.input_tokens)),
+        (tr("cached"), tokens(t.cached_input_tokens)),
+        (tr("output"), tokens(t.output_tokens)),
+        (tr("cost"), money(t.cost_usd, currency, fx) + (" +?" if t.unpriced else "")),
+        (tr("cache hits"), f"{t.cache_hits}"),
+        (tr("saved"), money(t.saved_usd, currency, fx)),
     ]
     if t.refused:
-        cells.append(("refused", f"{t.refused}"))
+        cells.append((tr("refused"), f"{t.refused}"))
     return cells
 
 
 def render_html(t: Totals, *, label: str, currency: str = "USD", fx: float = 1.0, note: str = "", running: bool = True) -> str:
     """The meter as one small HTML block (also used for the final summary)."""
-    row = " &nbsp;·&nbsp; ".join(f"<b>{html.escape(v)}</b> {k}" for k, v in _cells(t, currency, fx))
+    row = " &nbsp;·&nbsp; ".join(tr("<b>{value}</b> {name}", value=html.escape(v), name=k) for k, v in _cells(t, currency, fx))
     state = "⏳" if running else "✔"
     extra = f"<br><span style='opacity:.7'>{html.escape(note)}</span>" if note else ""
     return f"<div style='{_STYLE}'>{state} <b>llmcost</b> {html.escape(label)} &nbsp; {row}{extra}</div>"

@@ -9,6 +9,7 @@ from typing import Any
 from ...core.errors import BudgetExceeded
 from ...intercept.call import Call
 from ...core.records import CallRecord, Usage
+from ...messages import tr
 from ..budget import _fmt
 from .worst_case import WorstCase, worst_case
 
@@ -56,11 +57,12 @@ def _refused(meter: Any, whole: Call, refusal: BudgetExceeded, each: list[WorstC
         if running + (w.usd or 0.0) > left:
             break
         fits, running = fits + 1, running + (w.usd or 0.0)
-    message = (f"Refused before submitting batch {name!r}: its {len(each)} requests could cost up to "
-               f"{_fmt(total.usd or 0.0)} at batch prices ({total.described}), over the limit of "
-               f"{_fmt(refusal.limit_usd)} ({_fmt(refusal.spent_usd)} spent or reserved, {_fmt(left)} left; over by "
-               f"{_fmt(refusal.spent_usd + (total.usd or 0.0) - refusal.limit_usd)}). The first {fits} of them (up to "
-               f"{_fmt(running)}) would fit: submit fewer, lower max_tokens, or raise the limit. Nothing was sent.")
+    message = tr("Refused before submitting batch {name!r}: its {n} requests could cost up to {needed} at batch prices "
+                 "({worst}), over the limit of {limit} ({committed} spent or reserved, {left} left; over by {over}). The "
+                 "first {fits} of them (up to {fitting}) would fit: submit fewer, lower max_tokens, or raise the limit. "
+                 "Nothing was sent.", name=name, n=len(each), needed=_fmt(total.usd or 0.0), worst=total.described,
+                 limit=_fmt(refusal.limit_usd), committed=_fmt(refusal.spent_usd), left=_fmt(left),
+                 over=_fmt(refusal.spent_usd + (total.usd or 0.0) - refusal.limit_usd), fits=fits, fitting=_fmt(running))
     error = BudgetExceeded(message, limit_usd=refusal.limit_usd, spent_usd=refusal.spent_usd,
                            needed_usd=total.usd or 0.0, suggestion=refusal.suggestion)
     error.fits = fits  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from typing import Any
 
 from ...core.errors import BudgetExceeded
 from ...core.pricing import UnknownModelError, known_models, price_for
+from ...messages import tr
 
 __all__ = ["UnpricedModel", "WorstCase", "model_output_limit", "worst_case", "worst_case_usd"]
 
@@ -41,9 +42,10 @@ class WorstCase:
 
     @property
     def described(self) -> str:
-        times = f" x {self.choices} choices" if self.choices > 1 else ""
-        tools = f" + {self.tool_calls} built-in tool calls" if self.tool_calls else ""
-        return f"{self.input_tokens:,} input + {self.output_tokens:,} max output tokens{times}{tools} on {self.model}"
+        times = tr(" x {n} choices", n=self.choices) if self.choices > 1 else ""
+        tools = tr(" + {n} built-in tool calls", n=self.tool_calls) if self.tool_calls else ""
+        return tr("{input:,} input + {output:,} max output tokens{times}{tools} on {model}", input=self.input_tokens,
+                  output=self.output_tokens, times=times, tools=tools, model=self.model)
 
 
 # A request that bounds neither max_uses nor max_tool_calls lets the model call a built-in tool any number of
@@ -139,11 +141,11 @@ def worst_case(model: str, body: dict[str, Any], input_tokens: int, *, allow_unp
 
 def unpriced(model: str) -> UnpricedModel:
     close = difflib.get_close_matches(model.lower(), known_models(), n=3, cutoff=0.4)
-    nearest = f" Nearest priced models: {', '.join(close)}." if close else ""
+    nearest = tr(" Nearest priced models: {models}.", models=", ".join(close)) if close else ""
     return UnpricedModel(
-        f"Refused before sending: no price is known for {model!r}, so a hard cap cannot bound what it costs.{nearest} "
-        f"Fix: give it a price in one line, llmcost_magic.load_price_overrides({{'models': {{{model!r}: "
-        f"{{'input_mtok': 0.5, 'output_mtok': 1.5}}}}}}) (or the same entry in a price file, "
-        f"%config LLMCost.price_file = PATH); or let unpriced calls through uncapped with "
-        f"%config LLMCost.allow_unpriced = True (meter(allow_unpriced=True)).",
+        tr("Refused before sending: no price is known for {model!r}, so a hard cap cannot bound what it costs.{nearest} "
+           "Fix: give it a price in one line, llmcost_magic.load_price_overrides({{'models': {{{model!r}: "
+           "{{'input_mtok': 0.5, 'output_mtok': 1.5}}}}}}) (or the same entry in a price file, "
+           "%config LLMCost.price_file = PATH); or let unpriced calls through uncapped with "
+           "%config LLMCost.allow_unpriced = True (meter(allow_unpriced=True)).", model=model, nearest=nearest),
         limit_usd=0.0, spent_usd=0.0, needed_usd=float("inf"))

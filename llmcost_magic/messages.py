@@ -1,0 +1,145 @@
+"""The package's user-facing words in English and Korean, and the one language setting.
+
+    import llmcost_magic as lm
+    lm.set_language("ko")        # or %config LLMCost.language = "ko", or LLMCOST_LANG=ko; "en" is the default
+
+:func:`tr` formats a message: its English template is also its key, so English output is exactly the template
+(tests pin it) and a template with no Korean entry stays English. :func:`label` names a column, index or
+strategy for display only: the DataFrames the package returns keep their English column names for code, and
+:func:`labelled` wraps one so that a notebook *shows* its headers translated.
+
+A plain dict, not gettext: two languages and ~270 strings, no compile step and no ``.mo`` file to keep in step,
+and a test checks that every Korean entry has the same ``{fields}`` as its English key and that every ``tr()``
+template in the package has a Korean entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING, Any
+
+from .messages_ko import KO, LABELS_KO
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["LANGUAGES", "label", "labelled", "language", "language_code", "plural", "set_language", "shown", "tr"]
+
+LANGUAGES = ("en", "ko")
+ENV = "LLMCOST_LANG"  # the one place the language lives: the cookbook's korean() and child processes read it too
+
+
+def language() -> str:
+    """"ko" when ``LLMCOST_LANG`` starts with "ko" (set by :func:`set_language` or the Korean track), else "en"."""
+    return "ko" if os.environ.get(ENV, "en").lower().startswith("ko") else "en"
+
+
+def language_code(lang: str) -> str:
+    """"en" or "ko" for ``lang`` ("ko", "ko_KR", "Korean", "한국어"...); a ValueError naming the choices otherwise."""
+    code = str(lang).strip().lower().replace("_", "-")
+    code = {"korean": "ko", "english": "en", "한국어": "ko"}.get(code, code.split("-")[0])
+    if code not in LANGUAGES:
+        raise ValueError(f"llmcost speaks {' and '.join(LANGUAGES)}, not {lang!r}: use set_language('ko') or "
+                         "set_language('en').")
+    return code
+
+
+def set_language(lang: str) -> None:
+    """Print the package's summaries, labels, table headers and refusals in ``lang`` ("en" or "ko").
+
+    >>> set_language("ko"); set_language("en")
+    """
+    os.environ[ENV] = language_code(lang)
+
+
+def plural(n: int) -> str:
+    """The English plural ending for ``n`` things ("" or "s"); Korean templates ignore it."""
+    return "s" * (n != 1)
+
+
+def tr(template: str, /, **fields: Any) -> str:
+    """``template`` (English, ``str.format`` fields) in the current language, filled with ``fields``.
+
+    >>> tr("{n} call{s}", n=2, s="s")
+    '2 calls'
+    """
+    if language() == "ko":
+        template = KO.get(template, template)
+    return template.format(**fields)
+
+
+def label(name: Any) -> Any:
+    """A column, index or strategy name as shown to a reader (Korean under "ko"); other values unchanged.
+    A ``+``-joined strategy ("compression+prompt_cache") is translated part by part."""
+    if language() != "ko" or not isinstance(name, str):
+        return name
+    if name in LABELS_KO:
+        return LABELS_KO[name]
+    if "+" in name and all(part in LABELS_KO for part in name.split("+")):
+        return "+".join(LABELS_KO[part] for part in name.split("+"))
+    return name
+
+
+def shown(df: pd.DataFrame, *, rows: bool = False) -> pd.DataFrame:
+    """A copy of ``df`` with its column and index names as :func:`label` shows them; with ``rows``, its row labels
+    too (for tables whose rows are the package's own words: scenarios, reasons; never users' names or tags)."""
+    if language() != "ko":
+        return df
+    own = df.attrs.get("row_labels") or {}  # a table's own display names for its rows (whatif's scenarios)
+    out = df.rename(columns=label, index=lambda v: own.get(v, label(v))) if rows else df.rename(columns=label)
+    out.columns = out.columns.set_names([label(n) for n in out.columns.names])
+    out.index = out.index.set_names([label(n) for n in out.index.names])
+    return out
+
+
+def labelled(df: Any, *, rows: bool = False) -> Any:
+    """``df`` as a ``LabelledFrame`` under "ko" (same data, same English columns for code; a notebook shows
+    the headers, and with ``rows`` the package's own row labels, in Korean); ``df`` itself otherwise, and anything
+    that is not a DataFrame unchanged."""
+    import pandas as pd
+
+    if language() != "ko" or not isinstance(df, pd.DataFrame) or isinstance(df, _labelled_frame_class()):
+        return df
+    out = _labelled_frame_class()(df)
+    out.attrs.update(df.attrs)
+    out._llmcost_rows = rows
+    return out
+
+
+def _unpickled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
+@functools.cache
+def _labelled_frame_class() -> type:
+    import pandas as pd
+
+    class LabelledFrame(pd.DataFrame):
+        """A DataFrame whose column names stay English for code (``df["cost_usd"]``) while its display (HTML in a
+        notebook, text in a console) shows them translated. Frames derived from it are plain DataFrames."""
+
+        _metadata = ["_llmcost_rows"]
+        _llmcost_rows = False
+
+        @property
+        def _constructor(self) -> type:
+            return pd.DataFrame
+
+        def _shown(self) -> pd.DataFrame:
+            plain = pd.DataFrame(self)
+            plain.attrs = dict(self.attrs)
+            return shown(plain, rows=self._llmcost_rows)
+
+        def _repr_html_(self) -> str | None:
+            return self._shown()._repr_html_()
+
+        def __reduce_ex__(self, protocol: Any) -> Any:  # pickles (and unpickles) as the plain DataFrame it wraps
+            plain = pd.DataFrame(self)
+            plain.attrs = dict(self.attrs)
+            return _unpickled, (plain,)
+
+        def __repr__(self) -> str:
+            return repr(self._shown())
+
+    return LabelledFrame
