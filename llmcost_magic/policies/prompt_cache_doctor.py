@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from ..core.pricing import UnknownModelError, price_for
-from ..core.provider_rules import (
 from ..messages import label, plural, shown, tr
+from ..core.provider_rules import (
     ANTHROPIC_CACHE_TTL_S,
     ANTHROPIC_LOOKBACK_BLOCKS,
     OPENAI_BREAKPOINT_TTL_S,
