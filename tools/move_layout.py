@@ -40,7 +40,7 @@ MOVES = {
     **{m: f"core.{m}" for m in (
         "records", "tokens", "image_tokens", "pricing", "price_entries", "price_updates", "rates", "vendors",
         "provider_rules", "errors", "redaction", "prompt_blocks", "multipart_form", "config_files",
-        "config_schemas", "course_language", "embedder", "sqlite_file", "sqlite_migrations")},
+        "config_schemas", "course_language", "embedder", "sqlite_file", "sqlite_migrations", "messages", "messages_ko")},
     **{m: f"bookkeeping.{m}" for m in ("sqlite_ledger", "report", "repricing")},
     **{m: f"notebook.{m}" for m in ("magics", "options", "line_commands", "display", "widgets")},
 }
