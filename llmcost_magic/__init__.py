@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache_commands import cache_stats, clear_cache, confirm_answer, reject_answer, semantic_audit
 from .core.errors import BudgetExceeded, LLMCostError, MissingDependency
-from .messages import set_language
+from .core.messages import set_language
 from .metering import Meter, meter
 from .core.pricing import PriceFileError, UnknownModelError, estimate_cost, load_price_overrides
 from .core.records import CallRecord, Cost, Usage
@@ -76,7 +76,7 @@ def use_ledger(path: str) -> None:
 def whatif(calls: pd.DataFrame | None = None, **alternatives: Any) -> pd.DataFrame:
     """Re-price recorded calls (default: this session's) under alternatives, calling nothing:
     ``models=[...]``, ``batch=True``, ``prompt_cache_hit=0.8``, ``compress_to=0.5``, ``cache_hit=0.3``."""
-    from .messages import labelled
+    from .core.messages import labelled
     from .session import current_ledger
     from .bookkeeping.repricing import whatif as _whatif
 

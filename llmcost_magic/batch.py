@@ -32,7 +32,7 @@ from .intercept.batch_results import collecting
 from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
 from .core.pricing import UnknownModelError, price_for
 from .core.records import CallRecord, Usage
-from .messages import labelled
+from .core.messages import labelled
 from .session import current_ledger
 from .core.tokens import count_tokens, provider_for_model
 

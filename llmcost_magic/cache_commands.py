@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .messages import labelled, tr
+from .core.messages import labelled, tr
 from .session import current_ledger, last_cache, remember_cache, serving_cache  # noqa: F401 - remember_cache re-exported
 
 if TYPE_CHECKING:

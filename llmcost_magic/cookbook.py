@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from .clients import anthropic_client, on_sandbox, openai_client
-from . import messages
+from .core import messages
 from .core.course_language import T, language
 
 __all__ = ["KRW_PER_USD", "T", "TokenPieces", "anthropic_client", "korean", "language", "on_sandbox", "openai_client",

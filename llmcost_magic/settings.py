@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .core.errors import LLMCostError
-from .messages import tr
+from .core.messages import tr
 from .policies.budget import Budget
 from .core.redaction import redact
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from .core.errors import BudgetExceeded, LLMCostError, MissingDependency
 from .intercept.call import Call
-from .messages import labelled, tr
+from .core.messages import labelled, tr
 from .policies.budget import _fmt, suggestion_for
 from .policies.budgets.reservations import BATCH_LEASE_S, LEASE_S, renew_while_held
 from .policies.budgets.worst_case import WorstCase

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 import llmcost_magic
-from llmcost_magic import messages
-from llmcost_magic.display import summary_line
-from llmcost_magic.messages_ko import KO, LABELS_KO
+from llmcost_magic.core import messages
+from llmcost_magic.notebook.display import summary_line
+from llmcost_magic.core.messages_ko import KO, LABELS_KO
 from llmcost_magic.metering import Totals
-from llmcost_magic.widgets.live_meter import render_html
+from llmcost_magic.notebook.widgets.live_meter import render_html
 
 PACKAGE = Path(llmcost_magic.__file__).parent
 HANGUL = re.compile("[가-힣]")

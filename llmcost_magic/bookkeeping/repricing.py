@@ -20,7 +20,7 @@ import pandas as pd
 from ..core.pricing import UnknownModelError, price_for
 from ..core.records import Cost, Usage
 from ..core.tokens import provider_for_model
-from .messages import label, tr
+from ..core.messages import label, tr
 
 _COMPONENTS = ("input_usd", "cached_read_usd", "cache_write_usd", "output_usd", "tool_fees_usd")
 

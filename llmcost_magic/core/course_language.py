@@ -6,13 +6,9 @@ notebook front can both speak it; :mod:`llmcost_magic.cookbook` re-exports both 
 
 from __future__ import annotations
 
-import os
+from .messages import language  # one setting for the course's prose and the package's own output
 
-
-def language() -> str:
-    """The course's language: "ko" after :func:`llmcost_magic.cookbook.korean` (or with ``LLMCOST_LANG=ko``),
-    else "en"."""
-    return "ko" if os.environ.get("LLMCOST_LANG", "en").lower().startswith("ko") else "en"
+__all__ = ["T", "language"]
 
 
 def T(en: str, ko: str) -> str:

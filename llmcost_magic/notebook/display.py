@@ -1,11 +1,11 @@
 """Formatting of dollars, tokens and the one-line summary, shared by the widget and text output (words from
-:mod:`~llmcost_magic.messages`, in the language set there)."""
+:mod:`~llmcost_magic.core.messages`, in the language set there)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .messages import label, plural, tr
+from ..core.messages import label, plural, tr
 
 if TYPE_CHECKING:
     from ..metering import Totals

@@ -12,7 +12,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from .messages import labelled, plural, tr
+from ..core.messages import labelled, plural, tr
 from .options import parse_line_command
 from ..session import current_ledger
 

@@ -19,7 +19,7 @@ from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 from .. import intercept
 from ..core.errors import LLMCostError
 from ..metering import Meter, default_user, set_cell_meter
-from .messages import language_code, plural, set_language, tr
+from ..core.messages import language_code, plural, set_language, tr
 from .options import full_help, parse_cell_options
 from ..core.redaction import redact
 from ..session import current_ledger, use_ledger

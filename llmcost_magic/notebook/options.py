@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from IPython.core.error import UsageError
 
-from .messages import tr
+from ..core.messages import tr
 
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.70] [--context KEY] [--cache-any-temperature] "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from ..core.errors import BudgetExceeded
-from ..messages import label, tr
+from ..core.messages import label, tr
 from ..intercept.call import Call
 from ..core.pricing import UnknownModelError
 from .budgets.worst_case import WorstCase, worst_case_usd

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from ..core.config_files import read_table
 from ..core.errors import BudgetExceeded
 from ..intercept.call import Call
-from ..messages import tr
+from ..core.messages import tr
 from .budget import _fmt, suggestion_for
 from .budgets.reservations import BATCH_LEASE_S, LEASE_S, LedgerHolds, Scope
 from .budgets.worst_case import WorstCase

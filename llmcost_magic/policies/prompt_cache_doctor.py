@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from ..core.pricing import UnknownModelError, price_for
-from ..messages import label, plural, shown, tr
+from ..core.messages import label, plural, shown, tr
 from ..core.provider_rules import (
     ANTHROPIC_CACHE_TTL_S,
     ANTHROPIC_LOOKBACK_BLOCKS,

@@ -25,7 +25,7 @@ from ...compression.meaning import analyse
 from ...compression.history import input_dollars_saved
 from ..display import money
 from ...core.errors import LLMCostError
-from ..messages import plural, tr
+from ...core.messages import plural, tr
 
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-6", "claude-haiku-4-5")
 _REMOVED = "color:#999;text-decoration:line-through"

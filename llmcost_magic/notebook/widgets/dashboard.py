@@ -18,7 +18,7 @@ import pandas as pd
 
 from ...core.pricing import UnknownModelError
 from ...bookkeeping.repricing import reprice_row
-from ..messages import label, language, shown, tr
+from ...core.messages import label, language, shown, tr
 
 
 def cost_axes(calls: pd.DataFrame, extra_costs: Mapping[str, float] | None = None) -> pd.Series:

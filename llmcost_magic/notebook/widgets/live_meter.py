@@ -13,7 +13,7 @@ from typing import Any
 
 from ..display import money, summary_line, tokens
 from ...metering import Meter, Totals
-from ..messages import tr
+from ...core.messages import tr
 
 _STYLE = (
     "font-family: var(--jp-code-font-family, monospace); font-size: 12px; padding: 4px 8px; "

@@ -9,7 +9,7 @@ from typing import Any
 from ...core.errors import BudgetExceeded
 from ...intercept.call import Call
 from ...core.records import CallRecord, Usage
-from ...messages import tr
+from ...core.messages import tr
 from ..budget import _fmt
 from .worst_case import WorstCase, worst_case
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ...core.errors import BudgetExceeded
 from ...core.pricing import UnknownModelError, known_models, price_for
-from ...messages import tr
+from ...core.messages import tr
 
 __all__ = ["UnpricedModel", "WorstCase", "model_output_limit", "worst_case", "worst_case_usd"]
 

@@ -1,4 +1,4 @@
-"""The Korean catalog: each English template of :func:`~llmcost_magic.messages.tr` with its Korean text (same
+"""The Korean catalog: each English template of :func:`~llmcost_magic.core.messages.tr` with its Korean text (same
 ``{fields}``: a test checks), and the Korean display names of columns, index names and strategies.
 
 Written for this package (2026-11-30); amounts stay in the fields, so won or dollars come from the meter's currency.
