@@ -76,13 +76,13 @@ def test_llmlingua2_as_a_policy_through_the_sdk(tiny_models, monkeypatch):
     monkeypatch.setenv("LLMCOST_LLMLINGUA2_MODEL", tiny_models["v2"])
     from llmcost_magic.compression import methods
 
-    methods.compressor.cache_clear()
+    methods._built_in.cache_clear()
     try:
         with meter(compress="llmlingua2:0.5") as m:
             client("openai").chat.completions.create(
                 model="gpt-4o-mini", messages=[{"role": "user", "content": TEXT}, {"role": "user", "content": "Due when?"}])
     finally:
-        methods.compressor.cache_clear()
+        methods._built_in.cache_clear()
     rec = m.records[0]
     assert rec.saved_by == "compression" and rec.input_tokens_before > rec.usage.input_tokens
 
@@ -136,11 +136,11 @@ def test_without_a_repair_the_compression_is_refused_and_the_policy_sends_the_te
     with pytest.raises(CompressionError, match="refused: the model dropped a negation"):
         LinguaCompressor(version=2, model=tiny_models["v2"]).compress(prompt, rate=0.3)
     monkeypatch.setenv("LLMCOST_LLMLINGUA2_MODEL", tiny_models["v2"])
-    methods.compressor.cache_clear()
+    methods._built_in.cache_clear()
     try:
         with meter(compress="llmlingua2:0.3") as m:
             client("openai").chat.completions.create(
                 model="gpt-4o-mini", messages=[{"role": "system", "content": prompt}, {"role": "user", "content": "Hi?"}])
     finally:
-        methods.compressor.cache_clear()
+        methods._built_in.cache_clear()
     assert m.records[0].saved_by != "compression"  # sent as written
