@@ -132,6 +132,7 @@ UPWARD = {
     ("metering", "display"),  # Meter.summary()
     ("policies.routing", "cookbook"),  # the classifier router's client, from the environment or the sandbox
     ("batch", "cookbook"),  # clients for a --batch cell's deferred calls
+    ("batch", "widgets.progress"),  # wait()'s progress bar, which leaves its last frame as text in notebooks
     ("policies.semantic_verifier", "metering"),  # the verifier's own calls are metered
 }
 
