@@ -83,3 +83,13 @@ def test_lesson_08_prose_quotes_its_replay_of_real_answers():
     assert f"saved {saved}% and kept {stopped:.0f}% accuracy instead of {full:.0f}%" in prose
     assert gpt4.loc[sized, "finish=length"] == 0 and accuracy[sized] == full, "the right-sized cap cut none"
     assert f"GPT-4 16 points of\n  accuracy and a blank-line stop {full - stopped:.0f}" in prose
+
+
+def test_lesson_06_warns_that_stated_confidence_is_poorly_calibrated_in_both_tracks():
+    """The confidence-based cascade comes with a sourced warning, in English and in Korean."""
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "06_model_routing.ipynb"
+    cell = next(c for c in nbformat.read(path, as_version=4).cells
+                if c.cell_type == "markdown" and "stated confidence is a poor check" in c.source)
+    for text in (cell.source, cell.metadata["ko"]):
+        assert "arXiv:2306.13063" in text and "arXiv:2303.08774" in text and "0.007" in text and "0.074" in text
+    assert "확신도" in cell.metadata["ko"] and "과신" in cell.metadata["ko"]
