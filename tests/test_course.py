@@ -304,3 +304,32 @@ def test_the_moved_step_check_wants_the_same_change_on_the_new_base(capsys):
     assert replayed == ["7 limits, moved first"]
     out = capsys.readouterr().out
     assert "summary_words" in out and "$350 a month (70% of the bill)" in out and "6.7x the dollars" in out
+
+
+# ---- Korean plots -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("label", ["절감 − 비용", "검사 통과 ✓", "지연 870 µs"])
+def test_korean_plots_fall_back_to_a_font_that_has_the_glyph(label, monkeypatch, recwarn, caplog):
+    """NanumGothic has no minus sign (U+2212), check mark or micro sign: the Korean track's plots fall back to
+    DejaVu Sans (shipped with matplotlib) for them instead of drawing a box, also on the tick labels' minus."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from llmcost_magic.cookbook import korean
+
+    monkeypatch.delenv("LLMCOST_LANG", raising=False)
+    with matplotlib.rc_context():
+        korean()
+        monkeypatch.delenv("LLMCOST_LANG", raising=False)
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.plot([-2, -1, 0], [-0.5, 0, 0.5])
+        ax.set_title(label)
+        ax.set_xlabel("월 청구액 (USD)")
+        fig.canvas.draw()
+        assert matplotlib.rcParams["font.family"][0] == "NanumGothic"
+    missing = [str(w.message) for w in recwarn if "missing from" in str(w.message)]
+    missing += [r.getMessage() for r in caplog.records if "missing from" in r.getMessage()]
+    assert not missing, missing
