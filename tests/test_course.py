@@ -318,10 +318,9 @@ def test_korean_plots_fall_back_to_a_font_that_has_the_glyph(label, monkeypatch,
 
     from llmcost_magic.cookbook import korean
 
-    monkeypatch.delenv("LLMCOST_LANG", raising=False)
+    monkeypatch.setenv("LLMCOST_LANG", "en")  # korean() switches it: the teardown puts the original back
     with matplotlib.rc_context():
         korean()
-        monkeypatch.delenv("LLMCOST_LANG", raising=False)
         fig = Figure()
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()

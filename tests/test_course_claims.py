@@ -64,8 +64,9 @@ def test_the_dashboard_title_is_the_sum_of_its_axes():
     assert board.axes_usd.drop(["external tools", "storage / compute"]).sum() == pytest.approx(calls.cost_usd.sum())
 
 
-def test_lesson_08_prose_quotes_its_replay_of_real_answers():
+def test_lesson_08_prose_quotes_its_replay_of_real_answers(monkeypatch):
     """08's prose about capped answers quotes the replay cell's own numbers (run here, not read from outputs)."""
+    monkeypatch.setenv("LLMCOST_LANG", "en")  # the English track's column names
     path = Path(__file__).resolve().parent.parent / "notebooks" / "08_output_control.ipynb"
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "code" and "def replay" in c.source)
