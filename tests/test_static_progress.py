@@ -57,3 +57,15 @@ def test_a_wait_that_times_out_leaves_its_last_state(tmp_path, monkeypatch):
     static = [o for o in outputs if o.output_type == "display_data" and WIDGET not in o.data]
     assert static and re.search(r"\d+/40", static[-1].data["text/plain"])
     assert "timed out" in "".join(o.get("text", "") for o in outputs)
+
+
+def test_outside_a_notebook_the_bar_is_tqdms_own(capsys):
+    from tqdm.notebook import tqdm_notebook
+
+    from llmcost_magic.widgets.progress import progress_bar
+
+    bar = progress_bar(total=3, desc="terminal", unit="req")
+    bar.update(3)
+    bar.close()
+    assert not isinstance(bar, tqdm_notebook)
+    assert "terminal: 100%" in capsys.readouterr().err
