@@ -197,13 +197,14 @@ class BatchJob:
 
     def wait(self, client: Any, *, interval: float = 2.0, timeout: float | None = None, progress: bool = True,
              sleep: Any = time.sleep) -> dict[str, Any]:
-        """Poll until every provider batch has ended, with a progress bar (tqdm; a widget in notebooks)."""
+        """Poll until every provider batch has ended, with a progress bar (tqdm; in notebooks a widget that
+        leaves its final state as text and HTML)."""
         start = time.monotonic()
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from .notebook.widgets.progress import progress_bar  # leaves its last frame as text where widgets do not render
 
-            bar = tqdm(total=len(self.custom_ids), desc=self.name, unit="req")
+            bar = progress_bar(total=len(self.custom_ids), desc=self.name, unit="req")
         try:
             while True:
                 status = self.status(client)

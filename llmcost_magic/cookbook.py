@@ -32,6 +32,13 @@ def korean(fx: float = KRW_PER_USD) -> None:
         import koreanize_matplotlib  # noqa: F401 - registers NanumGothic with matplotlib on import
     except ImportError:  # plots then show boxes for Hangul; the rest of the track works
         pass
+    else:
+        import matplotlib
+
+        # NanumGothic lacks some glyphs (the minus sign U+2212, ✓, µ): matplotlib takes each one it lacks from the
+        # next family, DejaVu Sans (shipped with matplotlib), so tick labels keep the true minus of the English track.
+        matplotlib.rcParams["font.family"] = ["NanumGothic", "DejaVu Sans"]
+        matplotlib.rcParams["axes.unicode_minus"] = True
     from IPython import get_ipython
 
     shell = get_ipython()

@@ -267,3 +267,40 @@ def check_step_share(answer: float | None, *, baseline_usd: float, before_step_u
         return _verdict(True, f"{expected:.1%} of the total saving.", f"전체 절감의 {expected:.1%}입니다.")
     return _verdict(False, f"{value:.1%}: divide what the step saves by what all the steps save, from this baseline.",
                     f"{value:.1%}: 이 기준선에서 그 단계가 아낀 금액을 모든 단계가 아낀 금액으로 나누세요.")
+
+
+def _settings(step: Any) -> dict[str, Any]:
+    """A replay step's settings: every field but its name and description."""
+    return {k: v for k, v in vars(step).items() if k not in ("name", "change")}
+
+
+def moved_step(step: Any, *, previous: Any, onto: Any) -> Any:
+    """``step``'s change (what it set differently from ``previous``) applied to ``onto`` instead."""
+    from dataclasses import replace
+
+    changed = {k: v for k, v in _settings(step).items() if k != "policies" and v != getattr(previous, k)}
+    policies = {k: v for k, v in step.policies.items() if previous.policies.get(k) != v}
+    return replace(onto, **changed, policies={**onto.policies, **policies})
+
+
+def check_moved_step(answer: Any, *, moved: Any, previous: Any, onto: Any, monthly_bill: Callable[[Any], float],
+                     onto_usd: float, in_place_before_usd: float, in_place_after_usd: float) -> bool:
+    """``answer`` is ``moved``'s change applied to ``onto`` (any name); right, it is replayed with ``monthly_bill`` and
+    its monthly saving there is set beside the saving the same change made in its place."""
+    from dataclasses import replace
+
+    if _missing(answer):
+        return False
+    expected = _settings(moved_step(moved, previous=previous, onto=onto))
+    differs = sorted(k for k in expected if expected[k] != _settings(answer).get(k))
+    if differs:
+        return _verdict(False, f"your step differs from {moved.name}'s change applied to {onto.name} in: {', '.join(differs)}.",
+                        f"여러분의 단계는 {moved.name}의 변경을 {onto.name}에 적용한 것과 다음이 다릅니다: {', '.join(differs)}.")
+    after = monthly_bill(replace(answer, name=f"{moved.name}, moved first", change=f"{moved.change}, on {onto.name}"))
+    first, in_place = onto_usd - after, in_place_before_usd - in_place_after_usd
+    return _verdict(True, f"moved first, {moved.name} saves ${first:,.0f} a month ({first / onto_usd:.0%} of the bill); in its "
+                          f"place it saved ${in_place:,.0f} ({in_place / in_place_before_usd:.0%} of what was left): the same "
+                          f"change, {first / in_place:.1f}x the dollars. Its credit depends on what runs before it.",
+                    f"맨 앞으로 옮기면 {moved.name}은(는) 월 ${first:,.0f}를 아낍니다(청구액의 {first / onto_usd:.0%}). 제자리에서는 "
+                    f"${in_place:,.0f}(남은 금액의 {in_place / in_place_before_usd:.0%})를 아꼈습니다: 같은 변경인데 금액은 "
+                    f"{first / in_place:.1f}배. 한 단계의 공은 그 앞에 무엇이 있는지에 달려 있습니다.")

@@ -265,3 +265,70 @@ def test_the_projected_room_totals_everyone(redis_url, capsys):
     assert table.loc["(room total)", "calls"] == 2
     assert table.loc["(room total)", "spent_usd"] == pytest.approx(table.drop("(room total)")["spent_usd"].sum())
     assert table.loc["(room total)", "spent_usd"] > 0
+
+
+def test_the_moved_step_check_wants_the_same_change_on_the_new_base(capsys):
+    """Exercise 10.2: a step's change moved onto the baseline; right answers are replayed, wrong ones are not."""
+    from dataclasses import dataclass, field, replace
+
+    from llmcost_magic.exercises import check_moved_step, moved_step
+
+    @dataclass(frozen=True)
+    class Step:
+        name: str
+        change: str
+        model: str
+        max_tokens: int = 4096
+        policies: dict = field(default_factory=dict)
+        summary_words: int | None = None
+
+    base = Step("0 baseline", "premium", "opus")
+    routed = replace(base, name="6 routing", change="cascade", model="sonnet", policies={"route": "cascade"})
+    limits = replace(routed, name="7 limits", change="short answers", max_tokens=320,
+                     policies={"route": "cascade", "concise": 80}, summary_words=60)
+    assert moved_step(limits, previous=routed, onto=base) == replace(base, max_tokens=320, policies={"concise": 80},
+                                                                     summary_words=60)
+    replayed = []
+
+    def bill(step):
+        replayed.append(step.name)
+        return 150.0
+
+    goal = {"moved": limits, "previous": routed, "onto": base, "monthly_bill": bill, "onto_usd": 500.0,
+            "in_place_before_usd": 75.0, "in_place_after_usd": 23.0}
+    assert check_moved_step(None, **goal) is False
+    assert check_moved_step(replace(base, max_tokens=320, policies={"concise": 80}), **goal) is False  # summaries forgotten
+    assert check_moved_step(replace(limits, name="x"), **goal) is False                           # still routed, not moved
+    assert replayed == [], "a wrong step is not replayed"
+    assert check_moved_step(replace(base, name="mine", max_tokens=320, policies={"concise": 80}, summary_words=60), **goal)
+    assert replayed == ["7 limits, moved first"]
+    out = capsys.readouterr().out
+    assert "summary_words" in out and "$350 a month (70% of the bill)" in out and "6.7x the dollars" in out
+
+
+# ---- Korean plots -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("label", ["절감 − 비용", "검사 통과 ✓", "지연 870 µs"])
+def test_korean_plots_fall_back_to_a_font_that_has_the_glyph(label, monkeypatch, recwarn, caplog):
+    """NanumGothic has no minus sign (U+2212), check mark or micro sign: the Korean track's plots fall back to
+    DejaVu Sans (shipped with matplotlib) for them instead of drawing a box, also on the tick labels' minus."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from llmcost_magic.cookbook import korean
+
+    monkeypatch.setenv("LLMCOST_LANG", "en")  # korean() switches it: the teardown puts the original back
+    with matplotlib.rc_context():
+        korean()
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.plot([-2, -1, 0], [-0.5, 0, 0.5])
+        ax.set_title(label)
+        ax.set_xlabel("월 청구액 (USD)")
+        fig.canvas.draw()
+        assert matplotlib.rcParams["font.family"][0] == "NanumGothic"
+    missing = [str(w.message) for w in recwarn if "missing from" in str(w.message)]
+    missing += [r.getMessage() for r in caplog.records if "missing from" in r.getMessage()]
+    assert not missing, missing

@@ -1,15 +1,20 @@
-"""What the course shows must be true: a refusal's suggestion is the model the fallback then uses, and the
-dashboard's title total is the sum of the cost axes it draws (notebook 09)."""
+"""What the course shows must be true: a refusal's suggestion is the model the fallback then uses, the
+dashboard's title total is the sum of the cost axes it draws (notebook 09), and 08's prose about capped answers
+quotes its replay on real recorded answers."""
 
 from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
+import nbformat
+import pandas as pd
 import pytest
 
 import llmcost_magic
 from llmcost_magic import meter
+from llmcost_magic.cookbook import T
 from llmcost_magic.core.records import CallRecord, Usage
 from llmcost_magic.sandbox import client
 
@@ -57,3 +62,35 @@ def test_the_dashboard_title_is_the_sum_of_its_axes():
     assert f"${board.axes_usd.sum():,.4f}" in repr(board)
     calls = llmcost_magic.ledger()
     assert board.axes_usd.drop(["external tools", "storage / compute"]).sum() == pytest.approx(calls.cost_usd.sum())
+
+
+def test_lesson_08_prose_quotes_its_replay_of_real_answers(monkeypatch):
+    """08's prose about capped answers quotes the replay cell's own numbers (run here, not read from outputs)."""
+    monkeypatch.setenv("LLMCOST_LANG", "en")  # the English track's column names
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "08_output_control.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "def replay" in c.source)
+    scope: dict = {"pd": pd, "T": T}  # what earlier cells defined
+    exec(cell.source.rsplit("\n", 1)[0], scope)  # everything but the last line, which only displays the table
+    gpt4 = scope["quality"].loc["gpt-4-1106-preview"]
+    accuracy = gpt4["accuracy"].str.rstrip("%").astype(float)
+    full, capped, stopped = accuracy["as recorded"], accuracy["max_tokens=150"], accuracy['stop="\\n\\n"']
+    sized = next(label for label in gpt4.index if "p99" in label)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert f"GPT-4 lost {full - capped:.0f} points of accuracy ({gpt4.loc['max_tokens=150', 'finish=length']} of 330" in prose
+    assert f"{gpt4.loc['as recorded', 'right'] - gpt4.loc['max_tokens=150', 'right']} right answers lost" in prose
+    assert f"at 200, still {full - accuracy['max_tokens=200']:.0f} points" in prose
+    saved = 100 - int(gpt4.loc['stop="\\n\\n"', "output tokens"].rstrip("%"))
+    assert f"saved {saved}% and kept {stopped:.0f}% accuracy instead of {full:.0f}%" in prose
+    assert gpt4.loc[sized, "finish=length"] == 0 and accuracy[sized] == full, "the right-sized cap cut none"
+    assert f"GPT-4 16 points of\n  accuracy and a blank-line stop {full - stopped:.0f}" in prose
+
+
+def test_lesson_06_warns_that_stated_confidence_is_poorly_calibrated_in_both_tracks():
+    """The confidence-based cascade comes with a sourced warning, in English and in Korean."""
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "06_model_routing.ipynb"
+    cell = next(c for c in nbformat.read(path, as_version=4).cells
+                if c.cell_type == "markdown" and "stated confidence is a poor check" in c.source)
+    for text in (cell.source, cell.metadata["ko"]):
+        assert "arXiv:2306.13063" in text and "arXiv:2303.08774" in text and "0.007" in text and "0.074" in text
+    assert "확신도" in cell.metadata["ko"] and "과신" in cell.metadata["ko"]

@@ -133,6 +133,7 @@ LAYERS = [
 UPWARD = {
     ("metering", "settings"),  # meter() builds its policies through the one factory
     ("metering", "notebook.display"),  # Meter.summary()
+    ("batch", "notebook.widgets.progress"),  # wait()'s progress bar, which leaves its last frame as text in notebooks
     ("policies.semantic_verifier", "metering"),  # the verifier's own calls are metered
 }
 
