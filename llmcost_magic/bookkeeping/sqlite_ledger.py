@@ -1,12 +1,14 @@
 """The ledger: one SQLite row per call that was sent or answered by a policy.
 
-WAL mode with ``synchronous=NORMAL``. ``record`` hands the row to a writer thread and returns (a few
-microseconds); the writer commits what is waiting at once, so a row is on disk within the writer's wait
-for the GIL (milliseconds at most) after its call returned, whatever the process does next. A
-read, a meter's close and interpreter exit commit synchronously, and so does ``record`` when a row is
-still waiting (the writer is behind): SIGKILL loses at most the last call's row. (A commit on the
-caller's thread costs 15-45 µs a row, most of it writing the WAL pages of the row and its three
-indexes; the writer does that in parallel.)
+WAL mode with ``synchronous=NORMAL``. ``record`` appends the row to the ledger's journal (one ``write`` of a
+few hundred bytes, see :mod:`.ledger_journal`) and returns: from then on the row survives the process being
+killed. A writer thread commits the waiting rows to SQLite within ``COMMIT_DELAY`` seconds, many rows in one
+commit, so a burst of calls pays neither a commit each nor a thread switch each; a read, a budget's
+transaction, a meter's close and interpreter exit commit at once. The next process to open the ledger
+commits the rows of a journal whose process died before its writer did.
+Without a journal (``:memory:``, no ``fcntl``, a journal that cannot be written) a file ledger commits each
+row at once on the writer, and on the caller when the writer is behind: SIGKILL then loses at most the last
+call's row.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
-import json
 import os
 import sqlite3
 import sys
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -29,91 +31,17 @@ import platformdirs
 
 from ..core.records import CallRecord
 from ..core.sqlite_file import connect
-from ..core.sqlite_migrations import Migrations
+from .ledger_journal import Journal, commit_progress, fcntl, replay_orphans
+from .ledger_schema import _MIGRATIONS, COLUMNS, pricing_columns  # noqa: F401 - _MIGRATIONS: tests
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Ledger", "LedgerError", "default_ledger_path", "COLUMNS"]
 
-COLUMNS = (
-    "ts", "session", "cell", "cell_run", "cell_hash", "tag", "provider", "endpoint", "model", "requested_model",
-    "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
-    "cost_usd", "baseline_cost_usd", "saved_usd", "saved_by", "cache", "estimated", "stream", "latency_ms",
-    "status", "note", "max_tokens", "user", "segment", "input_tokens_before",
-    "cache_write_1h_tokens", "vendor", "batch", "service_tier", "tool_calls", "usage_details", "price_source",
-)
-
-_MIGRATIONS = Migrations("ledger")
-_migration = _MIGRATIONS.register  # steps run in registration order, each once, recorded by name
-
-
-@_migration
-def _m001_calls(db: sqlite3.Connection) -> None:
-    db.execute(
-        """CREATE TABLE calls (
-            id INTEGER PRIMARY KEY, ts REAL NOT NULL, session TEXT, cell TEXT, cell_run INTEGER,
-            cell_hash TEXT, tag TEXT, provider TEXT, endpoint TEXT, model TEXT, requested_model TEXT,
-            input_tokens INTEGER, cached_input_tokens INTEGER, cache_write_tokens INTEGER,
-            output_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL, baseline_cost_usd REAL,
-            saved_usd REAL, saved_by TEXT, cache TEXT, estimated INTEGER, stream INTEGER,
-            latency_ms REAL, status TEXT, note TEXT)"""
-    )
-    db.execute("CREATE INDEX calls_ts ON calls(ts)")
-    db.execute("CREATE INDEX calls_cell ON calls(cell_hash, cell)")
-
-
-@_migration
-def _m002_max_tokens(db: sqlite3.Connection) -> None:
-    db.execute("ALTER TABLE calls ADD COLUMN max_tokens INTEGER")
-
-
-@_migration
-def _m003_batches(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE batches (name TEXT PRIMARY KEY, provider TEXT, model TEXT, provider_ids TEXT, "
-               "custom_ids TEXT, created REAL, collected INTEGER)")
-
-
-@_migration
-def _m004_user_segment(db: sqlite3.Connection) -> None:
-    db.execute("ALTER TABLE calls ADD COLUMN user TEXT")
-    db.execute("ALTER TABLE calls ADD COLUMN segment TEXT")
-    db.execute("CREATE INDEX calls_user_ts ON calls(user, ts)")
-
-
-@_migration
-def _m005_input_tokens_before(db: sqlite3.Connection) -> None:
-    db.execute("ALTER TABLE calls ADD COLUMN input_tokens_before INTEGER")  # before compression (NULL: none)
-
-
-@_migration
-def _m006_pricing_detail(db: sqlite3.Connection) -> None:
-    """What re-pricing a row exactly needs, and who served it (``provider`` stays the wire protocol)."""
-    for column in ("cache_write_1h_tokens INTEGER", "vendor TEXT", "batch INTEGER", "service_tier TEXT",
-                   "tool_calls TEXT", "usage_details TEXT", "price_source TEXT"):
-        db.execute(f"ALTER TABLE calls ADD COLUMN {column}")
-
-
-@_migration
-def _m007_reservations(db: sqlite3.Connection) -> None:
-    # Budget holds of calls in flight (policies/budgets/reservations.py): live while expires > now.
-    db.execute("CREATE TABLE reservations (id INTEGER PRIMARY KEY, user TEXT, tag TEXT, session TEXT, "
-               "usd REAL NOT NULL, holder TEXT, expires REAL NOT NULL, batch TEXT)")
-    db.execute("CREATE INDEX reservations_expires ON reservations(expires)")
-    db.execute("ALTER TABLE batches ADD COLUMN user TEXT")  # who a batch's results are attributed to
-
-
-def _pricing_columns(rec: CallRecord) -> tuple[Any, ...]:
-    """(1h writes, vendor, batch, service tier, tool calls JSON, other billed details JSON, price source)."""
-    u, d = rec.usage, rec.usage.details
-    if not d:
-        return (u.cache_write_1h_tokens, rec.vendor, int(rec.endpoint == "batch"), "", "", "", rec.price_source)
-    tier = str(d.get("service_tier") or "")
-    rest = {k: v for k, v in d.items() if k not in ("service_tier", "tool_calls", "batch")}
-    return (u.cache_write_1h_tokens, rec.vendor, int(rec.endpoint == "batch" or bool(d.get("batch")) or tier == "batch"),
-            tier, json.dumps(d["tool_calls"], sort_keys=True, default=str) if d.get("tool_calls") else "",
-            json.dumps(rest, sort_keys=True, default=str) if rest else "", rec.price_source)
-
+# How long the writer lets rows gather before one commit (journaled or in-memory ledgers): other
+# processes see a row this late at most; the journal already keeps it.
+COMMIT_DELAY = 0.02
 
 class LedgerError(RuntimeError):
     """The ledger cannot be opened or written; the message names the path and the fix."""
@@ -136,7 +64,8 @@ class Ledger:
         self._lock = threading.Lock()
         try:
             self._db = connect(self.path)
-            self._migrate()
+            _MIGRATIONS.apply(self._db)
+            replay_orphans(self._db, self.path, COLUMNS)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(
                 f"Cannot open the ledger at {self.path}: {exc}. Point it at a writable file with "
@@ -144,7 +73,11 @@ class Ledger:
                 f"or use ':memory:'."
             ) from None
         self._insert = f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        self._pending: collections.deque[tuple[Any, ...]] = collections.deque()  # append/popleft are atomic
+        # (row, its end offset in the journal or 0); append/popleft are atomic
+        self._pending: collections.deque[tuple[tuple[Any, ...], int]] = collections.deque()
+        self._journal: Journal | None = None  # opened with the first row
+        self._journaling = self.path != ":memory:" and fcntl is not None
+        self._append_lock = threading.Lock()  # rows enter the journal and the queue in the same order
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._writer_error: LedgerError | None = None
@@ -155,10 +88,11 @@ class Ledger:
     def _after_fork(self) -> None:
         """In a forked child: no writer thread yet (it starts on the first row), and fresh locks."""
         self._writer, self._lock, self._wake = None, threading.Lock(), threading.Event()
-
-    def _migrate(self) -> None:
-        """Run the steps this file has not seen (safe when several processes open it at once)."""
-        _MIGRATIONS.apply(self._db)
+        self._append_lock = threading.Lock()
+        self._pending.clear()  # the parent's rows: in the parent's journal, committed by the parent
+        if self._journal is not None:
+            self._journal.abandon()
+            self._journal = None
 
     def record(self, rec: CallRecord) -> None:
         """Add one call (committed with the next flush). Never stores headers, keys or message content."""
@@ -169,23 +103,41 @@ class Ledger:
             u.cache_write_tokens, u.output_tokens, u.reasoning_tokens, rec.cost_usd, rec.baseline_cost_usd,
             rec.saved_usd, rec.saved_by, rec.cache, int(rec.estimated), int(rec.stream), rec.latency_ms,
             rec.status, rec.note, rec.max_tokens, rec.user, rec.segment, rec.input_tokens_before,
-            *_pricing_columns(rec),
+            *pricing_columns(rec),
         )
         if self._closed:
             raise LedgerError(f"The ledger at {self.path} is closed; open one with llmcost_magic.use_ledger(PATH).")
-        self._pending.append(row)
-        if len(self._pending) > 1 and self._lock.acquire(blocking=False):
-            try:  # the writer is behind (a burst of calls, a busy machine): commit here, so at most
-                self._flush_locked()  # the last call's row ever waits for it
-            finally:
-                self._lock.release()
-        elif not self._wake.is_set():
+        if not (self._journaling and self._journaled(row)):
+            self._pending.append((row, 0))
+            if len(self._pending) > 1 and self.path != ":memory:" and self._lock.acquire(blocking=False):
+                try:  # no journal and the writer is behind: commit here, so at most the last row waits
+                    self._flush_locked()
+                finally:
+                    self._lock.release()
+        if not self._wake.is_set():
             if self._writer is None:
                 self._start_writer()
             self._wake.set()
         if self._writer_error is not None:  # the row stays pending: the writer retries it
             error, self._writer_error = self._writer_error, None
             raise error
+
+    def _journaled(self, row: tuple[Any, ...]) -> bool:
+        """Append ``row`` to the journal and queue it; False (and no journal from now on) when it cannot."""
+        try:
+            with self._append_lock:
+                if self._journal is None:
+                    self._journal = Journal(self.path, f"{self.session}-{os.getpid()}", COLUMNS)
+                self._pending.append((row, self._journal.append(row)))
+            return True
+        except OSError:
+            self._journaling = False  # a full disk, a read-only folder: commit each row instead
+            return False
+
+    @property
+    def commit_delay(self) -> float:
+        """Seconds the writer lets rows gather before one commit (0: each row at once)."""
+        return COMMIT_DELAY if self._journal is not None or self.path == ":memory:" else 0.0
 
     def _start_writer(self) -> None:
         with self._lock:
@@ -199,7 +151,7 @@ class Ledger:
         with self._lock:
             self._flush_locked()
 
-    def _take_pending(self) -> list[tuple[Any, ...]]:
+    def _take_pending(self) -> list[tuple[tuple[Any, ...], int]]:
         """Every row waiting to be written (popleft is atomic: record() may append meanwhile)."""
         rows = []
         try:
@@ -215,10 +167,19 @@ class Ledger:
         try:
             with self._db:
                 self._db.execute("BEGIN")
-                self._db.executemany(self._insert, rows)
+                self._insert_rows(rows)
         except sqlite3.Error as exc:
             self._pending.extendleft(reversed(rows))  # keep them for the next attempt
             raise LedgerError(f"Cannot write to the ledger at {self.path}: {exc}") from None
+
+    def _insert_rows(self, rows: list[tuple[tuple[Any, ...], int]]) -> None:
+        """Inside a transaction: the rows, and how far the journal is committed with them."""
+        if not rows:
+            return
+        self._db.executemany(self._insert, [row for row, _ in rows])
+        end = max(offset for _, offset in rows)
+        if end and self._journal is not None:
+            commit_progress(self._db, self._journal.name, end)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -231,8 +192,7 @@ class Ledger:
             try:
                 with self._db:
                     self._db.execute("BEGIN IMMEDIATE")
-                    if rows:
-                        self._db.executemany(self._insert, rows)
+                    self._insert_rows(rows)
                     yield self._db
             except BaseException as exc:
                 self._pending.extendleft(reversed(rows))  # rolled back: keep them for the next attempt
@@ -306,6 +266,9 @@ class Ledger:
         with self._lock:
             if not self._closed:
                 self._flush_locked()
+                if self._journal is not None:  # every row it holds is committed
+                    self._journal.remove(self._db)
+                    self._journal = None
                 self._closed = True
                 self._db.close()
         self._wake.set()  # the writer sees the ledger closed and ends
@@ -333,7 +296,14 @@ if hasattr(os, "register_at_fork"):
 def _write_forever(ref: weakref.ReferenceType[Ledger], wake: threading.Event) -> None:
     """The writer thread: commit whatever rows are waiting each time ``record`` wakes it."""
     while True:
-        wake.wait()  # no coalescing delay: even 2 ms lost the last row to a SIGKILL right after the call
+        wake.wait()
+        ledger = ref()
+        if ledger is None or ledger._closed:
+            return
+        delay = ledger.commit_delay  # without a journal: none (even 2 ms lost the last row to a SIGKILL)
+        del ledger
+        if delay:
+            time.sleep(delay)
         ledger = ref()
         if ledger is None or ledger._closed:
             return
