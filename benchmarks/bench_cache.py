@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -46,13 +48,18 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 HELDOUT = DATA / "semantic_heldout_v4.jsonl"  # written before the last round of tuning: v1, v2, v3 became dev sets
 
 
+def _ledger_file() -> str:
+    """A ledger file, as users have (journal and commits included), not ``:memory:``."""
+    return os.path.join(tempfile.mkdtemp(prefix="llmcost-bench-"), "ledger.sqlite3")
+
+
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
 
 
 def exact_hits() -> None:
-    use_ledger(":memory:")
+    use_ledger(_ledger_file())
     use_cache_store(":memory:")
     oc = client("openai")
     request = dict(model="gpt-4o-mini", temperature=0, messages=[{"role": "user", "content": "What is your refund policy?"}])

@@ -8,6 +8,8 @@ returns canned bytes as a streaming response (like a network transport does).
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 
 import httpx2
@@ -26,6 +28,11 @@ CHAT = json.dumps({
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there, how can I help?"}, "finish_reason": "stop"}],
     "usage": {"prompt_tokens": 25, "completion_tokens": 8, "total_tokens": 33, "prompt_tokens_details": {"cached_tokens": 0}},
 }).encode()
+
+
+def _ledger_file() -> str:
+    """A ledger file, as users have (journal and commits included), not ``:memory:``."""
+    return os.path.join(tempfile.mkdtemp(prefix="llmcost-bench-"), "ledger.sqlite3")
 
 
 def _stream_body(chunks: int = 100) -> bytes:
@@ -49,7 +56,7 @@ class Canned(httpx2.BaseTransport):
 
 
 def main() -> None:
-    use_ledger(":memory:")
+    use_ledger(_ledger_file())
     install()
     client = openai.OpenAI(api_key="x", base_url="http://bench.local/v1", http_client=httpx2.Client(transport=Canned()), max_retries=0)
     msgs = [{"role": "user", "content": "Say hello."}]
@@ -118,7 +125,7 @@ def main() -> None:
     from llmcost_magic.notebook.widgets.live_meter import LiveMeterView
 
     bare_rate = 1e6 / interleaved({"bare": call}, 200, rounds=3)["bare"]
-    use_ledger(":memory:")
+    use_ledger(_ledger_file())
     with meter() as m:
         view = LiveMeterView(m, show_now=False)
         view._widget = ipywidgets.HTML()  # a real widget, without a front end to display it in

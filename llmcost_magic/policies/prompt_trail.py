@@ -25,7 +25,7 @@ MAX_CALLS = 20_000
 MAX_TEXT_CHARS = 20_000_000  # distinct block texts kept in memory (~20 MB of prompts), least recently seen evicted
 # Calls noted but not yet fingerprinted (their bodies are held until then): fingerprinting waits for the
 # meter to close unless this many calls, or prompts of this many input tokens (~100 MB of text), pile up.
-MAX_PENDING = 2_000  # more would only hold more bodies: a growing heap slows every garbage collection
+MAX_PENDING = 20_000  # a cell of up to this many calls fingerprints them when it ends, off the calls' path
 MAX_PENDING_TOKENS = 25_000_000
 ENDPOINTS = ("messages", "chat.completions", "responses")
 
