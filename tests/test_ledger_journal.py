@@ -165,3 +165,18 @@ def test_a_burst_is_committed_in_few_transactions(tmp_path):
     time.sleep(0.2)
     ledger.close()
     assert len(_tokens(path)) == 200 and len(commits) < 40
+
+
+def test_rows_keep_their_values_and_types_through_the_json_insert(tmp_path):
+    """Rows reach SQLite as one JSON array (parsed in C, off the GIL): every value must arrive as it was."""
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    rec = CallRecord(ts=1764500000.123456, provider="anthropic", endpoint="messages", model="claude-haiku-4-5",
+                     usage=Usage(input_tokens=2**40, output_tokens=7, details={"tool_calls": {"web_search": 2}}),
+                     cost_usd=1e-9, baseline_cost_usd=float("nan"), latency_ms=0.5, tag='따옴표 "q" \\ \n 줄',
+                     estimated=True, max_tokens=None)
+    ledger.record(rec)
+    row = ledger.query("SELECT ts, input_tokens, output_tokens, cost_usd, baseline_cost_usd, tag, estimated, "
+                       "max_tokens, tool_calls, typeof(ts), typeof(input_tokens), typeof(estimated) FROM calls")[0]
+    assert row == (1764500000.123456, 2**40, 7, 1e-9, None, '따옴표 "q" \\ \n 줄', 1, None, '{"web_search": 2}',
+                   "real", "integer", "integer")
+    ledger.close()

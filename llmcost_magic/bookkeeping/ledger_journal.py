@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -34,17 +35,20 @@ try:  # orjson writes a row ~5x faster than the json module; both write the same
 except ImportError:  # pragma: no cover - orjson is a dependency
     orjson = None  # type: ignore[assignment]
 
-__all__ = ["Journal", "replay_orphans"]
+__all__ = ["Journal", "encode_row", "replay_orphans"]
 
 SUFFIX = ".jsonl"
 
 
-def _dumps(row: Sequence[Any]) -> bytes:
+def encode_row(row: Sequence[Any]) -> bytes:
+    """One row as a line of JSON: what the journal holds and what SQLite inserts from (NaN and infinities,
+    which JSON cannot hold, become null)."""
     if orjson is not None:
         try:
-            return orjson.dumps(row) + b"\n"
+            return orjson.dumps(row) + b"\n"  # writes NaN as null
         except TypeError:  # a value orjson does not write (an int beyond 64 bits): the json module does
             pass
+    row = [None if isinstance(v, float) and not math.isfinite(v) else v for v in row]
     return json.dumps(row, default=str).encode() + b"\n"
 
 
@@ -73,13 +77,12 @@ class Journal:
             os.close(self._fd)
             raise OSError(f"journal {self.path} is in use")
         self.offset = 0
-        self.append(list(columns))
+        self.append(encode_row(list(columns)))
 
-    def append(self, row: Sequence[Any]) -> int:
-        """Write one row (one ``write``: whole or not at all when the process is killed); its end offset."""
-        data = _dumps(row)
-        os.write(self._fd, data)
-        self.offset += len(data)
+    def append(self, line: bytes) -> int:
+        """Write one encoded row (one ``write``: whole or not at all when the process is killed); its end offset."""
+        os.write(self._fd, line)
+        self.offset += len(line)
         return self.offset
 
     def remove(self, db: sqlite3.Connection) -> None:
