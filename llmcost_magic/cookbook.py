@@ -9,11 +9,11 @@ prints its prose and labels its plots in Korean (:func:`T`), and the meter shows
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from .clients import anthropic_client, on_sandbox, openai_client
 from .core import messages
+from .notebook.fonts import use_korean_font
 from .core.course_language import T, language
 
 __all__ = ["KRW_PER_USD", "T", "TokenPieces", "anthropic_client", "korean", "language", "on_sandbox", "openai_client",
@@ -28,17 +28,7 @@ def korean(fx: float = KRW_PER_USD) -> None:
     """Switch this kernel to the Korean track: prose and plot labels in Korean (with a Korean font for
     matplotlib), the meter's amounts in won at ``fx`` won per dollar. The ledger stays in dollars."""
     messages.set_language("ko")  # the meter's summary, labels, table headers and refusals too
-    try:
-        import koreanize_matplotlib  # noqa: F401 - registers NanumGothic with matplotlib on import
-    except ImportError:  # plots then show boxes for Hangul; the rest of the track works
-        pass
-    else:
-        import matplotlib
-
-        # NanumGothic lacks some glyphs (the minus sign U+2212, ✓, µ): matplotlib takes each one it lacks from the
-        # next family, DejaVu Sans (shipped with matplotlib), so tick labels keep the true minus of the English track.
-        matplotlib.rcParams["font.family"] = ["NanumGothic", "DejaVu Sans"]
-        matplotlib.rcParams["axes.unicode_minus"] = True
+    use_korean_font()  # plot labels in Hangul, with DejaVu Sans for the glyphs NanumGothic lacks
     from IPython import get_ipython
 
     shell = get_ipython()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...core.pricing import UnknownModelError
 from ...bookkeeping.repricing import reprice_row
+from ..fonts import use_korean_font
 from ...core.messages import label, language, shown, tr
 
 
@@ -59,10 +60,7 @@ class Dashboard:
         import matplotlib.pyplot as plt
 
         if language() == "ko":
-            try:
-                import koreanize_matplotlib  # noqa: F401 - a font with Hangul for the Korean titles (cookbook extra)
-            except ImportError:  # the titles then show boxes; the numbers and tables are unaffected
-                pass
+            use_korean_font()  # without the cookbook extra the titles show boxes; numbers and tables are unaffected
 
         self.calls = calls
         fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
