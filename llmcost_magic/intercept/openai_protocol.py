@@ -37,9 +37,13 @@ def _usage(raw: dict[str, Any] | None) -> Usage | None:
     out = raw.get("completion_tokens" if chat else "output_tokens") or 0
     in_details = raw.get("prompt_tokens_details" if chat else "input_tokens_details") or {}
     out_details = raw.get("completion_tokens_details" if chat else "output_tokens_details") or {}
-    details = {key: n for key, n in (("audio_input_tokens", in_details.get("audio_tokens")),
-                                     ("image_input_tokens", in_details.get("image_tokens")),
-                                     ("audio_output_tokens", out_details.get("audio_tokens"))) if n}
+    details = {}
+    if n := in_details.get("audio_tokens"):
+        details["audio_input_tokens"] = n
+    if n := in_details.get("image_tokens"):
+        details["image_input_tokens"] = n
+    if n := out_details.get("audio_tokens"):
+        details["audio_output_tokens"] = n
     return Usage(input_tokens=inp, cached_input_tokens=in_details.get("cached_tokens") or 0,
                  cache_write_tokens=in_details.get("cache_write_tokens") or 0,  # billed from GPT-5.6 on
                  output_tokens=out, reasoning_tokens=out_details.get("reasoning_tokens") or 0, details=details)
