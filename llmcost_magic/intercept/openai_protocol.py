@@ -69,13 +69,14 @@ def _tool_calls(body: dict[str, Any]) -> dict[str, int]:
 
 
 def from_body(endpoint: str, body: dict[str, Any], call: Call | None = None) -> Parsed:
-    if call is not None and endpoint.startswith("images."):
-        return openai_media.images(call, body)
-    if call is not None and endpoint in ("audio.transcriptions", "audio.translations"):
-        return openai_media.transcription(call, body)
     finish = None
-    if endpoint == "chat.completions" and body.get("choices"):
-        finish = body["choices"][0].get("finish_reason")
+    if endpoint == "chat.completions":  # first: the most common answer by far
+        if body.get("choices"):
+            finish = body["choices"][0].get("finish_reason")
+    elif call is not None and endpoint.startswith("images."):
+        return openai_media.images(call, body)
+    elif call is not None and endpoint in ("audio.transcriptions", "audio.translations"):
+        return openai_media.transcription(call, body)
     elif endpoint.startswith("responses"):
         finish = body.get("status")
         if (body.get("incomplete_details") or {}).get("reason") == "max_output_tokens":
@@ -112,8 +113,7 @@ def from_events(endpoint: str, payloads: list[bytes], call: Call | None = None) 
             continue
         if endpoint == "responses":
             event = event.get("response") or {}
-        usage = _usage(event.get("usage"))
-        if usage is not None:
+        if event.get("usage"):  # (what _usage reads: from_body parses it once)
             parsed = from_body(endpoint, event)
             parsed.finish = parsed.finish or _last_finish(payloads)
             return parsed
