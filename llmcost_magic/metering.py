@@ -68,10 +68,14 @@ class Totals:
         self.cached_input_tokens += u.cached_input_tokens
         self.cache_write_tokens += u.cache_write_tokens
         self.output_tokens += u.output_tokens
-        self.cost_usd += rec.cost_usd or 0.0
-        self.unpriced += rec.cost_usd is None
-        self.estimated += rec.estimated
-        self.errors += rec.status != "ok"
+        if rec.cost_usd is None:  # (branches: cheaper than adding zeros, on every call)
+            self.unpriced += 1
+        else:
+            self.cost_usd += rec.cost_usd
+        if rec.estimated:
+            self.estimated += 1
+        if rec.status != "ok":
+            self.errors += 1
 
 
 class Meter:
@@ -172,9 +176,9 @@ class Meter:
     def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
         """The budget pre-checks: each budget holds the call's worst case, or the call is refused (and
         whatever was already held for it is released). Every request a policy sends comes through here."""
+        if self.budget is None and self.book is None and self.workshop is None:
+            return  # the common case, without building the list ``budgets`` gives
         budgets = self.budgets
-        if not budgets:
-            return
         sent = call if call.sent_body is None else Call(call.provider, call.endpoint, call.model, call.sent_body, call.stream)
         worst = worst_case(call.model, sent.body, estimate_input(sent), allow_unpriced=self.allow_unpriced)
         try:
@@ -207,7 +211,7 @@ class Meter:
         if "://" in rec.note:
             rec.note = redact(rec.note)
         try:
-            self.ledger.record(rec)
+            (self.ledger if self._ledger is None else self._ledger).record(rec)  # a Ledger is falsy when empty
         except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
             self.report_failure(exc)
         if call is not None:
@@ -218,7 +222,7 @@ class Meter:
         if self.workshop is not None and rec.status != "refused":
             self.workshop.count_call()  # sent to the room with the call's settlement: one round trip
         try:
-            if call is not None:
+            if call is not None and call.reservations:
                 self.release(call, rec.cost_usd)
             if self.workshop is not None:
                 self.workshop.flush_counts()

@@ -75,21 +75,22 @@ class ModelPrices:
     def cost(self, usage: Usage, *, estimated: bool = False) -> Cost:
         """Dollars for ``usage``: tokens at the tier its input reaches, cache reads and 5m/1h writes,
         modality tokens, characters, seconds and tool calls. What has no price is named in the note."""
-        r = self.rates_for(usage.input_tokens)
+        r = self.rates_for(usage.input_tokens) if self.tiers else self.rates
         uncached = usage.uncached_input_tokens
         write_1h = usage.cache_write_1h_tokens
         cache_read_usd = usage.cached_input_tokens * r.cache_read
         cache_write_usd = max(usage.cache_write_tokens - write_1h, 0) * r.cache_write + write_1h * r.cache_write_1h
         plain_in = uncached * r.input
         output_usd = usage.output_tokens * r.output
-        fees = 0.0
-        notes = [self.missing] if self.missing else []
+        fees, note = 0.0, self.missing
         details = usage.details
         if details:
+            notes = [note] if note else []
             plain_in, output_usd, fees = self._details(details, r, uncached, usage.output_tokens, plain_in, output_usd, notes)
+            note = "; ".join(notes)
         input_usd = plain_in + cache_read_usd + cache_write_usd
         return Cost(input_usd + output_usd + fees, input_usd, output_usd, estimated, cache_read_usd, cache_write_usd,
-                    fees, "; ".join(notes), self.source)
+                    fees, note, self.source)
 
     def _details(self, details: Mapping[str, object], r: Rates, uncached: int, output: int, plain_in: float,
                  output_usd: float, notes: list[str]) -> tuple[float, float, float]:

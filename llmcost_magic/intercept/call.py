@@ -70,11 +70,11 @@ class Call:
     def max_output_tokens(self) -> int | None:
         """The output cap the request set, under whichever name its endpoint uses."""
         body = self.sent_body or self.body
-        for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
-            value = body.get(key)
-            if isinstance(value, int):
-                return value
-        return None
+        if isinstance(value := body.get("max_completion_tokens"), int):  # unrolled: read on every row
+            return value
+        if isinstance(value := body.get("max_tokens"), int):
+            return value
+        return value if isinstance(value := body.get("max_output_tokens"), int) else None
 
 
 @dataclass(slots=True)

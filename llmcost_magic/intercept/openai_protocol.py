@@ -37,9 +37,13 @@ def _usage(raw: dict[str, Any] | None) -> Usage | None:
     out = raw.get("completion_tokens" if chat else "output_tokens") or 0
     in_details = raw.get("prompt_tokens_details" if chat else "input_tokens_details") or {}
     out_details = raw.get("completion_tokens_details" if chat else "output_tokens_details") or {}
-    details = {key: n for key, n in (("audio_input_tokens", in_details.get("audio_tokens")),
-                                     ("image_input_tokens", in_details.get("image_tokens")),
-                                     ("audio_output_tokens", out_details.get("audio_tokens"))) if n}
+    details = {}
+    if n := in_details.get("audio_tokens"):
+        details["audio_input_tokens"] = n
+    if n := in_details.get("image_tokens"):
+        details["image_input_tokens"] = n
+    if n := out_details.get("audio_tokens"):
+        details["audio_output_tokens"] = n
     return Usage(input_tokens=inp, cached_input_tokens=in_details.get("cached_tokens") or 0,
                  cache_write_tokens=in_details.get("cache_write_tokens") or 0,  # billed from GPT-5.6 on
                  output_tokens=out, reasoning_tokens=out_details.get("reasoning_tokens") or 0, details=details)
@@ -65,13 +69,14 @@ def _tool_calls(body: dict[str, Any]) -> dict[str, int]:
 
 
 def from_body(endpoint: str, body: dict[str, Any], call: Call | None = None) -> Parsed:
-    if call is not None and endpoint.startswith("images."):
-        return openai_media.images(call, body)
-    if call is not None and endpoint in ("audio.transcriptions", "audio.translations"):
-        return openai_media.transcription(call, body)
     finish = None
-    if endpoint == "chat.completions" and body.get("choices"):
-        finish = body["choices"][0].get("finish_reason")
+    if endpoint == "chat.completions":  # first: the most common answer by far
+        if body.get("choices"):
+            finish = body["choices"][0].get("finish_reason")
+    elif call is not None and endpoint.startswith("images."):
+        return openai_media.images(call, body)
+    elif call is not None and endpoint in ("audio.transcriptions", "audio.translations"):
+        return openai_media.transcription(call, body)
     elif endpoint.startswith("responses"):
         finish = body.get("status")
         if (body.get("incomplete_details") or {}).get("reason") == "max_output_tokens":
@@ -108,8 +113,7 @@ def from_events(endpoint: str, payloads: list[bytes], call: Call | None = None) 
             continue
         if endpoint == "responses":
             event = event.get("response") or {}
-        usage = _usage(event.get("usage"))
-        if usage is not None:
+        if event.get("usage"):  # (what _usage reads: from_body parses it once)
             parsed = from_body(endpoint, event)
             parsed.finish = parsed.finish or _last_finish(payloads)
             return parsed

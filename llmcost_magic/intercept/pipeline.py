@@ -25,7 +25,7 @@ from . import background, batch_results
 from .call import Call, Parsed, json_body, loads, loads_or_none
 from .openai_media import DEFAULT_MODELS, MULTIPART_ENDPOINTS
 from .protocols import ADAPTERS
-from .rows import STOPPED_NOTE, parse_answer, priced, row, row_for, stopped_row  # noqa: F401 - STOPPED_NOTE re-exported
+from .rows import STOPPED_NOTE, join_notes, parse_answer, priced, row, row_for, stopped_row  # noqa: F401 - STOPPED_NOTE re-exported
 from .rewrite import rewrite, with_body
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         call.deferred = f"{meter.batch_name}-{len(meter.deferred)}"
         meter.deferred.append((call.provider, call.model, call.deferred, call.sent_body or call.body))
         return call, request
-    if _cascades(meter, call):
+    if meter.cascade is not None and _cascades(meter, call):
         return call, request  # each attempt holds its own worst case as it is sent (cascade_attempt)
     return _reserve(call, request, meter, adapter)
 
@@ -145,7 +145,7 @@ def _reserve(call: Call, request: Any, meter: Meter, adapter: ModuleType) -> tup
                 call.model, call.sent_body = cheaper, body
                 request = with_body(request, body)
         if call.model != call.requested_model and meter.budget_fallback:
-            call.note = "; ".join(n for n in (call.note, f"budget fallback to {call.model}") if n)
+            call.note = join_notes(call.note, f"budget fallback to {call.model}")
     except LLMCostError as refusal:
         _refuse(meter, call, refusal)
     return call, request
@@ -201,7 +201,7 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
     if parsed is not None and parsed.response_id:  # a background Response: billed when it is retrieved
         record.status, record.cost_usd, record.baseline_cost_usd, record.estimated = "queued", 0.0, 0.0, False
         record.usage = Usage()
-        record.note = "; ".join(n for n in (call.note, background.queued(meter.ledger, parsed.response_id)) if n)
+        record.note = join_notes(call.note, background.queued(meter.ledger, parsed.response_id))
     meter.record(record, call)
     if parsed is not None and call.cache_hit is None and meter.cache is not None:
         try:

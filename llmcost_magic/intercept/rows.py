@@ -20,9 +20,16 @@ from .protocols import ADAPTERS
 if TYPE_CHECKING:
     from ..metering import Meter
 
-__all__ = ["STOPPED_NOTE", "as_cache_hit", "parse_answer", "priced", "row", "row_for", "stopped_row"]
+__all__ = ["STOPPED_NOTE", "as_cache_hit", "join_notes", "parse_answer", "priced", "row", "row_for", "stopped_row"]
 
 STOPPED_NOTE = "stopped after sending: the provider may bill it"
+# Finish reasons that say nothing worth a note (the normal end of an answer).
+_PLAIN_FINISH = (None, "stop", "end_turn", "completed")  # a tuple: a finish reason may be any JSON value
+
+
+def join_notes(first: str, second: str) -> str:
+    """``first; second``, leaving out an empty one (on every row: a plain expression, not a generator)."""
+    return f"{first}; {second}" if first and second else first or second
 
 
 def row_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, status: str) -> CallRecord:
@@ -33,7 +40,7 @@ def row_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, s
     try:
         record = priced(adapter, call, parsed, status)
         if status in ("cancelled", "interrupted"):
-            record.note = "; ".join(n for n in (record.note, STOPPED_NOTE) if n)
+            record.note = join_notes(record.note, STOPPED_NOTE)
         if call.cache_hit is not None:
             as_cache_hit(record, call.cache_hit)
         return record
@@ -55,7 +62,7 @@ def stopped_row(call: Call, status: str) -> CallRecord:
         record = priced(ADAPTERS[call.provider], call, Parsed(), status)
     except Exception:  # noqa: BLE001 - the request could not be counted: keep the row, cost unknown
         record = row(call, Usage(), None, status=status, estimated=True)
-    record.note = "; ".join(n for n in (record.note, STOPPED_NOTE) if n)
+    record.note = join_notes(record.note, STOPPED_NOTE)
     return record
 
 
@@ -84,7 +91,9 @@ def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Call
             usage.details.get("characters") or usage.details.get("audio_seconds") or usage.details.get("images")):
         cost = Cost(None, estimated=estimated)  # billed per character, minute or image: unknown, never a silent $0
     record = row(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
-    record.price_source, record.note = cost.source, "; ".join(n for n in (record.note, cost.note) if n)
+    record.price_source = cost.source
+    if cost.note:
+        record.note = join_notes(record.note, cost.note)
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):
         # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
         # saving is negative on a call whose cache-write premium cost more than it saved.
@@ -117,6 +126,5 @@ def row(call: Call, usage: Usage, cost: float | None, *, status: str, model: str
         stream=call.stream,
         estimated=estimated,
         max_tokens=call.max_output_tokens,
-        note="; ".join(n for n in (note or call.note,
-                                    f"finish={finish}" if finish not in (None, "stop", "end_turn", "completed") else "") if n),
+        note=(note or call.note) if finish in _PLAIN_FINISH else join_notes(note or call.note, f"finish={finish}"),
     )

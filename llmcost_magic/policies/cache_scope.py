@@ -24,6 +24,7 @@ from ..stores import CacheEntry
 # Request headers that name the account a call is billed to (lower case, as httpx keeps them).
 ACCOUNT_HEADERS = (b"authorization", b"x-api-key", b"api-key", b"openai-organization", b"openai-project",
                    b"anthropic-organization", b"x-goog-api-key")
+_ACCOUNT_HEADER_SET = frozenset(ACCOUNT_HEADERS)
 _CONTENT_TYPES = ("application/json", "text/event-stream")
 
 
@@ -34,7 +35,8 @@ def destination(url: Any) -> str:
 
 def account_fingerprint(headers: Any, secret: bytes) -> str:
     """A keyed hash of the headers that say whose account pays, or "" when there are none."""
-    pairs = tuple(sorted((name.lower(), value) for name, value in headers.raw if name.lower() in ACCOUNT_HEADERS))
+    # A list comprehension, each name lowered once: it scans every header of every cached call.
+    pairs = tuple(sorted([(low, value) for name, value in headers.raw if (low := name.lower()) in _ACCOUNT_HEADER_SET]))
     return _fingerprint(pairs, secret) if pairs else ""
 
 
