@@ -176,9 +176,9 @@ class Meter:
     def before_send(self, call: Call, estimate_input: Callable[[Call], int]) -> None:
         """The budget pre-checks: each budget holds the call's worst case, or the call is refused (and
         whatever was already held for it is released). Every request a policy sends comes through here."""
-        if self.budget is None and self.book is None and self.workshop is None:
-            return  # the common case, without building the list ``budgets`` gives
         budgets = self.budgets
+        if not budgets:
+            return
         sent = call if call.sent_body is None else Call(call.provider, call.endpoint, call.model, call.sent_body, call.stream)
         worst = worst_case(call.model, sent.body, estimate_input(sent), allow_unpriced=self.allow_unpriced)
         try:
@@ -211,7 +211,7 @@ class Meter:
         if "://" in rec.note:
             rec.note = redact(rec.note)
         try:
-            (self.ledger if self._ledger is None else self._ledger).record(rec)  # a Ledger is falsy when empty
+            self.ledger.record(rec)
         except Exception as exc:  # noqa: BLE001 - a meter failure must not break the user's call
             self.report_failure(exc)
         if call is not None:

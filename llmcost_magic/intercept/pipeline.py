@@ -123,7 +123,7 @@ def prepare(request: Any, meter: Meter, route: tuple[str, ModuleType] | None) ->
         call.deferred = f"{meter.batch_name}-{len(meter.deferred)}"
         meter.deferred.append((call.provider, call.model, call.deferred, call.sent_body or call.body))
         return call, request
-    if meter.cascade is not None and _cascades(meter, call):
+    if _cascades(meter, call):
         return call, request  # each attempt holds its own worst case as it is sent (cascade_attempt)
     return _reserve(call, request, meter, adapter)
 

@@ -160,7 +160,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return attach(self._meter, call, cached_response(call.cache_hit, request), MeteredStream)
             if call.deferred:
                 return deferred_response(call, request)
-            if self._meter.cascade is not None and (plan := pipeline.cascade_plan(self._meter, call)):  # (no call without one)
+            if plan := pipeline.cascade_plan(self._meter, call):
                 for i, (tier, model, body) in enumerate(plan):
                     attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
                     try:
@@ -200,7 +200,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                 return attach(self._meter, call, cached_response(call.cache_hit, request), AsyncMeteredStream)
             if call.deferred:
                 return deferred_response(call, request)
-            if self._meter.cascade is not None and (plan := pipeline.cascade_plan(self._meter, call)):  # (no call without one)
+            if plan := pipeline.cascade_plan(self._meter, call):
                 for i, (tier, model, body) in enumerate(plan):
                     attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
                     try:

@@ -66,14 +66,6 @@ class SQLiteCacheStore:
 
     def _row(self, row: tuple) -> CacheEntry:  # type: ignore[type-arg]
         """A row as a CacheEntry; CorruptEntry when a column holds the wrong type."""
-        key, provider, endpoint, model, content_type, body, created, expires, tag, context, question, embedding, hits, seal = row
-        # The usual row (read on every exact hit) is checked in one flat test; any other goes through the full checks.
-        if (type(body) is bytes and type(created) is float and (expires is None or type(expires) is float)
-                and (embedding is None or type(embedding) is bytes) and type(hits) is int
-                and str is type(key) is type(provider) is type(endpoint) is type(model) is type(content_type)
-                is type(tag) is type(context) is type(question) is type(seal)):
-            return CacheEntry(key, provider, endpoint, model, content_type, body, created, expires, tag, context,
-                              question, b"" if embedding is None else embedding, hits, seal)
         values = dict(zip(_COLUMNS, row))
         values["seal"] = values["seal"] or ""
         for column, kind in _TYPES.items():
