@@ -180,3 +180,16 @@ def test_rows_keep_their_values_and_types_through_the_json_insert(tmp_path):
     assert row == (1764500000.123456, 2**40, 7, 1e-9, None, '따옴표 "q" \\ \n 줄', 1, None, '{"web_search": 2}',
                    "real", "integer", "integer")
     ledger.close()
+
+
+@pytest.mark.parametrize("header", [b"not json\n", b'{"ts": 1}\n', b"[1, 2]\n"])
+def test_a_journal_with_an_unreadable_header_does_not_stop_the_ledger_from_opening(tmp_path, header):
+    path = tmp_path / "l.sqlite3"
+    Ledger(path).close()
+    journal = tmp_path / "l.sqlite3-rowlog" / "bad-1.jsonl"
+    journal.parent.mkdir(exist_ok=True)
+    journal.write_bytes(header + b'[1.0, "j", 5]\n')
+    with pytest.warns(UserWarning, match="bad-1.jsonl"):
+        Ledger(path).close()
+    assert journal.exists()  # left for a person to read, never half-replayed
+    assert _tokens(path) == []

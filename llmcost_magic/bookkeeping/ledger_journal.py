@@ -21,6 +21,7 @@ import json
 import math
 import os
 import sqlite3
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -86,17 +87,26 @@ class Journal:
         return self.offset
 
     def remove(self, db: sqlite3.Connection) -> None:
-        """Delete the journal once every row in it is committed: the file first, then its progress row
-        (a progress row without a file is harmless; a file without its progress row would be replayed)."""
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        """Delete the journal once every row in it is committed."""
+        _forget(db, self.path)
         os.close(self._fd)  # also drops the lock
-        with db:
-            db.execute("DELETE FROM journal WHERE name = ?", (self.name,))
 
     def abandon(self) -> None:
         """In a forked child: stop writing to the parent's journal, keeping the parent's lock held."""
         os.close(self._fd)  # flock belongs to the open file, which the parent still has open
+
+
+def _forget(db: sqlite3.Connection, path: Path) -> None:
+    """Delete a committed journal: the file first, then its progress row (a progress row without a file is
+    harmless; a file without its progress row would be replayed)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    with db:
+        db.execute("DELETE FROM journal WHERE name = ?", (path.stem,))
+
+
+class _Unreadable(ValueError):
+    """A journal whose first line does not name the ledger's columns."""
 
 
 def commit_progress(db: sqlite3.Connection, name: str, offset: int) -> None:
@@ -110,7 +120,12 @@ def _rows_after(data: bytes, offset: int) -> Iterator[tuple[list[str], list[Any]
     header_end = data.find(b"\n")
     if header_end < 0:
         return
-    columns = json.loads(data[:header_end])
+    try:
+        columns = json.loads(data[:header_end])
+    except ValueError:
+        columns = None
+    if not (isinstance(columns, list) and all(isinstance(c, str) for c in columns) and "ts" in columns):
+        raise _Unreadable(data[:80])
     position = max(offset, header_end + 1)
     while (end := data.find(b"\n", position)) >= 0:
         try:
@@ -136,10 +151,13 @@ def replay_orphans(db: sqlite3.Connection, ledger_path: str, known_columns: Sequ
         try:
             if not _lock(fd):
                 continue  # its process is alive
-            replayed += _replay(db, path, os.read(fd, os.fstat(fd).st_size), known_columns)
-            path.unlink(missing_ok=True)
-            with db:
-                db.execute("DELETE FROM journal WHERE name = ?", (path.stem,))
+            try:
+                replayed += _replay(db, path, os.read(fd, os.fstat(fd).st_size), known_columns)
+            except _Unreadable:  # never half-replayed, never deleted: left for a person to read
+                warnings.warn(f"llmcost: the ledger journal {path} does not start with the ledger's column names; "
+                              "its rows were not added to the ledger. Read it, then delete it.", stacklevel=2)
+                continue
+            _forget(db, path)
         finally:
             os.close(fd)
     return replayed

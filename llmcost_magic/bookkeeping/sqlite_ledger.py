@@ -141,7 +141,7 @@ class Ledger:
     @property
     def commit_delay(self) -> float:
         """Seconds the writer lets rows gather before one commit (0: each row at once)."""
-        return COMMIT_DELAY if self._journal is not None or self.path == ":memory:" else 0.0
+        return COMMIT_DELAY if self._journaling or self.path == ":memory:" else 0.0
 
     def _start_writer(self) -> None:
         with self._lock:
