@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -33,3 +34,26 @@ def interleaved(fns: dict[str, Callable[[], object]], n: int, rounds: int = 7) -
                 fn()
             samples[name].append((time.perf_counter() - t0) / n * 1e6)
     return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def alternating_calls(fns: dict[str, Callable[[], object]], n: int) -> dict[str, tuple[float, float]]:
+    """(median, mean) µs of one call of each function, the functions taking turns call by call.
+
+    Alternating single calls puts every variant under the same machine load at each moment; the order is
+    shuffled each turn, so no variant always runs in the caches the same other one left. The median drops
+    the calls hit by a scheduler pause; the mean keeps them (and any work a background thread did
+    meanwhile), so both are returned.
+    """
+    for fn in fns.values():
+        for _ in range(min(n, 200)):
+            fn()
+    clock = time.perf_counter_ns
+    samples: dict[str, list[int]] = {k: [] for k in fns}
+    order, shuffle = list(fns.items()), random.Random(0).shuffle
+    for _ in range(n):
+        shuffle(order)
+        for name, fn in order:
+            t0 = clock()
+            fn()
+            samples[name].append(clock() - t0)
+    return {k: (statistics.median(v) / 1e3, statistics.fmean(v) / 1e3) for k, v in samples.items()}

@@ -11,12 +11,13 @@ import json
 import os
 import tempfile
 import time
+from typing import Any
 
 import httpx2
 import openai
 import tiktoken
 
-from benchmarks._timing import interleaved
+from benchmarks._timing import alternating_calls, interleaved
 from llmcost_magic import meter, use_ledger
 from llmcost_magic.intercept import install
 from llmcost_magic.metering import Meter, _scoped
@@ -55,6 +56,36 @@ class Canned(httpx2.BaseTransport):
         return httpx2.Response(200, headers={"content-type": ctype}, stream=httpx2.ByteStream(body))
 
 
+class ThinSeam(httpx2.BaseTransport):
+    """The least a metering seam can do: pass the request on, copy each chunk of the answer as it passes."""
+
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self.inner.handle_request(request)
+        response.stream = _Copying(response.stream)
+        return response
+
+
+class _Copying(httpx2.SyncByteStream):
+    def __init__(self, inner: httpx2.SyncByteStream) -> None:
+        self.inner, self.parts = inner, []
+
+    def __iter__(self):  # noqa: ANN204
+        for chunk in self.inner:
+            self.parts.append(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _drain(chunks: Any) -> None:
+    for _ in chunks:
+        pass
+
+
 def main() -> None:
     use_ledger(_ledger_file())
     install()
@@ -79,13 +110,22 @@ def main() -> None:
                 _scoped.reset(token)
         return run
 
-    # Issue 13 targets: <= +30 µs and <= x1.04 per plain call, <= +150 µs per 100-chunk stream.
-    for label, fn, n, target in (("chat (sync)", call, 400, "<= +30 µs and <= x1.04"),
-                                 ("stream, 100 chunks", stream, 60, "<= +150 µs")):
-        res = interleaved({"bare": fn, "metered": metered(fn)}, n, rounds=11)
-        added = res["metered"] - res["bare"]
-        print(f"{label:20s} bare {res['bare']:8.1f} µs  metered {res['metered']:8.1f} µs  "
-              f"added {added:+7.1f} µs  ratio {res['metered'] / res['bare']:.3f}  (target: {target})")
+    # Issue 13 targets: <= +30 µs and <= x1.04 per plain call, <= +150 µs per 100-chunk stream. The thinnest
+    # seam possible (a transport that passes the request on and copies each chunk of the answer as it
+    # passes, as any meter must) is measured beside it: the floor that no metering code can go under.
+    thin = openai.OpenAI(api_key="x", base_url="http://bench.local/v1", http_client=httpx2.Client(transport=ThinSeam(Canned())),
+                         max_retries=0)
+    for label, fn, floor, n, target in (
+            ("chat (sync)", call, lambda: thin.chat.completions.create(model="gpt-4o-mini", messages=msgs), 3000,
+             "<= +30 µs and <= x1.04"),
+            ("stream, 100 chunks", stream, lambda: _drain(thin.chat.completions.create(
+                model="gpt-4o-mini", messages=msgs, stream=True, stream_options={"include_usage": True})), 300, "<= +150 µs")):
+        fns = {"bare": fn, "metered": metered(fn), "thin seam": floor}
+        res = alternating_calls(fns, n)
+        (bare, bare_mean), (med, mean) = res["bare"], res["metered"]
+        print(f"{label:20s} bare {bare:8.1f} µs  metered {med:8.1f} µs  added {med - bare:+7.1f} µs  ratio {med / bare:.3f}  "
+              f"(medians of {n} alternating calls; means: {mean - bare_mean:+.1f} µs)  (target: {target})")
+        print(f"{'':20s} the thinnest seam (pass on, copy each chunk): {res['thin seam'][0] - bare:+.1f} µs")
 
     # The seam alone, without the SDK's own ~1 ms of noise around it: the transport a client would
     # use, bare and wrapped, reading the same canned response.
