@@ -65,3 +65,26 @@ def test_static_html_is_left_where_widgets_cannot_render():
     static = bundle["text/html"]
     assert "rules kept whole" in static and "saved per 1,000 calls" in static and "Never" in static
     assert compress(examples()["English rules"], "selective", rate=0.5).text  # same computation as shown
+
+
+def test_a_plugin_compressor_is_offered_and_runs_in_the_playground():
+    from llmcost_magic import plugins
+
+    class Upper:
+        def compress(self, text, *, rate=None, query="", model="gpt-4o"):
+            return text.upper()
+
+    try:
+        plugins.register_compressor("upper", Upper)
+        pg = CompressionPlayground(PROMPT)
+        assert "upper" in pg.method.options
+        pg.method.value = "upper"
+        assert pg.last.text == PROMPT.upper()
+        assert CompressionPlayground(PROMPT, method="upper").last.text == PROMPT.upper()
+        plugins.register_compressor("broken", lambda: type("Broken", (), {"compress": lambda self, text, **kw: 1 / 0})())
+        pg = CompressionPlayground(PROMPT)  # plugins are listed when a playground opens
+        pg.method.value = "broken"  # the plugin's failure is shown, named; nothing raises into the widget
+        assert "broken (plugin" in pg.stats.value and "ZeroDivisionError" in pg.stats.value and pg.output.value == ""
+    finally:
+        plugins.reload_plugins(forget_session=True)
+    assert "upper" not in CompressionPlayground(PROMPT).method.options

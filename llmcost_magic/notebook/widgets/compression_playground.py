@@ -17,6 +17,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ... import plugins
 from ...compression import TEXT_METHODS, CompressionError, compress, measure
 from ...compression.base import Compressed
 from ...compression.fidelity import Fidelity
@@ -58,7 +59,8 @@ class CompressionPlayground(widgets.VBox):
         self.example.observe(self._example_chosen, names="value")
         self.prompt = widgets.Textarea(value=prompt, placeholder="Paste a prompt…", layout=widgets.Layout(width="100%", height="120px"))
         self.query = widgets.Text(value=query, placeholder="the question (few-shot / RAG methods)", description="query")
-        self.method = widgets.Dropdown(options=TEXT_METHODS, value=method, description="method")
+        # the built-in methods, then the compressors plugins registered (read when the playground opens)
+        self.method = widgets.Dropdown(options=(*TEXT_METHODS, *plugins.compressors()), value=method, description="method")
         self.rate = widgets.FloatSlider(value=rate, min=0.1, max=1.0, step=0.05, description="keep", readout_format=".0%")
         self.model = widgets.Dropdown(options=sorted({model, *MODELS}), value=model, description="model")
         self.calls = calls
@@ -90,7 +92,8 @@ class CompressionPlayground(widgets.VBox):
         return f"<div>{head}{self.stats.value}{self.output.value}</div>"
 
     def _changed(self, _: Any) -> None:
-        self.rate.continuous_update = not self.method.value.startswith("llmlingua")
+        # slow methods recompute when the slider is released: LLMLingua, and plugins (their speed is unknown)
+        self.rate.continuous_update = self.method.value in TEXT_METHODS and not self.method.value.startswith("llmlingua")
         self.rate.disabled = self.method.value == "format"
         self.refresh()
 
