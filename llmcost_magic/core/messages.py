@@ -15,8 +15,11 @@ template in the package has a Korean entry.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .messages_ko import KO, LABELS_KO
@@ -24,15 +27,28 @@ from .messages_ko import KO, LABELS_KO
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LANGUAGES", "label", "labelled", "language", "language_code", "plural", "set_language", "shown", "tr"]
+__all__ = ["LANGUAGES", "in_language", "label", "labelled", "language", "language_code", "plural", "set_language", "shown",
+           "tr"]
 
 LANGUAGES = ("en", "ko")
 ENV = "LLMCOST_LANG"  # the one place the language lives: the cookbook's korean() and child processes read it too
+_forced: contextvars.ContextVar[str | None] = contextvars.ContextVar("llmcost_language", default=None)
 
 
 def language() -> str:
     """"ko" when ``LLMCOST_LANG`` starts with "ko" (set by :func:`set_language` or the Korean track), else "en"."""
-    return "ko" if os.environ.get(ENV, "en").lower().startswith("ko") else "en"
+    return _forced.get() or ("ko" if os.environ.get(ENV, "en").lower().startswith("ko") else "en")
+
+
+@contextlib.contextmanager
+def in_language(lang: str) -> Iterator[None]:
+    """Words built inside the block are in ``lang``, whatever the setting (e.g. a docstring that must stay English);
+    other threads and the setting itself are untouched."""
+    token = _forced.set(language_code(lang))
+    try:
+        yield
+    finally:
+        _forced.reset(token)
 
 
 def language_code(lang: str) -> str:

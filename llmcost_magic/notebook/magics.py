@@ -19,7 +19,7 @@ from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 from .. import intercept
 from ..core.errors import LLMCostError
 from ..metering import Meter, default_user, set_cell_meter
-from ..core.messages import language_code, plural, set_language, tr
+from ..core.messages import in_language, language, language_code, plural, set_language, tr
 from .options import full_help, parse_cell_options
 from ..core.redaction import redact
 from ..session import current_ledger, use_ledger
@@ -278,7 +278,20 @@ class LLMCost(Magics):
         return run(self, line)
 
 
-LLMCost.llmcost.__doc__ = f"{LLMCost.llmcost.__doc__}\n\n{full_help()}"  # %llmcost? lists every option
+with in_language("en"):  # the docstring stays English whatever the language at import
+    LLMCost.llmcost.__doc__ = f"{LLMCost.llmcost.__doc__}\n\n{full_help()}"  # %llmcost? lists every option
+
+
+def _help() -> str:
+    """What ``%llmcost?`` / ``%%llmcost?`` show, in the current language (IPython's inspector asks ``getdoc()``
+    before the docstring)."""
+    if language() == "en":
+        return LLMCost.llmcost.__doc__ or ""
+    return tr("Meter a cell (``%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE]``),\nor run a "
+              "command: ``%llmcost report|prices|on|off|export`` (see the README).") + f"\n\n{full_help()}"
+
+
+LLMCost.llmcost.getdoc = _help  # type: ignore[attr-defined]
 
 
 _loaded: dict[int, LLMCost] = {}

@@ -1,0 +1,45 @@
+"""Korean help for the ``%%llmcost`` options and ``%llmcost?``, keyed by the English help (merged into ``KO``).
+
+Written for this package (2026-11-30), in the terms of ``messages_ko.py``; option names, values and metavars stay as
+typed (``--budget USD``), like the README.
+"""
+
+from __future__ import annotations
+
+HELP_KO: dict[str, str] = {
+    # %%llmcost options (notebook/options.py)
+    "label recorded on every call of the cell": "셀의 모든 호출에 기록할 태그",
+    "hard cap: a call whose worst case does not fit is refused before it is sent":
+        "상한선: 최악의 경우 비용이 예산에 들지 않는 호출은 보내기 전에 거절합니다",
+    "no live meter, no summary": "실시간 미터와 요약을 보이지 않습니다",
+    "show amounts in this currency (with --fx)": "금액을 이 통화로 보입니다 (--fx와 함께)",
+    "units of --currency per US dollar": "1달러가 --currency로 얼마인지 (환율)",
+    "send the calls to the offline sandbox: what would it cost?": "호출을 오프라인 샌드박스로 보냅니다: 비용이 얼마나 들까요?",
+    "answer repeated (or same-meaning) requests for $0": "반복되는 (또는 뜻이 같은) 요청에 $0로 답합니다",
+    "how long cached answers live: 90s, 30m, 24h, 7d, 0, forever": "캐시된 답을 보관할 기간: 90s, 30m, 24h, 7d, 0, forever",
+    "semantic cache similarity threshold (default 0.70, with a guard)": "의미 캐시의 유사도 임계값 (기본 0.70, 가드 포함)",
+    "a cache hit must share this key too": "캐시 적중이 되려면 이 키도 같아야 합니다",
+    "also cache non-deterministic requests": "결정적이지 않은 요청도 캐시합니다",
+    "also cache answers that are only tool calls": "도구 호출만 담은 답도 캐시합니다",
+    "place provider prompt-cache breakpoints on the stable prefix": "공급사 프롬프트 캐시의 breakpoint를 고정 접두부에 둡니다",
+    "send each call to the cheapest model tier that fits: rules, embedding, classifier, probe, cascade, cascade+probe or "
+    "a plugin's router": "각 호출을 감당할 수 있는 가장 싼 모델 단계로 보냅니다: rules, embedding, classifier, probe, "
+                         "cascade, cascade+probe 또는 플러그인의 라우터",
+    "max_tokens for calls that set none": "max_tokens를 정하지 않은 호출에 쓸 max_tokens",
+    "stop sequence for calls that set none (repeatable)": "중단 시퀀스를 정하지 않은 호출에 쓸 중단 시퀀스 (여러 번 쓸 수 있음)",
+    "ask for answers of at most WORDS words": "답을 WORDS 단어 이내로 해 달라고 요청합니다",
+    "defer the cell's chat calls to the Batch API (half price)": "셀의 채팅 호출을 Batch API로 미룹니다 (반값)",
+    "near a limit, use a cheaper model that fits instead of refusing": "한도에 가까우면 거절하는 대신 예산에 드는 더 싼 모델을 씁니다",
+    "compress each prompt before sending": "보내기 전에 각 프롬프트를 압축합니다",
+    "with --compress: leave system prompts as written": "--compress와 함께: 시스템 프롬프트는 그대로 둡니다",
+    # %llmcost commands' options
+    "the last metered cell": "마지막으로 측정한 셀",
+    "doctor: that cell run (default: the last metered cell)": "doctor: 그 셀 실행 (기본: 마지막으로 측정한 셀)",
+    "doctor: every call of the session": "doctor: 이 세션의 모든 호출",
+    # %llmcost? (notebook/magics.py)
+    "commands:": "명령:",
+    "Meter a cell (``%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE]``),\nor run a command: "
+    "``%llmcost report|prices|on|off|export`` (see the README).":
+        "셀을 측정하거나 (``%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE]``),\n명령을 "
+        "실행합니다: ``%llmcost report|prices|on|off|export`` (README 참고).",
+}
