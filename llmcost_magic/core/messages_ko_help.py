@@ -1,4 +1,5 @@
-"""Korean help for the ``%%llmcost`` options and ``%llmcost?``, keyed by the English help (merged into ``KO``).
+"""Korean help for the ``%%llmcost`` options and ``%llmcost?``, and the rare warnings, keyed by their English (merged
+into ``KO``).
 
 Written for this package (2026-11-30), in the terms of ``messages_ko.py``; option names, values and metavars stay as
 typed (``--budget USD``), like the README.
@@ -42,4 +43,16 @@ HELP_KO: dict[str, str] = {
     "``%llmcost report|prices|on|off|export`` (see the README).":
         "셀을 측정하거나 (``%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE]``),\n명령을 "
         "실행합니다: ``%llmcost report|prices|on|off|export`` (README 참고).",
+    # rare warnings (plugins.py, policies/response_cache.py, bookkeeping/ledger_journal.py, intercept/realtime.py)
+    "llmcost_magic plugin {plugin!r} was left out: {message}":
+        "llmcost_magic: 플러그인 {plugin!r}을(를) 빼고 불러왔습니다: {message}",
+    "llmcost: a cached answer was not served because {reason}; the call goes to the provider and a sound answer "
+    "replaces the row.": "llmcost: 캐시된 답을 쓰지 않았습니다 ({reason}). 호출은 공급사로 가고, 온전한 답이 그 항목을 "
+                         "대신합니다.",
+    "llmcost: the ledger journal {path} does not start with the ledger's column names; its rows were not added to the "
+    "ledger. Read it, then delete it.": "llmcost: 원장 저널 {path}이(가) 원장의 열 이름으로 시작하지 않아 그 행들을 "
+                                        "원장에 넣지 않았습니다. 내용을 확인한 뒤 지우세요.",
+    "llmcost_magic: OpenAI Realtime (WebSocket) sessions are not metered (they bypass httpx); their cost is missing "
+    "from this meter and the ledger.": "llmcost_magic: OpenAI Realtime (WebSocket) 세션은 측정되지 않습니다 (httpx를 "
+                                       "거치지 않음). 그 비용은 이 미터와 원장에서 빠져 있습니다.",
 }
