@@ -32,7 +32,7 @@ from .intercept.batch_results import collecting
 from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
 from .core.pricing import UnknownModelError, price_for
 from .core.records import CallRecord, Usage
-from .core.messages import labelled
+from .core.messages import labelled, tr
 from .session import current_ledger
 from .core.tokens import count_tokens, provider_for_model
 
@@ -204,19 +204,20 @@ class BatchJob:
         if progress:
             from .notebook.widgets.progress import progress_bar  # leaves its last frame as text where widgets do not render
 
-            bar = progress_bar(total=len(self.custom_ids), desc=self.name, unit="req")
+            bar = progress_bar(total=len(self.custom_ids), desc=self.name, unit=tr("req"))
         try:
             while True:
                 status = self.status(client)
                 if bar is not None:
                     bar.n = status["completed"] + status["failed"]
-                    bar.set_postfix(failed=status["failed"], elapsed=f"{time.monotonic() - start:.0f}s")
+                    bar.set_postfix(**{tr("failed"): status["failed"], tr("elapsed"): f"{time.monotonic() - start:.0f}s"})
                     bar.refresh()
                 if status["state"] == "done":
                     return status
                 if timeout is not None and time.monotonic() - start > timeout:
-                    raise TimeoutError(f"{self.name} still running after {timeout:.0f}s; call wait() again later "
-                                       f"(or llmcost_magic.batch.attach({self.name!r}) after a restart).")
+                    raise TimeoutError(tr("{name} still running after {timeout:.0f}s; call wait() again later "
+                                          "(or llmcost_magic.batch.attach({name!r}) after a restart).", name=self.name,
+                                          timeout=timeout))
                 sleep(interval)
         finally:
             if bar is not None:

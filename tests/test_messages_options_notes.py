@@ -370,3 +370,20 @@ def test_a_korean_track_kernel_shows_errors_help_notes_and_the_playground_in_kor
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize(("lang", "says"), [("en", "elapsed="), ("ko", "경과=")])
+def test_the_batch_progress_bar_speaks_the_language(monkeypatch, capsys, lang, says):
+    from llmcost_magic import batch
+    from llmcost_magic.sandbox import client
+
+    monkeypatch.setenv(messages.ENV, lang)
+    oai = client("openai")
+    plan = batch.build([f"item {i}" for i in range(5)], model="gpt-4o-mini", max_tokens=20, template="Title: {}")
+    plan.requests[3] = (plan.requests[3][0], {**plan.requests[3][1], "model": "gpt-imaginary"})
+    plan.submit(oai, name=f"bar-{lang}").wait(oai, interval=0.05)
+    bar = capsys.readouterr().err.split("\r")[-1]
+    if lang == "en":
+        assert re.search(r"5/5 \[.*req/s, elapsed=\d+s, failed=1\]", bar), bar
+    else:
+        assert re.search(r"5/5 \[.*건/s, 경과=\d+s, 실패=1\]", bar) and "failed" not in bar, bar

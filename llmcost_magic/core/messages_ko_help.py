@@ -55,4 +55,13 @@ HELP_KO: dict[str, str] = {
     "llmcost_magic: OpenAI Realtime (WebSocket) sessions are not metered (they bypass httpx); their cost is missing "
     "from this meter and the ledger.": "llmcost_magic: OpenAI Realtime (WebSocket) 세션은 측정되지 않습니다 (httpx를 "
                                        "거치지 않음). 그 비용은 이 미터와 원장에서 빠져 있습니다.",
+    "llmcost_magic: metering failed ({error}); your calls go on unmetered.":
+        "llmcost_magic: 측정에 실패했습니다 ({error}). 호출은 측정 없이 계속됩니다.",
+    # the batch progress bar and wait() (batch.py)
+    "req": "건",
+    "failed": "실패",
+    "elapsed": "경과",
+    "{name} still running after {timeout:.0f}s; call wait() again later (or llmcost_magic.batch.attach({name!r}) after "
+    "a restart).": "{name}이(가) {timeout:.0f}초가 지나도 아직 실행 중입니다. 나중에 wait()를 다시 부르세요 (재시작한 "
+                   "뒤라면 llmcost_magic.batch.attach({name!r})).",
 }
