@@ -76,6 +76,11 @@ def test_every_argparse_phrase_a_user_can_meet_has_korean_with_the_same_fields()
     ("--cache nope", "인수 --cache: 고를 수 없는 값입니다: 'nope' (고를 수 있는 값: 'exact', 'semantic')"),
     ("--budget abc", "인수 --budget: --budget에는 숫자를 주세요"),
     ("--prompt-cache", "인수 --prompt-cache: 값을 하나 주세요"),
+    ("--cache exact --ttl 5x", "인수 --ttl: 기간 '5x'을(를) 읽을 수 없습니다: 90s, 30m"),
+    ("--compress selectiv", "인수 --compress: compress: 알 수 없는 방법 'selectiv'입니다. 'selective'을(를) 찾으셨나요?"),
+    ("--compress window:x", "compress: window에는 남길 턴 수를 주세요. 예: window:6"),
+    ("--compress selective:2", "selective: 비율은 남길 토큰의 몫으로 (0, 1] 범위여야 합니다 (받은 값: 2.0"),
+    ("--route nope", "인수 --route: 알 수 없는 라우터 'nope'입니다: rules, embedding"),
 ])
 def test_korean_cell_option_errors_have_no_english_argparse_phrase(shell, ko, options, says):
     message = _cell_error(shell, options)
@@ -98,7 +103,7 @@ def test_korean_line_command_errors_have_no_english_argparse_phrase(shell, ko, l
 
 
 def test_english_option_errors_are_byte_for_byte_what_they_were(shell):
-    """Pinned from the code before this change (commit 2ceda53)."""
+    """Pinned from the code before this change (commit 2ceda53; each also passes there)."""
     from llmcost_magic.notebook.options import CELL_USAGE, LINE_USAGE
 
     assert _cell_error(shell, "--colour red") == f"llmcost: unrecognized arguments: --colour red. Usage: {CELL_USAGE}"
@@ -106,6 +111,13 @@ def test_english_option_errors_are_byte_for_byte_what_they_were(shell):
                                                   f"'semantic'). Usage: {CELL_USAGE}")
     assert _cell_error(shell, "--fx") == f"llmcost: argument --fx: expected one argument. Usage: {CELL_USAGE}"
     assert _line_error(shell, "prices") == f"llmcost: the following arguments are required: models. Usage: {LINE_USAGE}"
+    assert _cell_error(shell, "--route nope").startswith("llmcost: argument --route: Unknown router 'nope': use one of rules, ")
+    assert _cell_error(shell, "--cache exact --ttl 5x").startswith(
+        "llmcost: argument --ttl: Cannot read the duration '5x': use e.g. 90s, 30m, 24h, 7d, 0 (never cache) or forever.. Usage")
+    assert _cell_error(shell, "--compress window:x").startswith(
+        "llmcost: argument --compress: compress: window needs the number of turns to keep, e.g. window:6. Usage")
+    assert _cell_error(shell, "--compress selectiv").startswith(
+        "llmcost: argument --compress: compress: unknown method 'selectiv'; did you mean 'selective'? methods: format, ")
     assert _line_error(shell, "whatif --cache-hit abc") == ("llmcost: argument --cache-hit: invalid float value: 'abc'. "
                                                             f"Usage: {LINE_USAGE}")
 
@@ -387,3 +399,11 @@ def test_the_batch_progress_bar_speaks_the_language(monkeypatch, capsys, lang, s
         assert re.search(r"5/5 \[.*req/s, elapsed=\d+s, failed=1\]", bar), bar
     else:
         assert re.search(r"5/5 \[.*건/s, 경과=\d+s, 실패=1\]", bar) and "failed" not in bar, bar
+
+
+@pytest.mark.parametrize(("lang", "says"), [("en", "[deferred to a batch as cell"), ("ko", "[배치로 미뤘습니다 (cell")])
+def test_a_deferred_calls_placeholder_answer_speaks_the_language(shell, monkeypatch, lang, says):
+    monkeypatch.setenv(messages.ENV, lang)
+    shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
+    r = shell.run_cell(f"%%llmcost --quiet --batch\n{CALL}.choices[0].message.content")
+    assert r.error_in_exec is None and r.result.startswith(says), r.result

@@ -64,4 +64,30 @@ HELP_KO: dict[str, str] = {
     "{name} still running after {timeout:.0f}s; call wait() again later (or llmcost_magic.batch.attach({name!r}) after "
     "a restart).": "{name}이(가) {timeout:.0f}초가 지나도 아직 실행 중입니다. 나중에 wait()를 다시 부르세요 (재시작한 "
                    "뒤라면 llmcost_magic.batch.attach({name!r})).",
+    # option values a cell names (policies/response_cache.py, compression/methods.py and base.py, routing.py) and
+    # %config LLMCost values (notebook/magics.py)
+    "Cannot read the duration {text!r}: use e.g. 90s, 30m, 24h, 7d, 0 (never cache) or forever.":
+        "기간 {text!r}을(를) 읽을 수 없습니다: 90s, 30m, 24h, 7d, 0 (캐시하지 않음), forever처럼 적으세요.",
+    "{method}: rate must be the share of tokens to keep, in (0, 1], got {rate!r} (e.g. {method}:0.5 keeps about half)":
+        "{method}: 비율은 남길 토큰의 몫으로 (0, 1] 범위여야 합니다 (받은 값: {rate!r}, 예: {method}:0.5는 절반쯤 남깁니다)",
+    "compress: say which method, e.g. --compress selective:0.5 (methods: {methods})":
+        "compress: 방법을 적어 주세요. 예: --compress selective:0.5 (방법: {methods})",
+    "did you mean {near!r}? ": "{near!r}을(를) 찾으셨나요? ",
+    "compress: unknown method {name!r}; {hint}methods: {methods}{left_out}":
+        "compress: 알 수 없는 방법 {name!r}입니다. {hint}방법: {methods}{left_out}",
+    "compress: {name}:{value} — the rate must be a number in (0, 1], the share of tokens to keep (e.g. {name}:0.5)":
+        "compress: {name}:{value} — 비율은 남길 토큰의 몫으로 (0, 1] 범위의 숫자여야 합니다 (예: {name}:0.5)",
+    "turns": "턴",
+    "compress: {name} needs the number of {unit} to keep, e.g. {example}":
+        "compress: {name}에는 남길 {unit} 수를 주세요. 예: {example}",
+    "compress: {name} must keep at least 1 of its {unit}, e.g. {example}":
+        "compress: {name}은(는) {unit}을(를) 1개 이상 남겨야 합니다. 예: {example}",
+    "Unknown router {name!r}: use one of {names}.{left_out}": "알 수 없는 라우터 {name!r}입니다: {names} 중 하나를 쓰세요.{left_out}",
+    "LLMCost.fx must be > 0 (units of {currency} per USD), got {value}":
+        "LLMCost.fx는 0보다 커야 합니다 (1달러당 {currency} 단위 수, 받은 값: {value})",
+    "LLMCost.budget must be > 0 dollars (or None for no cap), got {value}":
+        "LLMCost.budget은 0달러보다 커야 합니다 (상한이 없으면 None, 받은 값: {value})",
+    # the answer a call deferred to a batch gets at once (intercept/deferred.py)
+    "[deferred to a batch as {custom_id}: collect with llmcost_magic.batch.results()]":
+        "[배치로 미뤘습니다 ({custom_id}): 결과는 llmcost_magic.batch.results()로 받으세요]",
 }

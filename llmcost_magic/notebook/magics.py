@@ -87,7 +87,8 @@ class LLMCost(Magics):
     @validate("fx")
     def _check_fx(self, proposal: Any) -> float:
         if not proposal["value"] > 0:
-            raise TraitError(f"LLMCost.fx must be > 0 (units of {self.currency} per USD), got {proposal['value']}")
+            raise TraitError(tr("LLMCost.fx must be > 0 (units of {currency} per USD), got {value}", currency=self.currency,
+                                value=proposal["value"]))
         return proposal["value"]
 
     @validate("compress")
@@ -105,7 +106,7 @@ class LLMCost(Magics):
     def _check_budget(self, proposal: Any) -> float | None:
         value = proposal["value"]
         if value is not None and not value > 0:
-            raise TraitError(f"LLMCost.budget must be > 0 dollars (or None for no cap), got {value}")
+            raise TraitError(tr("LLMCost.budget must be > 0 dollars (or None for no cap), got {value}", value=value))
         return value
 
     @validate("language")

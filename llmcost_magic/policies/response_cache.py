@@ -46,7 +46,8 @@ def parse_duration(text: str | float | None) -> float | None:
         return float(text)
     m = _DURATION.match(text)
     if not m:
-        raise ValueError(f"Cannot read the duration {text!r}: use e.g. 90s, 30m, 24h, 7d, 0 (never cache) or forever.")
+        raise ValueError(tr("Cannot read the duration {text!r}: use e.g. 90s, 30m, 24h, 7d, 0 (never cache) or forever.",
+                            text=text))
     return float(m.group(1)) * _UNITS[m.group(2).lower() if m.group(2) else None]
 
 
