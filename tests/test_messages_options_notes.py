@@ -407,3 +407,14 @@ def test_a_deferred_calls_placeholder_answer_speaks_the_language(shell, monkeypa
     shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
     r = shell.run_cell(f"%%llmcost --quiet --batch\n{CALL}.choices[0].message.content")
     assert r.error_in_exec is None and r.result.startswith(says), r.result
+
+
+def test_korean_metering_failure_notice(fresh_ledger, capsys, ko):
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    fresh_ledger.close()  # every write now fails
+    with llmcost_magic.meter():
+        answer = oc.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    err = capsys.readouterr().err
+    assert answer.choices and "측정에 실패했습니다" in err and "측정 없이 계속됩니다" in err and "unmetered" not in err
