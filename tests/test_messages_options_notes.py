@@ -418,3 +418,19 @@ def test_korean_metering_failure_notice(fresh_ledger, capsys, ko):
         answer = oc.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     err = capsys.readouterr().err
     assert answer.choices and "측정에 실패했습니다" in err and "측정 없이 계속됩니다" in err and "unmetered" not in err
+
+
+def test_config_llmcost_lists_every_setting_in_korean_and_english_unchanged(shell, capsys, monkeypatch):
+    from llmcost_magic.core.messages_ko_help import CONFIG_HELP_KO
+    from llmcost_magic.notebook.magics import LLMCost
+
+    traits = LLMCost.class_traits(config=True)
+    assert {t.help for t in traits.values()} <= set(CONFIG_HELP_KO), "every setting has Korean help"
+    shell.run_line_magic("config", "LLMCost")
+    english = capsys.readouterr().out
+    assert "Hide the live meter and the summary." in english and "숨깁니다" not in english
+    monkeypatch.setenv(messages.ENV, "ko")
+    shell.run_line_magic("config", "LLMCost")
+    korean = capsys.readouterr().out
+    assert "실시간 미터와 요약을 숨깁니다." in korean and "Hide the live meter" not in korean
+    assert english.count("\nLLMCost.") == korean.count("\nLLMCost.") == len(traits)

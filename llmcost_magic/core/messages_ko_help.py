@@ -91,3 +91,35 @@ HELP_KO: dict[str, str] = {
     "[deferred to a batch as {custom_id}: collect with llmcost_magic.batch.results()]":
         "[배치로 미뤘습니다 ({custom_id}): 결과는 llmcost_magic.batch.results()로 받으세요]",
 }
+
+# `%config LLMCost`: each setting's help (notebook/magics.py's traits); looked up by LLMCost.class_get_trait_help
+CONFIG_HELP_KO: dict[str, str] = {
+    "Tag recorded on every metered call unless a cell sets --tag.": "셀이 --tag를 주지 않으면 모든 측정 호출에 기록할 태그.",
+    "Hide the live meter and the summary.": "실시간 미터와 요약을 숨깁니다.",
+    "Currency to show dollars in (the ledger stays in USD).": "달러 금액을 보일 통화 (원장은 USD 그대로).",
+    "Units of `currency` per US dollar.": "1달러당 `currency` 단위 수 (환율).",
+    "Default hard cap in USD for every metered cell.": "모든 측정 셀의 기본 상한 (USD).",
+    "SQLite ledger file (':memory:' for none).": "SQLite 원장 파일 (남기지 않으려면 ':memory:').",
+    "TOML/YAML file of model prices to add or override.": "더하거나 덮어쓸 모델 가격의 TOML/YAML 파일.",
+    "Seconds between live meter updates.": "실시간 미터를 새로 그리는 간격 (초).",
+    "Cache every metered cell: 'exact' or 'semantic'.": "모든 측정 셀을 캐시합니다: 'exact' 또는 'semantic'.",
+    "Cache store: a SQLite path, ':memory:', or redis://host:port/db.": "캐시 저장소: SQLite 경로, ':memory:', 또는 redis://host:port/db.",
+    "YAML/TOML table of tag: TTL (e.g. small_talk: 0).": "태그: TTL 표를 담은 YAML/TOML (예: small_talk: 0).",
+    "YAML/TOML budgets: default and per-segment limits.": "YAML/TOML 예산: 기본 한도와 세그먼트별 한도.",
+    "Who calls are attributed to (default: $LLMCOST_USER or the login).": "호출을 누구의 것으로 기록할지 (기본: $LLMCOST_USER 또는 로그인 이름).",
+    "The budget file's segment whose limits apply.": "예산 파일에서 한도를 적용할 세그먼트.",
+    "The room's Redis (redis://...): shared budgets, totals and cache.": "강의실의 Redis (redis://...): 함께 쓰는 예산, 합계, 캐시.",
+    "If the workshop's Redis is unreachable, let calls go on unchecked.": "워크숍 Redis에 닿지 않으면 확인 없이 호출을 계속합니다.",
+    "Near a limit, switch a call to a cheaper model that fits instead of refusing.":
+        "한도에 가까우면 거절하는 대신 예산에 드는 더 싼 모델로 호출을 바꿉니다.",
+    "Let calls to models with no known price pass hard caps, uncapped.": "가격을 모르는 모델의 호출은 상한을 두지 않고 통과시킵니다.",
+    "Route every metered cell: rules, embedding, classifier, probe, cascade or cascade+probe.":
+        "모든 측정 셀을 라우팅합니다: rules, embedding, classifier, probe, cascade 또는 cascade+probe.",
+    "YAML/TOML file of model tiers (default: the shipped tiers).": "모델 단계의 YAML/TOML 파일 (기본: 함께 배포되는 단계).",
+    "The cascade escalates below this stated confidence.": "답이 밝힌 확신도가 이보다 낮으면 캐스케이드가 상위 단계로 보냅니다.",
+    "Compress every metered cell's prompts: METHOD[:RATE], e.g. 'selective:0.5'.":
+        "모든 측정 셀의 프롬프트를 압축합니다: METHOD[:RATE], 예: 'selective:0.5'.",
+    "Let compression rewrite system prompts too.": "압축이 시스템 프롬프트도 고쳐 쓰게 합니다.",
+    "Language of summaries, labels, table headers and refusals: 'en' or 'ko' (default: $LLMCOST_LANG, else 'en').":
+        "요약, 라벨, 표 머리글, 거절 메시지의 언어: 'en' 또는 'ko' (기본: $LLMCOST_LANG, 없으면 'en').",
+}

@@ -75,6 +75,15 @@ class LLMCost(Magics):
     language = Unicode(None, allow_none=True, help="Language of summaries, labels, table headers and refusals: 'en' "
                        "or 'ko' (default: $LLMCOST_LANG, else 'en').").tag(config=True)
 
+    @classmethod
+    def class_get_trait_help(cls, trait: Any, inst: Any = None, helptext: str | None = None) -> str:
+        """``%config LLMCost`` lists each setting with its help, in the current language."""
+        if helptext is None and language() == "ko":
+            from ..core.messages_ko_help import CONFIG_HELP_KO
+
+            helptext = CONFIG_HELP_KO.get(trait.help)
+        return super().class_get_trait_help(trait, inst, helptext)
+
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._open: _OpenCell | None = None
