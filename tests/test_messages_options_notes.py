@@ -434,3 +434,28 @@ def test_config_llmcost_lists_every_setting_in_korean_and_english_unchanged(shel
     korean = capsys.readouterr().out
     assert "실시간 미터와 요약을 숨깁니다." in korean and "Hide the live meter" not in korean
     assert english.count("\nLLMCost.") == korean.count("\nLLMCost.") == len(traits)
+
+
+def test_korean_batch_errors_name_the_request_and_the_fix(ko):
+    import pandas as pd
+
+    from llmcost_magic import batch
+
+    with pytest.raises(batch.BatchError) as empty:
+        batch.build(pd.Series(["a", " "], index=["1", "2"]), model="gpt-4o-mini", template="Title: {}")
+    assert str(empty.value).startswith("요청 'row-2'이(가) 비어 있습니다: 공급사가 거절할 것입니다. 먼저 빼거나 채우세요.")
+    with pytest.raises(batch.BatchError, match="배치로 보낼 것이 없습니다"):
+        batch.build([], model="gpt-4o-mini")
+
+
+def test_korean_cache_advise_headers_and_advice(shell, ko):
+    shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
+    policy = "Rules: " + " ".join(f"rule {i} says package {i} ships in {i % 9 + 1} days." for i in range(400))
+    body = ("oc.chat.completions.create(model='gpt-4o-mini', temperature=0, messages=[{'role': 'system', 'content': "
+            "f'Today is day {d}. ' + policy}, {'role': 'user', 'content': 'q'}])")
+    shell.user_ns["policy"] = policy
+    shell.run_cell(f"%%llmcost --quiet\nfor d in range(3):\n    {body}\nNone")
+    advice = shell.run_line_magic("llmcost", "cache advise")
+    html = advice._repr_html_()
+    assert "뒤에 놓인 고정 토큰" in html and "조언" in html and "stable_but_late_tokens" not in html
+    assert "stable_but_late_tokens" in advice.columns and "바뀌는 부분(날짜, 이름, 질문)을 그 뒤로 옮기면" in advice["advice"].iloc[0]

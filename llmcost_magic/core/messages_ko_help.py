@@ -90,6 +90,26 @@ HELP_KO: dict[str, str] = {
     # the answer a call deferred to a batch gets at once (intercept/deferred.py)
     "[deferred to a batch as {custom_id}: collect with llmcost_magic.batch.results()]":
         "[배치로 미뤘습니다 ({custom_id}): 결과는 llmcost_magic.batch.results()로 받으세요]",
+    # batch errors (batch.py)
+    "{ids} custom_ids for {n} requests: give one per request.": "요청 {n}건에 custom_id가 {ids}개입니다: 요청마다 하나씩 주세요.",
+    "Duplicate custom_ids {ids}: each request needs its own id.": "custom_id {ids}가 겹칩니다: 요청마다 다른 id가 필요합니다.",
+    "Request {cid!r} has no messages: the provider would reject it.": "요청 {cid!r}에 메시지가 없습니다: 공급사가 거절할 것입니다.",
+    "Request {cid!r} is empty: the provider would reject it; drop or fill it first.":
+        "요청 {cid!r}이(가) 비어 있습니다: 공급사가 거절할 것입니다. 먼저 빼거나 채우세요.",
+    "Nothing to batch: the input is empty.": "배치로 보낼 것이 없습니다: 입력이 비어 있습니다.",
+    "No recorded batch {name!r}: llmcost_magic.batches() lists them.":
+        "기록된 배치 {name!r}이(가) 없습니다: llmcost_magic.batches()로 목록을 보세요.",
+    "No deferred batch yet: run a cell with %%llmcost --batch first, or attach one by name.":
+        "미뤄 둔 배치가 아직 없습니다: 먼저 %%llmcost --batch 셀을 실행하거나, 이름으로 배치를 붙이세요.",
+    # %llmcost cache advise (policies/prompt_cache.py)
+    "No requests to advise on: run a metered cell first.": "조언할 요청이 없습니다: 먼저 측정된 셀을 실행하세요.",
+    "~{tokens:,} tokens every request repeats come after something that varies: move the varying part (a date, a name, "
+    "the question) after them to make them cacheable.": "요청마다 반복되는 약 {tokens:,} 토큰이 바뀌는 부분 뒤에 있습니다: "
+                                                        "바뀌는 부분(날짜, 이름, 질문)을 그 뒤로 옮기면 캐시할 수 있습니다.",
+    "The shared prefix (~{tokens:,} tokens) is below the {minimum:,}-token minimum {model} caches: caching cannot help "
+    "these requests.": "공유 접두부(약 {tokens:,} 토큰)가 {model}이(가) 캐시하는 최소 {minimum:,} 토큰보다 짧습니다: 이 "
+                       "요청들에는 캐싱이 도움이 되지 않습니다.",
+    "The stable part already comes first: nothing to reorder.": "고정 부분이 이미 앞에 있습니다: 순서를 바꿀 것이 없습니다.",
 }
 
 # `%config LLMCost`: each setting's help (notebook/magics.py's traits); looked up by LLMCost.class_get_trait_help

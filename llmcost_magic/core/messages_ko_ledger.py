@@ -8,7 +8,7 @@ module named in its comment, and a test runs real calls and checks every note th
 
 from __future__ import annotations
 
-# the ledger's columns that reports do not already name (messages_ko.LABELS_KO has the others)
+# the ledger's columns that reports do not already name (messages_ko.LABELS_KO has the others), and a few tables'
 LEDGER_LABELS_KO: dict[str, str] = {
     "session": "세션",
     "requested_model": "요청 모델",
@@ -28,6 +28,19 @@ LEDGER_LABELS_KO: dict[str, str] = {
     "tool_calls": "도구 호출",
     "usage_details": "사용량 세부",
     "price_source": "가격 출처",
+    # %llmcost cache stats / advise, llmcost_magic.batches()
+    "hits": "적중",
+    "blocked": "차단",
+    "shared_prefix_tokens": "공유 접두부 토큰",
+    "stable_but_late_tokens": "뒤에 놓인 고정 토큰",
+    "stable_first": "고정 부분이 앞에 있음",
+    "minimum_cacheable_tokens": "최소 캐시 토큰",
+    "reorder_saves_usd": "순서 변경 시 절감(USD)",
+    "advice": "조언",
+    "name": "이름",
+    "provider_ids": "공급사 배치 id",
+    "created": "만든 시각",
+    "collected": "결과 받음",
 }
 
 # one part of a ledger note ("; "-joined) or of a compressor's note
