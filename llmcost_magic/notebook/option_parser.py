@@ -80,6 +80,14 @@ class _HelpFormatter(argparse.HelpFormatter):
             prefix = phrase("usage: ")
         super().add_usage(usage, actions, groups, prefix)
 
+    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
+        text = super()._format_usage(usage, actions, groups, prefix)
+        wider = _display_width(prefix or "") - len(prefix or "")  # argparse indents continuation lines by len(prefix)
+        if wider <= 0:
+            return text
+        return "\n".join(line if i == 0 or not line.startswith(" ") else " " * wider + line
+                         for i, line in enumerate(text.split("\n")))
+
     def _split_lines(self, text: str, width: int) -> list[str]:
         if language() != "ko":
             return super()._split_lines(text, width)
