@@ -229,6 +229,13 @@ NOTES = {
     "no-op: the model kept every token": "변화 없음: 모델이 모든 토큰을 남겼습니다",
     "no-op: fewer than two context chunks found": "변화 없음: 문맥 조각이 두 개보다 적습니다",
     "no-op: every chunk fits the budget and none is a duplicate": "변화 없음: 모든 조각이 예산에 들고 중복도 없습니다",
+    "same content words, numbers, names and polarity; similarity 0.982 >= 0.700":
+        "내용어, 숫자, 이름, 긍정·부정이 같음; 유사도 0.982 >= 0.700",
+    "words added (please); similarity 0.950 >= 0.780": "단어가 더해짐 (please); 유사도 0.950 >= 0.780",
+    "verbs (format -> parse): only a verifier can tell a synonym; the verifier said they ask the same thing":
+        "동사가 바뀜 (format -> parse): 동의어인지는 검증기만 가릴 수 있음; 검증기가 같은 것을 묻는다고 판단함",
+    "words added (a, b): similarity 0.700 < 0.780; the verifier said they ask the same thing":
+        "단어가 더해짐 (a, b): 유사도 0.700 < 0.780; 검증기가 같은 것을 묻는다고 판단함",
 }
 
 
@@ -459,3 +466,14 @@ def test_korean_cache_advise_headers_and_advice(shell, ko):
     html = advice._repr_html_()
     assert "뒤에 놓인 고정 토큰" in html and "조언" in html and "stable_but_late_tokens" not in html
     assert "stable_but_late_tokens" in advice.columns and "바뀌는 부분(날짜, 이름, 질문)을 그 뒤로 옮기면" in advice["advice"].iloc[0]
+
+
+def test_korean_semantic_audit_says_why_a_hit_was_served_in_korean(shell, ko):
+    shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
+    for question in ("How do I turn on two-factor authentication?", "How can I turn on two-factor authentication?"):
+        shell.run_cell("%%llmcost --quiet --cache semantic\noc.chat.completions.create(model='gpt-4o-mini', temperature=0, "
+                       f"messages=[{{'role': 'user', 'content': {question!r}}}])\nNone")
+    audit = shell.run_line_magic("llmcost", "cache audit")
+    assert audit["why_served"].iloc[-1].startswith("same content words"), "stored as the guard said it"
+    shown = messages.shown(audit)["제공한 이유"].iloc[-1]
+    assert shown.startswith("내용어, 숫자, 이름, 긍정·부정이 같음; 유사도 0.9") and ">=" in shown

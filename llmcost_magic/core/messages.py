@@ -161,13 +161,14 @@ def label(name: Any) -> Any:
 
 
 def shown(df: pd.DataFrame, *, rows: bool = False) -> pd.DataFrame:
-    """A copy of ``df`` with its column and index names as :func:`label` shows them, and a ``note`` column's notes as
+    """A copy of ``df`` with its column and index names as :func:`label` shows them, and the notes of a ``note`` or ``why_served`` column as
     :func:`shown_note` shows them; with ``rows``, its row labels too (for tables whose rows are
     the package's own words: scenarios, reasons; never users' names or tags)."""
     if language() != "ko":
         return df
-    if "note" in df.columns:  # the package's notes, stored English, shown Korean
-        df = df.assign(note=df["note"].map(shown_note))
+    notes = [c for c in ("note", "why_served") if c in df.columns]  # the package's notes: kept English, shown Korean
+    if notes:
+        df = df.assign(**{c: df[c].map(shown_note) for c in notes})
     own = df.attrs.get("row_labels") or {}  # a table's own display names for its rows (whatif's scenarios)
     out = df.rename(columns=label, index=lambda v: own.get(v, label(v))) if rows else df.rename(columns=label)
     out.columns = out.columns.set_names([label(n) for n in out.columns.names])

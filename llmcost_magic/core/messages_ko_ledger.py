@@ -88,6 +88,17 @@ NOTES_KO: dict[str, str] = {
         "모델이 지운 부정, 제한, 조건을 되살려 규칙 {n}개를 원래대로 두었습니다",
     "no-op: fewer than two context chunks found": "변화 없음: 문맥 조각이 두 개보다 적습니다",
     "no-op: every chunk fits the budget and none is a duplicate": "변화 없음: 모든 조각이 예산에 들고 중복도 없습니다",
+    # why the semantic cache served a hit (%llmcost cache audit's why_served; policies/semantic_guard.py, semantic_cache.py)
+    "same content words, numbers, names and polarity": "내용어, 숫자, 이름, 긍정·부정이 같음",
+    "words added ({words})": "단어가 더해짐 ({words})",
+    "similarity {value} >= {needed}": "유사도 {value} >= {needed}",
+    "same content words, numbers, names and polarity: similarity {value} < {needed}":
+        "내용어, 숫자, 이름, 긍정·부정이 같음: 유사도 {value} < {needed}",
+    "words added ({words}): similarity {value} < {needed}": "단어가 더해짐 ({words}): 유사도 {value} < {needed}",
+    "verbs {swapped}: only a verifier can tell a synonym": "동사가 바뀜 {swapped}: 동의어인지는 검증기만 가릴 수 있음",
+    "a thing swapped for another {swapped}: only a verifier can tell a synonym":
+        "다른 대상으로 바뀜 {swapped}: 동의어인지는 검증기만 가릴 수 있음",
+    "the verifier said they ask the same thing": "검증기가 같은 것을 묻는다고 판단함",
 }
 
 # one step of "compress {steps}" (", "-joined; compression/messages.py)
