@@ -145,6 +145,11 @@ def shown_note(note: str | None) -> str | None:
     """
     if language() != "ko" or not isinstance(note, str) or not note:
         return note
+    return _korean_note(note)
+
+
+@functools.lru_cache(maxsize=4096)
+def _korean_note(note: str) -> str:  # a ledger repeats its notes: a table of 100,000 rows has a few dozen kinds
     return _translated_note(note, NOTES_KO, "; ")
 
 
