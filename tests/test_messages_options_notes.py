@@ -477,3 +477,20 @@ def test_korean_semantic_audit_says_why_a_hit_was_served_in_korean(shell, ko):
     assert audit["why_served"].iloc[-1].startswith("same content words"), "stored as the guard said it"
     shown = messages.shown(audit)["제공한 이유"].iloc[-1]
     assert shown.startswith("내용어, 숫자, 이름, 긍정·부정이 같음; 유사도 0.9") and ">=" in shown
+
+
+def test_korean_errors_for_settings_a_participant_gives(shell, ko):
+    from llmcost_magic.policies.budget import Budget
+
+    with pytest.raises(ValueError, match=r"예산은 0보다 큰 달러 금액이어야 합니다 \(받은 값: 0,"):
+        Budget(0)
+    shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
+    shell.run_cell(f"%%llmcost --quiet\n{CALL}")
+    assert "cache_hit은(는) 0과 1 사이여야 합니다 (받은 값: 2.0)" in _line_error(shell, "whatif --cache-hit 2")
+    assert ".html이나 .png로 내보내세요 (받은 이름: 'board.txt')" in _line_error(shell, "dashboard --export board.txt")
+    shell.run_line_magic("config", "LLMCost.workshop = 'redis://127.0.0.1:1/0'")
+    try:
+        message = _cell_error(shell, "")
+    finally:
+        shell.run_line_magic("config", "LLMCost.workshop = None")
+    assert "워크숍 Redis(redis://127.0.0.1:1/0)에 연결할 수 없습니다" in message and "강사에게 주소를 물어보거나" in message

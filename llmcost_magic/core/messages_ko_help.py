@@ -110,6 +110,17 @@ HELP_KO: dict[str, str] = {
     "these requests.": "공유 접두부(약 {tokens:,} 토큰)가 {model}이(가) 캐시하는 최소 {minimum:,} 토큰보다 짧습니다: 이 "
                        "요청들에는 캐싱이 도움이 되지 않습니다.",
     "The stable part already comes first: nothing to reorder.": "고정 부분이 이미 앞에 있습니다: 순서를 바꿀 것이 없습니다.",
+    # settings a participant or an instructor gives (workshop.py, repricing.py, dashboard.py, budget.py, budget_book.py)
+    "Cannot reach the workshop's Redis at {url}: {error}. Ask the instructor for the address, or unset it with "
+    "%config LLMCost.workshop = None.": "워크숍 Redis({url})에 연결할 수 없습니다: {error}. 강사에게 주소를 물어보거나, "
+                                       "%config LLMCost.workshop = None으로 설정을 지우세요.",
+    "{name} must be between 0 and 1, got {value}": "{name}은(는) 0과 1 사이여야 합니다 (받은 값: {value})",
+    "Export to .html or .png, got {name!r}": ".html이나 .png로 내보내세요 (받은 이름: {name!r})",
+    "A budget must be a positive number of dollars, got {limit!r} (e.g. --budget 0.50).":
+        "예산은 0보다 큰 달러 금액이어야 합니다 (받은 값: {limit!r}, 예: --budget 0.50).",
+    "none defined": "정의된 것 없음",
+    "Unknown segment {segment!r}: the budget file defines {known}.":
+        "알 수 없는 세그먼트 {segment!r}입니다: 예산 파일에 정의된 세그먼트는 {known}입니다.",
 }
 
 # `%config LLMCost`: each setting's help (notebook/magics.py's traits); looked up by LLMCost.class_get_trait_help
