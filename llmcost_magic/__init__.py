@@ -60,10 +60,12 @@ __all__ = [
 
 
 def ledger(**filters: Any) -> pd.DataFrame:
-    """Every recorded call as a pandas DataFrame; filter with ``cell=``, ``tag=``, ``session=``, ``since=``."""
+    """Every recorded call as a pandas DataFrame; filter with ``cell=``, ``tag=``, ``session=``, ``since=``.
+    Under ``set_language("ko")`` it shows Korean headers and notes; its columns and notes stay English for code."""
+    from .core.messages import labelled
     from .session import current_ledger
 
-    return current_ledger().dataframe(**filters)
+    return labelled(current_ledger().dataframe(**filters))
 
 
 def use_ledger(path: str) -> None:

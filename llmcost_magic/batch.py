@@ -32,7 +32,7 @@ from .intercept.batch_results import collecting
 from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
 from .core.pricing import UnknownModelError, price_for
 from .core.records import CallRecord, Usage
-from .core.messages import labelled
+from .core.messages import labelled, tr
 from .session import current_ledger
 from .core.tokens import count_tokens, provider_for_model
 
@@ -135,19 +135,19 @@ def build(items: Iterable[Any], *, model: str, template: str = "{}", system: str
         custom_ids = [f"row-{i}" for i in (index if index is not None else range(len(values)))]
     custom_ids = [str(c) for c in custom_ids]
     if len(custom_ids) != len(values):
-        raise BatchError(f"{len(custom_ids)} custom_ids for {len(values)} requests: give one per request.")
+        raise BatchError(tr("{ids} custom_ids for {n} requests: give one per request.", ids=len(custom_ids), n=len(values)))
     duplicates = [c for c, n in Counter(custom_ids).items() if n > 1]
     if duplicates:
-        raise BatchError(f"Duplicate custom_ids {duplicates[:5]}: each request needs its own id.")
+        raise BatchError(tr("Duplicate custom_ids {ids}: each request needs its own id.", ids=duplicates[:5]))
     requests = []
     for cid, value in zip(custom_ids, values):
         if isinstance(value, dict):
             body = {"model": model, "max_tokens": max_tokens, **value}
             if not body.get("messages"):
-                raise BatchError(f"Request {cid!r} has no messages: the provider would reject it.")
+                raise BatchError(tr("Request {cid!r} has no messages: the provider would reject it.", cid=cid))
         else:
             if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
-                raise BatchError(f"Request {cid!r} is empty: the provider would reject it; drop or fill it first.")
+                raise BatchError(tr("Request {cid!r} is empty: the provider would reject it; drop or fill it first.", cid=cid))
             body = {"model": model, "max_tokens": max_tokens, "messages": [{"role": "user", "content": template.format(value)}]}
         if system:
             if provider == "anthropic":
@@ -156,7 +156,7 @@ def build(items: Iterable[Any], *, model: str, template: str = "{}", system: str
                 body["messages"] = [{"role": "system", "content": system}, *body["messages"]]
         requests.append((cid, body))
     if not requests:
-        raise BatchError("Nothing to batch: the input is empty.")
+        raise BatchError(tr("Nothing to batch: the input is empty."))
     return BatchPlan(provider, model, requests)
 
 
@@ -204,19 +204,20 @@ class BatchJob:
         if progress:
             from .notebook.widgets.progress import progress_bar  # leaves its last frame as text where widgets do not render
 
-            bar = progress_bar(total=len(self.custom_ids), desc=self.name, unit="req")
+            bar = progress_bar(total=len(self.custom_ids), desc=self.name, unit=tr("req"))
         try:
             while True:
                 status = self.status(client)
                 if bar is not None:
                     bar.n = status["completed"] + status["failed"]
-                    bar.set_postfix(failed=status["failed"], elapsed=f"{time.monotonic() - start:.0f}s")
+                    bar.set_postfix(**{tr("failed"): status["failed"], tr("elapsed"): f"{time.monotonic() - start:.0f}s"})
                     bar.refresh()
                 if status["state"] == "done":
                     return status
                 if timeout is not None and time.monotonic() - start > timeout:
-                    raise TimeoutError(f"{self.name} still running after {timeout:.0f}s; call wait() again later "
-                                       f"(or llmcost_magic.batch.attach({self.name!r}) after a restart).")
+                    raise TimeoutError(tr("{name} still running after {timeout:.0f}s; call wait() again later "
+                                          "(or llmcost_magic.batch.attach({name!r}) after a restart).", name=self.name,
+                                          timeout=timeout))
                 sleep(interval)
         finally:
             if bar is not None:
@@ -320,7 +321,7 @@ class _BatchTable:
         rows = self.ledger.query("SELECT name, provider, model, provider_ids, custom_ids, created, collected, user "
                                  "FROM batches WHERE name = ? OR provider_ids LIKE ?", (name, f'%"{name}"%'))
         if not rows:
-            raise BatchError(f"No recorded batch {name!r}: llmcost_magic.batches() lists them.")
+            raise BatchError(tr("No recorded batch {name!r}: llmcost_magic.batches() lists them.", name=name))
         n, provider, model, pids, cids, created, collected, user = rows[0]
         return BatchJob(n, provider, model, json.loads(pids), json.loads(cids), created, bool(collected), user or "")
 
@@ -368,7 +369,7 @@ def results(jobs: Sequence[BatchJob] | None = None, *, wait: bool = True, interv
     """The results of the last ``--batch`` cell (or of ``jobs``), in call order; waits for them by default."""
     jobs = list(jobs or _last_jobs)
     if not jobs:
-        raise BatchError("No deferred batch yet: run a cell with %%llmcost --batch first, or attach one by name.")
+        raise BatchError(tr("No deferred batch yet: run a cell with %%llmcost --batch first, or attach one by name."))
     frames = []
     for job in jobs:
         client = client_for(job.provider)

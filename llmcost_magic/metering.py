@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, field
 
+from .core.messages import tr
 from .intercept.active import _scoped  # noqa: F401 - re-exported: benchmarks and tests scope a meter by hand
 from .intercept.active import active_meter, default_user, enter_scope, leave_scope, set_cell_meter
 from .intercept.call import Call
@@ -241,8 +242,8 @@ class Meter:
         """Say once that metering failed; the user's call goes on regardless."""
         if not self._reported_failure:
             self._reported_failure = True
-            print(redact(f"llmcost_magic: metering failed ({type(exc).__name__}: {exc}); your calls go on unmetered."),
-                  file=sys.stderr)
+            print(redact(tr("llmcost_magic: metering failed ({error}); your calls go on unmetered.",
+                            error=f"{type(exc).__name__}: {exc}")), file=sys.stderr)
 
     def close(self) -> None:
         """Commit this meter's rows to the ledger now (the end of a cell or a ``with`` block), and

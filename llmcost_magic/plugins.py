@@ -32,6 +32,7 @@ from typing import Any
 import pluggy
 
 from .core.errors import LLMCostError
+from .core.messages import tr
 
 __all__ = ["GROUP", "PluginError", "hookimpl", "register_router", "register_compressor", "register_cache_store",
            "register_price_source", "routers", "compressors", "cache_stores", "price_sources", "plugin_errors",
@@ -113,7 +114,8 @@ def _changed() -> None:
 
 def _fail(plugin: str, message: str) -> None:
     _registry.errors[plugin] = message
-    warnings.warn(f"llmcost_magic plugin {plugin!r} was left out: {message}", RuntimeWarning, stacklevel=3)
+    warnings.warn(tr("llmcost_magic plugin {plugin!r} was left out: {message}", plugin=plugin, message=message), RuntimeWarning,
+                  stacklevel=3)
 
 
 def _check(kind: str, name: Any, value: Any, plugin: str) -> str:

@@ -98,8 +98,8 @@ def _redis(url: str) -> Any:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise LLMCostError(redact(f"Cannot reach the workshop's Redis at {url}: {exc}. Ask the instructor for the "
-                                  f"address, or unset it with %config LLMCost.workshop = None.")) from None
+        raise LLMCostError(redact(tr("Cannot reach the workshop's Redis at {url}: {error}. Ask the instructor for the "
+                                     "address, or unset it with %config LLMCost.workshop = None.", url=url, error=exc))) from None
     return client
 
 

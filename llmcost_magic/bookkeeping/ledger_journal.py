@@ -22,6 +22,7 @@ import math
 import os
 import sqlite3
 import warnings
+from ..core.messages import tr
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -154,8 +155,8 @@ def replay_orphans(db: sqlite3.Connection, ledger_path: str, known_columns: Sequ
             try:
                 replayed += _replay(db, path, os.read(fd, os.fstat(fd).st_size), known_columns)
             except _Unreadable:  # never half-replayed, never deleted: left for a person to read
-                warnings.warn(f"llmcost: the ledger journal {path} does not start with the ledger's column names; "
-                              "its rows were not added to the ledger. Read it, then delete it.", stacklevel=2)
+                warnings.warn(tr("llmcost: the ledger journal {path} does not start with the ledger's column names; "
+                                 "its rows were not added to the ledger. Read it, then delete it.", path=path), stacklevel=2)
                 continue
             _forget(db, path)
         finally:

@@ -145,7 +145,7 @@ def whatif(calls: pd.DataFrame, *, models: Sequence[str] = (), batch: bool = Fal
     """The recorded calls' actual cost next to each alternative, with the components every figure used."""
     for name, value in (("prompt_cache_hit", prompt_cache_hit), ("compress_to", compress_to), ("cache_hit", cache_hit)):
         if value is not None and not 0 <= value <= 1:
-            raise ValueError(f"{name} must be between 0 and 1, got {value}")
+            raise ValueError(tr("{name} must be between 0 and 1, got {value}", name=name, value=value))
     for model in models:
         price_for(model)  # an unknown model fails here, naming the nearest known ones
     # every row, whatever its status: a cut stream was billed too (a refused call has no usage, so costs $0)

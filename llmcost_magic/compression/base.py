@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..core.tokens import count_text_tokens
+from ..core.messages import tr
 from .diff import word_diff
 
 
@@ -19,8 +20,8 @@ def check_rate(rate: float | None, method: str) -> float | None:
     if rate is None:
         return None
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
-        raise CompressionError(f"{method}: rate must be the share of tokens to keep, in (0, 1], got {rate!r} "
-                               f"(e.g. {method}:0.5 keeps about half)")
+        raise CompressionError(tr("{method}: rate must be the share of tokens to keep, in (0, 1], got {rate!r} "
+                                  "(e.g. {method}:0.5 keeps about half)", method=method, rate=rate))
     return float(rate)
 
 

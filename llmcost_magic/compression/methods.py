@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass
 
 from .. import plugins
+from ..core.messages import tr
 from .base import Compressed, CompressionError, Compressor, check_rate
 from .examples import FewShotCompressor
 from .formats import FormatCompressor
@@ -30,8 +31,8 @@ class Step:
 def parse_spec(spec: str) -> tuple[Step, ...]:
     """``"format+selective:0.5"`` -> steps; unknown methods and bad rates raise CompressionError."""
     if not isinstance(spec, str) or not spec.strip():
-        raise CompressionError("compress: say which method, e.g. --compress selective:0.5 "
-                               f"(methods: {', '.join(TEXT_METHODS + HISTORY_METHODS)})")
+        raise CompressionError(tr("compress: say which method, e.g. --compress selective:0.5 (methods: {methods})",
+                                  methods=", ".join(TEXT_METHODS + HISTORY_METHODS)))
     steps = []
     for part in spec.split("+"):
         name, _, value = part.strip().partition(":")
@@ -42,29 +43,31 @@ def parse_spec(spec: str) -> tuple[Step, ...]:
         if name not in TEXT_METHODS and name not in plugins.compressors():
             known = TEXT_METHODS + HISTORY_METHODS + tuple(plugins.compressors())
             near = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {near[0]!r}? " if near else ""
-            raise CompressionError(f"compress: unknown method {name!r}; {hint}"
-                                   f"methods: {', '.join(known)}{plugins.left_out_note()}")
+            hint = tr("did you mean {near!r}? ", near=near[0]) if near else ""
+            raise CompressionError(tr("compress: unknown method {name!r}; {hint}methods: {methods}{left_out}", name=name,
+                                      hint=hint, methods=", ".join(known), left_out=plugins.left_out_note()))
         rate = None
         if value:
             try:
                 rate = float(value)
             except ValueError:
-                raise CompressionError(f"compress: {name}:{value} — the rate must be a number in (0, 1], "
-                                       f"the share of tokens to keep (e.g. {name}:0.5)") from None
+                raise CompressionError(tr("compress: {name}:{value} — the rate must be a number in (0, 1], the share of "
+                                          "tokens to keep (e.g. {name}:0.5)", name=name, value=value)) from None
         steps.append(Step(name, rate=check_rate(rate, name)))
     return tuple(steps)
 
 
 def _amount(name: str, value: str) -> int:
-    unit = "turns" if name == "window" else "tokens"
+    unit = tr("turns") if name == "window" else tr("tokens")
     example = "window:6" if name == "window" else "budget:2000"
     try:
         amount = int(value)
     except ValueError:
-        raise CompressionError(f"compress: {name} needs the number of {unit} to keep, e.g. {example}") from None
+        raise CompressionError(tr("compress: {name} needs the number of {unit} to keep, e.g. {example}", name=name,
+                                  unit=unit, example=example)) from None
     if amount < 1:
-        raise CompressionError(f"compress: {name} must keep at least 1 of its {unit}, e.g. {example}")
+        raise CompressionError(tr("compress: {name} must keep at least 1 of its {unit}, e.g. {example}", name=name,
+                                  unit=unit, example=example))
     return amount
 
 

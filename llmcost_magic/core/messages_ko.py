@@ -6,6 +6,9 @@ Written for this package (2026-11-30); amounts stay in the fields, so won or dol
 
 from __future__ import annotations
 
+from .messages_ko_help import HELP_KO
+from .messages_ko_ledger import LEDGER_LABELS_KO
+
 KO: dict[str, str] = {
     # the meter's summary line (display.summary_line)
     "{n} call{s}": "호출 {n}회",
@@ -390,3 +393,6 @@ LABELS_KO: dict[str, str] = {
     "provider reported": "공급사 보고",
     "not read": "읽지 않음",
 }
+
+KO.update(HELP_KO)  # the options' help and %llmcost?, kept in their own file
+LABELS_KO.update(LEDGER_LABELS_KO)  # the ledger's other columns, with its notes' Korean

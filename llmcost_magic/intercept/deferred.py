@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..core.messages import tr
+
 __all__ = ["placeholder"]
 
 
 def placeholder(provider: str, model: str, custom_id: str) -> dict[str, Any]:
     """What a deferred call returns at once: a well-formed answer saying where the real one will be."""
-    text = f"[deferred to a batch as {custom_id}: collect with llmcost_magic.batch.results()]"
+    text = tr("[deferred to a batch as {custom_id}: collect with llmcost_magic.batch.results()]", custom_id=custom_id)
     if provider == "anthropic":
         return {"id": custom_id, "type": "message", "role": "assistant", "model": model,
                 "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,

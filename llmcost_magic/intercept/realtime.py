@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from .active import active_meter
+from ..core.messages import tr
 
 MODULES = ("openai.resources.realtime.realtime", "openai.resources.beta.realtime.realtime")
 WARNING = ("llmcost_magic: OpenAI Realtime (WebSocket) sessions are not metered (they bypass httpx); "
@@ -21,7 +22,7 @@ def _warn_once() -> None:
     global _warned
     if not _warned and active_meter() is not None:
         _warned = True
-        warnings.warn(WARNING, RuntimeWarning, stacklevel=3)
+        warnings.warn(tr(WARNING), RuntimeWarning, stacklevel=3)
 
 
 def patch(module: ModuleType) -> None:

@@ -13,12 +13,15 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from ..core.messages import labelled, plural, tr
-from .options import parse_line_command
+from .options import full_help, parse_line_command
 from ..session import current_ledger
 
 
 def run(magic: Any, line: str) -> Any:
-    """Parse and run one ``%llmcost`` command line."""
+    """Parse and run one ``%llmcost`` command line (``--help``, ``-h`` or ``help``: print every option and command)."""
+    if line.strip() in ("--help", "-h", "help"):
+        print(full_help())
+        return None
     ns = parse_line_command(line)
     command = COMMANDS.get(ns.command)
     if command is None:

@@ -19,7 +19,7 @@ from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 from .. import intercept
 from ..core.errors import LLMCostError
 from ..metering import Meter, default_user, set_cell_meter
-from ..core.messages import language_code, plural, set_language, tr
+from ..core.messages import in_language, language, language_code, plural, set_language, tr
 from .options import full_help, parse_cell_options
 from ..core.redaction import redact
 from ..session import current_ledger, use_ledger
@@ -75,6 +75,15 @@ class LLMCost(Magics):
     language = Unicode(None, allow_none=True, help="Language of summaries, labels, table headers and refusals: 'en' "
                        "or 'ko' (default: $LLMCOST_LANG, else 'en').").tag(config=True)
 
+    @classmethod
+    def class_get_trait_help(cls, trait: Any, inst: Any = None, helptext: str | None = None) -> str:
+        """``%config LLMCost`` lists each setting with its help, in the current language."""
+        if helptext is None and language() == "ko":
+            from ..core.messages_ko_help import CONFIG_HELP_KO
+
+            helptext = CONFIG_HELP_KO.get(trait.help)
+        return super().class_get_trait_help(trait, inst, helptext)
+
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._open: _OpenCell | None = None
@@ -87,7 +96,8 @@ class LLMCost(Magics):
     @validate("fx")
     def _check_fx(self, proposal: Any) -> float:
         if not proposal["value"] > 0:
-            raise TraitError(f"LLMCost.fx must be > 0 (units of {self.currency} per USD), got {proposal['value']}")
+            raise TraitError(tr("LLMCost.fx must be > 0 (units of {currency} per USD), got {value}", currency=self.currency,
+                                value=proposal["value"]))
         return proposal["value"]
 
     @validate("compress")
@@ -105,7 +115,7 @@ class LLMCost(Magics):
     def _check_budget(self, proposal: Any) -> float | None:
         value = proposal["value"]
         if value is not None and not value > 0:
-            raise TraitError(f"LLMCost.budget must be > 0 dollars (or None for no cap), got {value}")
+            raise TraitError(tr("LLMCost.budget must be > 0 dollars (or None for no cap), got {value}", value=value))
         return value
 
     @validate("language")
@@ -278,7 +288,20 @@ class LLMCost(Magics):
         return run(self, line)
 
 
-LLMCost.llmcost.__doc__ = f"{LLMCost.llmcost.__doc__}\n\n{full_help()}"  # %llmcost? lists every option
+with in_language("en"):  # the docstring stays English whatever the language at import
+    LLMCost.llmcost.__doc__ = f"{LLMCost.llmcost.__doc__}\n\n{full_help()}"  # %llmcost? lists every option
+
+
+def _help() -> str:
+    """What ``%llmcost?`` / ``%%llmcost?`` show, in the current language (IPython's inspector asks ``getdoc()``
+    before the docstring)."""
+    if language() == "en":
+        return LLMCost.llmcost.__doc__ or ""
+    return tr("Meter a cell (``%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE]``),\nor run a "
+              "command: ``%llmcost report|prices|on|off|export`` (see the README).") + f"\n\n{full_help()}"
+
+
+LLMCost.llmcost.getdoc = _help  # type: ignore[attr-defined]
 
 
 _loaded: dict[int, LLMCost] = {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from IPython.core.error import UsageError
 
 from ..core.messages import tr
+from .option_parser import Parser
 
 CELL_USAGE = ("%%llmcost [--tag T] [--budget USD] [--quiet] [--currency CUR --fx RATE] [--dry-run] "
               "[--cache exact|semantic [--ttl 1h] [--threshold 0.70] [--context KEY] [--cache-any-temperature] "
@@ -23,15 +24,6 @@ LINE_USAGE = (
     "%llmcost cache stats|audit|advise|clear [--tag T] [--model M]|reject [KEY]|confirm [ID]|doctor [--cell N|--all]  |  "
     "%llmcost whatif [--cell|--tag T|--all] [--models A,B] [--batch] [--prompt-cache-hit H] [--compress R] [--cache-hit C]"
 )
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args: object, usage_hint: str, **kwargs: object) -> None:
-        super().__init__(*args, add_help=False, allow_abbrev=False, **kwargs)  # type: ignore[arg-type]
-        self.usage_hint = usage_hint
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(tr("llmcost: {message}. Usage: {usage}", message=message, usage=self.usage_hint))
 
 
 @dataclass(kw_only=True)
@@ -76,33 +68,33 @@ def _positive_float(name: str):  # noqa: ANN202
     return parse
 
 
-def _cell_parser() -> _Parser:
-    p = _Parser(prog="%%llmcost", usage_hint=CELL_USAGE)
-    p.add_argument("--tag", default="", help="label recorded on every call of the cell")
+def _cell_parser() -> Parser:
+    p = Parser(prog="%%llmcost", usage_hint=CELL_USAGE)
+    p.add_argument("--tag", default="", help=tr("label recorded on every call of the cell"))
     p.add_argument("--budget", type=_positive_float("--budget"), metavar="USD",
-                   help="hard cap: a call whose worst case does not fit is refused before it is sent")
-    p.add_argument("--quiet", action="store_true", help="no live meter, no summary")
-    p.add_argument("--currency", type=str.upper, help="show amounts in this currency (with --fx)")
-    p.add_argument("--fx", type=_positive_float("--fx"), metavar="RATE", help="units of --currency per US dollar")
-    p.add_argument("--dry-run", action="store_true", help="send the calls to the offline sandbox: what would it cost?")
-    p.add_argument("--cache", choices=["exact", "semantic"], help="answer repeated (or same-meaning) requests for $0")
-    p.add_argument("--ttl", type=_duration, help="how long cached answers live: 90s, 30m, 24h, 7d, 0, forever")
-    p.add_argument("--threshold", type=_threshold, help="semantic cache similarity threshold (default 0.70, with a guard)")
-    p.add_argument("--context", default="", metavar="KEY", help="a cache hit must share this key too")
-    p.add_argument("--cache-any-temperature", action="store_true", help="also cache non-deterministic requests")
-    p.add_argument("--cache-tool-calls", action="store_true", help="also cache answers that are only tool calls")
-    p.add_argument("--prompt-cache", choices=["auto"], help="place provider prompt-cache breakpoints on the stable prefix")
+                   help=tr("hard cap: a call whose worst case does not fit is refused before it is sent"))
+    p.add_argument("--quiet", action="store_true", help=tr("no live meter, no summary"))
+    p.add_argument("--currency", type=str.upper, help=tr("show amounts in this currency (with --fx)"))
+    p.add_argument("--fx", type=_positive_float("--fx"), metavar="RATE", help=tr("units of --currency per US dollar"))
+    p.add_argument("--dry-run", action="store_true", help=tr("send the calls to the offline sandbox: what would it cost?"))
+    p.add_argument("--cache", choices=["exact", "semantic"], help=tr("answer repeated (or same-meaning) requests for $0"))
+    p.add_argument("--ttl", type=_duration, help=tr("how long cached answers live: 90s, 30m, 24h, 7d, 0, forever"))
+    p.add_argument("--threshold", type=_threshold, help=tr("semantic cache similarity threshold (default 0.70, with a guard)"))
+    p.add_argument("--context", default="", metavar="KEY", help=tr("a cache hit must share this key too"))
+    p.add_argument("--cache-any-temperature", action="store_true", help=tr("also cache non-deterministic requests"))
+    p.add_argument("--cache-tool-calls", action="store_true", help=tr("also cache answers that are only tool calls"))
+    p.add_argument("--prompt-cache", choices=["auto"], help=tr("place provider prompt-cache breakpoints on the stable prefix"))
     p.add_argument("--route", type=_route, metavar="ROUTER",
-                   help="send each call to the cheapest model tier that fits: rules, embedding, classifier, probe, "
-                        "cascade, cascade+probe or a plugin's router")
-    p.add_argument("--max-tokens", type=_positive_int("--max-tokens"), metavar="N", help="max_tokens for calls that set none")
+                   help=tr("send each call to the cheapest model tier that fits: rules, embedding, classifier, probe, "
+                           "cascade, cascade+probe or a plugin's router"))
+    p.add_argument("--max-tokens", type=_positive_int("--max-tokens"), metavar="N", help=tr("max_tokens for calls that set none"))
     p.add_argument("--stop", action="append", default=[], type=_escapes, metavar="TEXT",
-                   help="stop sequence for calls that set none (repeatable)")
-    p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS", help="ask for answers of at most WORDS words")
-    p.add_argument("--batch", action="store_true", help="defer the cell's chat calls to the Batch API (half price)")
-    p.add_argument("--budget-fallback", action="store_true", help="near a limit, use a cheaper model that fits instead of refusing")
-    p.add_argument("--compress", type=_compress_spec, metavar="METHOD[:RATE]", help="compress each prompt before sending")
-    p.add_argument("--compress-keep-system", action="store_true", help="with --compress: leave system prompts as written")
+                   help=tr("stop sequence for calls that set none (repeatable)"))
+    p.add_argument("--concise", type=_positive_int("--concise"), metavar="WORDS", help=tr("ask for answers of at most WORDS words"))
+    p.add_argument("--batch", action="store_true", help=tr("defer the cell's chat calls to the Batch API (half price)"))
+    p.add_argument("--budget-fallback", action="store_true", help=tr("near a limit, use a cheaper model that fits instead of refusing"))
+    p.add_argument("--compress", type=_compress_spec, metavar="METHOD[:RATE]", help=tr("compress each prompt before sending"))
+    p.add_argument("--compress-keep-system", action="store_true", help=tr("with --compress: leave system prompts as written"))
     return p
 
 
@@ -177,8 +169,8 @@ def parse_cell_options(line: str) -> CellOptions:
 
 def parse_line_command(line: str) -> argparse.Namespace:
     """``report --by model`` / ``prices gpt-4o`` / ``on`` / ``off`` / ``export x.csv``."""
-    p = _Parser(prog="%llmcost", usage_hint=LINE_USAGE)
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    p = Parser(prog="%llmcost", usage_hint=LINE_USAGE)
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
     r = sub.add_parser("report", usage_hint=LINE_USAGE)
     r.add_argument("--by", default="cell", choices=["cell", "model", "vendor", "tag", "endpoint", "max-tokens"])
     r.add_argument("--all", action="store_true")
@@ -195,7 +187,7 @@ def parse_line_command(line: str) -> argparse.Namespace:
     da.add_argument("--export")
     wi = sub.add_parser("whatif", usage_hint=LINE_USAGE)
     wi.add_argument("--tag")
-    wi.add_argument("--cell", action="store_true", help="the last metered cell")
+    wi.add_argument("--cell", action="store_true", help=tr("the last metered cell"))
     wi.add_argument("--all", action="store_true")
     wi.add_argument("--models", type=lambda t: [m for m in t.split(",") if m], default=[])
     wi.add_argument("--batch", action="store_true")
@@ -205,8 +197,8 @@ def parse_line_command(line: str) -> argparse.Namespace:
     ca = sub.add_parser("cache", usage_hint=LINE_USAGE)
     ca.add_argument("action", choices=["stats", "audit", "clear", "reject", "confirm", "advise", "doctor"])
     ca.add_argument("key", nargs="?")
-    ca.add_argument("--cell", type=int, help="doctor: that cell run (default: the last metered cell)")
-    ca.add_argument("--all", action="store_true", help="doctor: every call of the session")
+    ca.add_argument("--cell", type=int, help=tr("doctor: that cell run (default: the last metered cell)"))
+    ca.add_argument("--all", action="store_true", help=tr("doctor: every call of the session"))
     ca.add_argument("--tag")
     ca.add_argument("--model")
     try:
@@ -222,4 +214,4 @@ def parse_line_command(line: str) -> argparse.Namespace:
 def full_help() -> str:
     """Every ``%%llmcost`` option with its meaning, and every ``%llmcost`` command (shown by ``%llmcost?``)."""
     commands = LINE_USAGE.replace("  |  ", "\n  ")
-    return f"{_cell_parser().format_help()}\ncommands:\n  {commands}\n"
+    return f"{_cell_parser().format_help()}\n{tr('commands:')}\n  {commands}\n"

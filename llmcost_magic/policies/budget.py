@@ -50,7 +50,8 @@ class Budget:
 
     def __init__(self, limit_usd: float, *, name: str = "cell budget"):
         if not limit_usd > 0 or limit_usd == float("inf"):
-            raise ValueError(f"A budget must be a positive number of dollars, got {limit_usd!r} (e.g. --budget 0.50).")
+            raise ValueError(tr("A budget must be a positive number of dollars, got {limit!r} (e.g. --budget 0.50).",
+                                limit=limit_usd))
         self.limit_usd = float(limit_usd)
         self.name = name
         self.spent_usd = 0.0

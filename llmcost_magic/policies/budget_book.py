@@ -65,8 +65,9 @@ class BudgetConfig:
         if not segment:
             return self.default
         if segment not in self.per_segment:
-            known = ", ".join(sorted(self.per_segment)) or "none defined"
-            raise BudgetFileError(f"Unknown segment {segment!r}: the budget file defines {known}.")
+            known = ", ".join(sorted(self.per_segment)) or tr("none defined")
+            raise BudgetFileError(tr("Unknown segment {segment!r}: the budget file defines {known}.", segment=segment,
+                                     known=known))
         return self.per_segment[segment]
 
 

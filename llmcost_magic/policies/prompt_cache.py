@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from ..core.messages import tr
 from ..core.pricing import UnknownModelError, price_for
 from ..core.prompt_blocks import prompt_blocks, stable_end
 from ..core.provider_rules import min_cached_tokens, openai_has_breakpoints
@@ -122,7 +123,7 @@ def advise(bodies: Sequence[dict[str, Any]]) -> dict[str, Any]:
     content to the front would make it cacheable; the saving is priced at input vs cached-read rates.
     """
     if not bodies:
-        raise ValueError("No requests to advise on: run a metered cell first.")
+        raise ValueError(tr("No requests to advise on: run a metered cell first."))
     model = bodies[0].get("model", "gpt-4o")
     segments = [_segments(b) for b in bodies]
     prefix = _common_prefix(["".join(s) for s in segments]) if len(bodies) > 1 else ""
@@ -146,13 +147,14 @@ def advise(bodies: Sequence[dict[str, Any]]) -> dict[str, Any]:
     reuses = max(len(bodies) - 1, 0)
     advice = []
     if movable_tokens >= 50:
-        advice.append(f"~{movable_tokens:,} tokens every request repeats come after something that varies: move the "
-                      f"varying part (a date, a name, the question) after them to make them cacheable.")
+        advice.append(tr("~{tokens:,} tokens every request repeats come after something that varies: move the varying "
+                         "part (a date, a name, the question) after them to make them cacheable.", tokens=movable_tokens))
     if prefix_tokens + movable_tokens < minimum:
-        advice.append(f"The shared prefix (~{prefix_tokens + movable_tokens:,} tokens) is below the {minimum:,}-token "
-                      f"minimum {model} caches: caching cannot help these requests.")
+        advice.append(tr("The shared prefix (~{tokens:,} tokens) is below the {minimum:,}-token minimum {model} caches: "
+                         "caching cannot help these requests.", tokens=prefix_tokens + movable_tokens, minimum=minimum,
+                         model=model))
     if not advice:
-        advice.append("The stable part already comes first: nothing to reorder.")
+        advice.append(tr("The stable part already comes first: nothing to reorder."))
     return {
         "model": model,
         "requests": len(bodies),

@@ -27,6 +27,7 @@ from ..intercept.call import Call, Parsed
 from ..stores import CacheEntry, CacheStore
 from ..stores.base import CorruptEntry
 from .cache_scope import account_fingerprint, destination, seal, why_invalid
+from ..core.messages import tr
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.I)
 _UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -45,7 +46,8 @@ def parse_duration(text: str | float | None) -> float | None:
         return float(text)
     m = _DURATION.match(text)
     if not m:
-        raise ValueError(f"Cannot read the duration {text!r}: use e.g. 90s, 30m, 24h, 7d, 0 (never cache) or forever.")
+        raise ValueError(tr("Cannot read the duration {text!r}: use e.g. 90s, 30m, 24h, 7d, 0 (never cache) or forever.",
+                            text=text))
     return float(m.group(1)) * _UNITS[m.group(2).lower() if m.group(2) else None]
 
 
@@ -278,8 +280,8 @@ class ResponseCache:
 def _warn_once(key: str, reason: str) -> None:
     if key not in _warned:
         _warned.add(key)
-        warnings.warn(f"llmcost: a cached answer was not served because {reason}; the call goes to the provider "
-                      f"and a sound answer replaces the row.", UserWarning, stacklevel=2)
+        warnings.warn(tr("llmcost: a cached answer was not served because {reason}; the call goes to the provider "
+                         "and a sound answer replaces the row.", reason=reason), UserWarning, stacklevel=2)
 
 
 def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl: str | float | None = None,

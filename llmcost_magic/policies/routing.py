@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .. import plugins
+from ..core.messages import tr
 from ..clients import client_for
 from ..intercept.call import Call
 from ..core.tokens import count_tokens
@@ -188,7 +189,8 @@ def check_router_name(name: str) -> str:
     if name in (*ROUTERS, *CASCADES) or name.strip().lower() in plugins.routers():
         return name
     names = [*ROUTERS, *CASCADES, *plugins.routers()]
-    raise ValueError(f"Unknown router {name!r}: use one of {', '.join(names)}.{plugins.left_out_note()}")
+    raise ValueError(tr("Unknown router {name!r}: use one of {names}.{left_out}", name=name, names=", ".join(names),
+                        left_out=plugins.left_out_note()))
 
 
 def _plugin_router(name: str) -> Any:

@@ -26,7 +26,7 @@ from ...compression.meaning import analyse
 from ...compression.history import input_dollars_saved
 from ..display import money
 from ...core.errors import LLMCostError
-from ...core.messages import plural, tr
+from ...core.messages import plural, shown_note, tr
 
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4-6", "claude-haiku-4-5")
 _REMOVED = "color:#999;text-decoration:line-through"
@@ -178,6 +178,6 @@ def _stats_html(result: Compressed, fidelity: Fidelity, calls: int) -> str:
         for lang, m in sorted(fidelity.meaning.items()))
     risk = (f"<b style='color:{risk_colour}'>" + tr("{n} risky removal{s}", n=risky, s=plural(risky)) + "</b>"
             + (": " + html.escape(", ".join(fidelity.risky_removals[:8])) + ("…" if risky > 8 else "") if risky else ""))
-    note = f"<br><i>{html.escape(result.note)}</i>" if result.note else ""
+    note = f"<br><i>{html.escape(shown_note(result.note))}</i>" if result.note else ""
     return f"<div style='font-size:12px'>{row}<br>{risk} &nbsp;·&nbsp; {languages}{note}</div>"
 

@@ -119,7 +119,7 @@ class Dashboard:
             target.write_text(f"<!doctype html><meta charset='utf-8'><title>LLM spend</title>"
                               f"<h2>{html.escape('LLM spend')}</h2>{self._repr_html_()}", encoding="utf-8")
         else:
-            raise ValueError(f"Export to .html or .png, got {target.name!r}")
+            raise ValueError(tr("Export to .html or .png, got {name!r}", name=target.name))
         return target
 
 
