@@ -204,7 +204,8 @@ def test_calibration_measures_what_the_live_index_serves():
 
 
 @pytest.mark.parametrize("name", ["semantic_dev", "semantic_heldout", "semantic_heldout_v2", "semantic_heldout_v3",
-                                  "semantic_heldout_v4", "semantic_heldout_v5"])
+                                  "semantic_heldout_v4", "semantic_heldout_v5",
+                                  "semantic_heldout_v6"])
 def test_no_labelled_negation_or_near_miss_is_served(name):
     """A regression floor on every labelled set (the rates are reported by benchmarks/bench_cache.py)."""
     import json
@@ -235,6 +236,7 @@ def test_a_korean_question_negated_by_a_contracted_form_is_not_served():
     ("부산에서 서울까지 가는 첫차는 몇 시인가요?", "서울에서 부산까지 가는 첫차는 몇 시인가요?"),
     ("파일 압축을 푸는 방법을 알려주세요", "파일을 압축하는 방법을 알려주세요"),
     ("하루에 물을 2컵 마셔야 하나요?", "하루에 물을 2리터 마셔야 하나요?"),
+    ("학생이 선생님을 평가하는 기준은?", "선생님이 학생을 평가하는 기준은?"),  # v6: a word with a suffix (님)
 ])
 def test_exchanged_roles_units_and_an_undoing_verb_are_not_served(new, cached):
     """Held-out v5 (2026-11-30) found these false hits at the default threshold: the same words with two

@@ -327,7 +327,7 @@ def _skeleton(text: str) -> tuple[tuple[str, str], ...]:
             if tag in ("SF", "SP", "SS", "SE", "SO", "SW"):
                 continue
             form = _KO_ALLOMORPH.get(m.form, m.form) if tag.startswith("J") else m.form
-            content = tag in _KO_CONTENT or tag == "NNB"
+            content = tag in _KO_CONTENT or tag in ("NNB", "XSN", "XPN")  # 선생님: the suffix is the word's
             kind = "join" if tag == "JC" or form in _SYMMETRIC else "content" if content else "frame"
             out.append((form, kind))
         return tuple(out)
