@@ -34,6 +34,7 @@ _TRUNCATED = {"length", "max_tokens"}
 _TOOL_ONLY = {"tool_calls", "tool_use"}
 _STOPPED = {"stop", "end_turn", "stop_sequence", "completed"}  # what a normally finished answer says
 _ANSWERS = ("chat.completions", "messages", "responses", "completions")  # endpoints that must say how they ended
+_TEXT_PARTS = ("text", "input_text")  # the parts of a question that last_user_text reads
 _warned: set[str] = set()  # keys of invalid rows already warned about (one warning each)
 
 
@@ -146,13 +147,16 @@ class ResponseCache:
         return hashlib.sha256(material.encode()).hexdigest()
 
     def context(self, call: Call) -> str:
-        """Everything but the question: a semantic hit must match all of it."""
+        """Everything but the question's text: a semantic hit must match all of it (the earlier turns,
+        and the last user message's images, files, audio and tool results)."""
         rest = dict(call.body)
-        messages = list(rest.pop("messages", []) or [])
+        turns = rest.pop("input" if call.endpoint == "responses" else "messages", None)
+        messages = list(turns) if isinstance(turns, list) else []
         if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
-            messages = messages[:-1]  # the question itself is compared by meaning
-        if call.endpoint == "responses":
-            rest.pop("input", None)
+            content = messages[-1].get("content")
+            if isinstance(content, list):  # the text is compared by meaning; every other part must be the same
+                content = [p for p in content if not (isinstance(p, dict) and p.get("type") in _TEXT_PARTS)]
+            messages[-1] = {**messages[-1], "content": content if isinstance(content, list) else ""}
         material = canonical({"p": call.provider, "e": call.endpoint, "b": rest, "history": messages,
                               "s": call.cache_scope, "ctx": self.settings.context_key})
         return hashlib.sha256(material).hexdigest()
