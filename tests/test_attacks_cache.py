@@ -77,3 +77,76 @@ def test_a_semantic_hit_in_the_responses_api_needs_the_same_earlier_turns():
         ask("Lee")
         ask("Kim")
     assert caches() == ["", "", "exact"]
+
+
+# -- where and for whom: Azure URLs and the headers that name an account ------------------------------
+
+ASK = dict(model="gpt-4o-mini", temperature=0, messages=[{"role": "user", "content": "What is my account balance?"}])
+
+
+def _chat(finish: str = "stop", content: str | None = "x", **message) -> dict:
+    return {"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": content, **message}}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
+
+
+def _provider(body: bytes | dict, content_type: str = "application/json", status: int = 200):
+    """A fake provider on the SDK's own transport: the same answer to every request, counted."""
+    module = importlib.import_module(_http_module("openai"))
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    def handler(request):
+        handler.calls += 1
+        return module.Response(status, headers={"content-type": content_type}, content=payload)
+
+    handler.calls = 0
+    return module.Client(transport=module.MockTransport(handler)), handler
+
+
+def _openai(http, *, cls: str = "OpenAI", **options):
+    import openai
+
+    options.setdefault("api_key", "sk-one")
+    if cls == "OpenAI":
+        options.setdefault("base_url", "http://gateway.local/v1")
+    return getattr(openai, cls)(max_retries=0, http_client=http, **options)
+
+
+def test_azure_deployments_and_api_versions_are_other_destinations():
+    http, handler = _provider(_chat())
+    azure = dict(cls="AzureOpenAI", azure_endpoint="https://contoso.openai.azure.com", api_key="az-1")
+    with meter(cache="semantic"):
+        for deployment, version in (("gpt4o", "2024-10-21"), ("gpt4o", "2025-01-01-preview"), ("gpt4o-eu", "2024-10-21"),
+                                    ("gpt4o", "2024-10-21")):
+            _openai(http, azure_deployment=deployment, api_version=version, **azure).chat.completions.create(**ASK)
+    assert handler.calls == 3 and caches() == ["", "", "", "exact"]
+
+
+@pytest.mark.parametrize("header", ["Ocp-Apim-Subscription-Key", "x-portkey-api-key", "cf-aig-authorization", "Helicone-Auth",
+                                    "X-Tenant-Id", "Cookie"])
+def test_a_gateways_own_account_header_keeps_accounts_apart(header):
+    """Before: only the provider's own key headers counted, so two users of one gateway that tells them
+    apart by its own header (Azure API Management, Portkey, Cloudflare AI Gateway, Helicone) shared answers."""
+    http, handler = _provider(_chat())
+    with meter(cache="semantic"):
+        for user in ("alice-key", "bob-key", "alice-key"):
+            _openai(http, api_key="shared", default_headers={header: user}).chat.completions.create(**ASK)
+    assert handler.calls == 2 and caches() == ["", "", "exact"]
+
+
+def test_the_same_key_in_another_header_or_letter_case():
+    """Authorization / api-key / x-api-key, any letter case: one header name is one account; a key sent
+    in another header is a miss (never another account's hit), its name's case does not matter."""
+    http, handler = _provider(_chat())
+    with meter(cache="exact"):
+        for headers in ({"api-key": "k1"}, {"API-KEY": "k1"}, {"x-api-key": "k1"}, {"X-Api-Key": "k1"}, {"x-api-key": "k2"}):
+            _openai(http, api_key="unused", default_headers=headers).chat.completions.create(**ASK)
+    assert caches() == ["", "exact", "", "exact", ""]
+
+
+def test_retries_and_idempotency_keys_do_not_split_one_account():
+    http, handler = _provider(_chat())
+    with meter(cache="exact"):
+        for n in range(2):
+            _openai(http).chat.completions.create(**ASK, extra_headers={"Idempotency-Key": f"req-{n}", "x-stainless-retry-count": str(n)})
+    assert caches() == ["", "exact"]
