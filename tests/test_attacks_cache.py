@@ -150,3 +150,111 @@ def test_retries_and_idempotency_keys_do_not_split_one_account():
         for n in range(2):
             _openai(http).chat.completions.create(**ASK, extra_headers={"Idempotency-Key": f"req-{n}", "x-stainless-retry-count": str(n)})
     assert caches() == ["", "exact"]
+
+
+# -- answers that must never be stored, streamed or not ---------------------------------------------------
+
+
+def _sse(*events: dict | str) -> bytes:
+    return b"".join(f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n".encode() for e in events)
+
+
+def _chunk(delta: dict, finish: str | None = None, usage: dict | None = None, index: int = 0) -> dict:
+    return {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish}] if usage is None else [], "usage": usage}
+
+
+USAGE = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+TOOL = {"tool_calls": [{"index": 0, "id": "t", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+
+
+@pytest.mark.parametrize("stream", [
+    _sse(_chunk({"role": "assistant", "content": "The answer is"}), _chunk({}, "length"), _chunk({}, usage=USAGE), "[DONE]"),
+    _sse(_chunk({"role": "assistant", "refusal": "I can't help."}), _chunk({}, "stop"), _chunk({}, usage=USAGE), "[DONE]"),
+    _sse(_chunk({"role": "assistant", **TOOL}), _chunk({}, "tool_calls"), _chunk({}, usage=USAGE), "[DONE]"),
+    _sse(_chunk({"role": "assistant", "content": "The ans"})),  # cut: no finish, no usage, no [DONE]
+    _sse(_chunk({"role": "assistant", "content": "x"}), {"error": {"message": "overloaded", "type": "server_error"}}),
+    _sse(_chunk({"role": "assistant", "content": "a"}), _chunk({"role": "assistant", "content": "b"}, index=1),
+         _chunk({}, "length"), _chunk({}, "stop", index=1), _chunk({}, usage=USAGE), "[DONE]"),
+], ids=["length", "refusal", "tool-only", "cut", "error-event", "n2-first-truncated"])
+def test_a_stream_that_did_not_stop_normally_is_never_stored(stream):
+    http, handler = _provider(stream, "text/event-stream")
+    oc = _openai(http)
+    with meter(cache="exact"):
+        for _ in range(2):
+            try:
+                list(oc.chat.completions.create(**ASK, stream=True))
+            except Exception:  # noqa: BLE001 - an error event raises in the SDK: that is the point
+                pass
+    assert handler.calls == 2 and "exact" not in caches()
+    assert current_cache_store().stats(0)["entries"] == 0
+
+
+@pytest.mark.parametrize("body", [
+    {"error": {"message": "The server is overloaded", "type": "server_error", "code": None}},
+    {**_chat(), "choices": [_chat()["choices"][0], {**_chat("length")["choices"][0], "index": 1}]},
+    {**_chat(), "choices": [{**_chat("content_filter")["choices"][0]}, {**_chat()["choices"][0], "index": 1}]},
+    {**_chat(), "choices": [_chat()["choices"][0], {**_chat("content_filter")["choices"][0], "index": 1}]},
+    {**_chat(), "choices": []},
+], ids=["200-error-object", "n2-one-truncated", "n2-first-filtered", "n2-second-filtered", "no-choices"])
+def test_a_200_that_is_not_a_whole_answer_is_never_stored(body):
+    """A 200 whose body is an error object, or n > 1 answers of which one did not stop normally."""
+    http, handler = _provider(body)
+    oc = _openai(http)
+    with meter(cache="exact"):
+        for _ in range(2):
+            try:
+                oc.chat.completions.create(**{**ASK, "n": 2})
+            except Exception:  # noqa: BLE001
+                pass
+    assert handler.calls == 2 and "exact" not in caches()
+
+
+def _anthropic_stream(stop_reason: str) -> bytes:
+    events = [("message_start", {"type": "message_start", "message": {
+                  "id": "m1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "content": [],
+                  "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 1}}}),
+              ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+              ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "I"}}),
+              ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+              ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                                 "usage": {"output_tokens": 2}}),
+              ("message_stop", {"type": "message_stop"})]
+    return b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
+
+
+@pytest.mark.parametrize("stop_reason", ["refusal", "max_tokens", "pause_turn", "tool_use"])
+def test_an_anthropic_stream_that_did_not_end_its_turn_is_never_stored(stop_reason):
+    import anthropic
+
+    module = importlib.import_module(_http_module("anthropic"))
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return module.Response(200, headers={"content-type": "text/event-stream"}, content=_anthropic_stream(stop_reason))
+
+    ac = anthropic.Anthropic(api_key="sk-ant", base_url="http://gateway.local", max_retries=0,
+                             http_client=module.Client(transport=module.MockTransport(handler)))
+    with meter(cache="exact", cache_any_temperature=True):
+        for _ in range(2):
+            with ac.messages.stream(model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "Hi"}]) as s:
+                s.get_final_message()
+    assert len(calls) == 2 and "exact" not in caches()
+
+
+def test_a_stream_is_replayed_as_a_stream_and_a_non_stream_never_gets_sse_bytes():
+    """Exact and semantic: a cached stream never answers a non-stream call, nor a cached JSON a stream."""
+    oc = client("openai", sandbox=Sandbox())
+    q = lambda text: [{"role": "user", "content": text}]  # noqa: E731
+    with meter(cache="semantic"):
+        first = oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=q("How do I reset my password?"))
+        streamed = list(oc.chat.completions.create(model="gpt-4o-mini", temperature=0, stream=True,
+                                                   messages=q("How can I reset my password?")))
+        again = list(oc.chat.completions.create(model="gpt-4o-mini", temperature=0, stream=True,
+                                                messages=q("How can I reset my password?")))
+        plain = oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=q("How can I reset my password?"))
+    assert caches() == ["", "", "exact", "semantic"]
+    assert "".join(c.choices[0].delta.content or "" for c in again if c.choices) == \
+        "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert plain.choices[0].message.content == first.choices[0].message.content
