@@ -258,3 +258,85 @@ def test_a_stream_is_replayed_as_a_stream_and_a_non_stream_never_gets_sse_bytes(
     assert "".join(c.choices[0].delta.content or "" for c in again if c.choices) == \
         "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
     assert plain.choices[0].message.content == first.choices[0].message.content
+
+
+# -- a workshop's shared Redis holding rows of another package version ------------------------------------
+
+
+@pytest.fixture
+def room_store(redis_url):
+    import redis
+
+    from llmcost_magic.stores import open_store
+
+    redis.Redis.from_url(redis_url).flushdb()
+    return open_store(redis_url), redis.Redis.from_url(redis_url)
+
+
+def _ask_twice(store, mode: str = "exact", question: str = "What is my account balance?"):
+    """One call, the Redis row corrupted by ``between``, then the same call: returns the second's cache."""
+    from llmcost_magic.metering import Meter
+    from llmcost_magic.policies.response_cache import build_cache
+    from llmcost_magic.policies.semantic_cache import SemanticIndex
+
+    oc = client("openai", sandbox=Sandbox())
+    request = {**ASK, "messages": [{"role": "user", "content": question}]}
+
+    def run():
+        index = SemanticIndex(store) if mode == "semantic" else None
+        with Meter(cache=build_cache(mode, store=store, semantic_index=index)) as m:
+            answer = oc.chat.completions.create(**request)
+        return m.records[-1].cache, answer.choices[0].message.content
+
+    return run
+
+
+@pytest.mark.parametrize("change", ["missing-seal", "missing-body", "missing-content-type", "extra-field", "string-row",
+                                    "list-row", "old-schema-json"])
+def test_a_row_of_another_version_is_a_miss_with_one_warning_never_an_error(room_store, change):
+    import warnings
+
+    store, r = room_store
+    run = _ask_twice(store)
+    assert run()[0] == ""
+    (name,) = list(r.scan_iter("llmcost:e:*"))
+    if change.startswith("missing-"):
+        r.hdel(name, change.removeprefix("missing-").replace("-", "_"))
+    elif change == "extra-field":
+        r.hset(name, "schema_version", "9")
+    elif change == "string-row":
+        r.delete(name)
+        r.set(name, json.dumps({"body": "forged", "content_type": "application/json"}))
+    elif change == "list-row":
+        r.delete(name)
+        r.rpush(name, b"body", b"forged")
+    else:  # an older layout: the whole entry as one JSON field
+        r.delete(name)
+        r.hset(name, "entry", json.dumps({"body": "forged"}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cache, text = run()
+        again, _ = run()
+    if change == "extra-field":  # a field this version does not know: the sealed fields still prove the row
+        assert cache == "exact" and not caught
+        return
+    assert cache == "" and "forged" not in text
+    assert len([w for w in caught if "cache" in str(w.message)]) == 1, [str(w.message) for w in caught]
+    assert again == "exact"  # the sound answer replaced the row
+
+
+@pytest.mark.parametrize("meta", [b"not json", b"[1, 2, 3]", b'{"k": "v"}', b'{"k": {"rejected": "x"}}'])
+def test_semantic_feedback_of_another_version_is_ignored_with_a_warning(room_store, meta):
+    store, r = room_store
+    run = _ask_twice(store, "semantic", "How do I reset my password?")
+    run()
+    r.hset("llmcost:meta", "semantic-feedback", meta)
+    paraphrase = _ask_twice(store, "semantic", "How can I reset my password?")
+    assert paraphrase()[0] in ("semantic", "")
+
+
+def test_cache_stats_count_a_row_of_another_version_without_failing(room_store):
+    store, r = room_store
+    _ask_twice(store)()
+    r.set("llmcost:e:from-another-version", b"{}")
+    assert store.stats(0)["entries"] == 2

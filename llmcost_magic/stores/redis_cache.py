@@ -49,7 +49,12 @@ class RedisCacheStore:
         self._redis.hset(self._k("meta"), name, value)
 
     def get(self, key: str, now: float) -> CacheEntry | None:
-        raw: dict[bytes, bytes] = self._redis.hgetall(self._k("e", key))  # type: ignore[assignment]
+        import redis
+
+        try:
+            raw: dict[bytes, bytes] = self._redis.hgetall(self._k("e", key))  # type: ignore[assignment]
+        except redis.ResponseError as exc:  # WRONGTYPE: another version's row (a string, a list) under this name
+            raise CorruptEntry(str(exc)) from None
         if not raw:
             return None
         entry = _decode(raw)
@@ -106,7 +111,11 @@ class RedisCacheStore:
 
     def stats(self, now: float) -> dict[str, int]:
         names = list(self._redis.scan_iter(self._k("e", "*")))
-        hits = sum(int(h) for n in names if (h := self._redis.hget(n, "hits") or b"0").isdigit())
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hget(name, "hits")
+        counts = pipe.execute(raise_on_error=False)  # a row of another version (not a hash) counts no hits
+        hits = sum(int(h) for h in counts if isinstance(h, bytes) and h.isdigit())
         return {"entries": len(names), "hits": hits, "blocked": int(self._redis.hlen(self._k("blocked")))}
 
 
