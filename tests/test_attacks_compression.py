@@ -14,7 +14,10 @@ import pytest
 from llmcost_magic import compress
 
 DATA = Path(__file__).parent / "data"
-HELDOUT = [json.loads(line) for line in (DATA / "rules_heldout_v2.jsonl").open(encoding="utf-8")]
+# v2 was written before reading the compressors' rules; v3 after the rag fix, before scoring (it found the
+# selective breaks below). Spans that asked for an article or a determiner were loosened (noted in the data).
+HELDOUT = [json.loads(line) for name in ("rules_heldout_v2", "rules_heldout_v3")
+           for line in (DATA / f"{name}.jsonl").open(encoding="utf-8")]
 RATES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 QUERY = {"en": "What should I tell the customer about shipping times?", "ko": "고객에게 배송 기간을 어떻게 안내해야 하나요?"}
 
@@ -58,7 +61,7 @@ def between_examples(item: dict) -> str:
     return "\n\n".join(blocks + examples[len(item["rules"]):])
 
 
-def test_the_set_has_both_languages_and_every_kind_of_rule():
+def test_the_sets_have_both_languages_and_every_kind_of_rule():
     assert sum(i["lang"] == "en" for i in HELDOUT) >= 10 and sum(i["lang"] == "ko" for i in HELDOUT) >= 10
     text = " ".join(i["prompt"] for i in HELDOUT)
     for cue in ("Never", "Do not", "must not", "Only if", "except", "unless", "at most 3", "-5°C", "2023-06-01", "https://",
@@ -91,3 +94,21 @@ def test_rules_between_few_shot_examples_are_never_dropped(item):
     for rate in RATES:
         result = compress(prompt, "fewshot", rate=rate, query=QUERY[item["lang"]])
         assert not broken_rules(item, result.text), (rate, result.text)
+
+
+@pytest.mark.parametrize(("prompt", "must_keep"), [
+    ("You help pool visitors. Refrain from recommending lanes to swimmers; the staff assign them. The pool has a "
+     "café, a sauna and a large terrace with deck chairs for sunny days.", "Refrain from recommending lanes"),
+    ("You help drivers at the warehouse. Frozen goods must stay at or below -18 °C at all times. The warehouse has a "
+     "canteen, three shifts and a large car park next to the loading docks.", "at or below -18 °C"),
+    ("You help pool visitors. Children under 8 are not allowed in the deep end under any circumstances. The pool has "
+     "a café, a sauna and a large terrace with deck chairs for sunny days.", "under any circumstances"),
+    ("You answer questions about the club. Members must be 18 or older to enter the bar. The club has a gym, a pool, "
+     "a sauna and a large terrace with deck chairs for sunny days.", "18 or older"),
+])
+def test_selective_keeps_refrain_comparatives_and_any_under_a_negation(prompt, must_keep):
+    """v3's first scoring: 'Refrain from ...' was not read as a rule and thinned to 'swimmers;', 'at or below'
+    lost 'at' (comparatives were read only two words back), 'not allowed ... under any circumstances' lost
+    'any' (filler, even where a negation reaches it)."""
+    for rate in RATES:
+        assert must_keep in compress(prompt, "selective", rate=rate).text, rate
