@@ -340,3 +340,81 @@ def test_cache_stats_count_a_row_of_another_version_without_failing(room_store):
     _ask_twice(store)()
     r.set("llmcost:e:from-another-version", b"{}")
     assert store.stats(0)["entries"] == 2
+
+
+# -- what else the context holds: parameters, system prompts -----------------------------------------------
+
+PARAPHRASE = ("How do I reset my password?", "How can I reset my password?")
+
+
+@pytest.mark.parametrize("change", [
+    {"tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]},
+    {"response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": {"type": "object"}}}},
+    {"seed": 7}, {"n": 2}, {"logprobs": True}, {"user": "u-2"}, {"metadata": {"team": "b"}, "store": True},
+    {"temperature": 0.0001},
+    {"messages": [{"role": "system", "content": "Answer in French."}]},
+    {"messages": [{"role": "system", "content": "Answer in French!"}]},
+], ids=["tools", "json-schema", "seed", "n", "logprobs", "user", "metadata", "temperature", "system", "system-1-char"])
+def test_a_paraphrase_with_anything_else_changed_is_not_a_semantic_hit(change):
+    oc = client("openai", sandbox=Sandbox())
+    base = {"model": "gpt-4o-mini", "temperature": 0, "messages": [{"role": "system", "content": "Answer in French."}]}
+    with meter(cache="semantic", cache_any_temperature=True):
+        oc.chat.completions.create(**{**base, "messages": base["messages"] + [{"role": "user", "content": PARAPHRASE[0]}]})
+        first = {**base, **change}
+        messages = change.get("messages", base["messages"])
+        oc.chat.completions.create(**{**first, "messages": messages + [{"role": "user", "content": PARAPHRASE[1]}]})
+    assert caches() == ["", "semantic" if change.get("messages") == base["messages"] else ""]
+
+
+def test_anthropic_system_as_a_string_or_as_blocks_with_the_same_text_is_a_miss():
+    """Same meaning, other bytes: a miss (exact and semantic), never a wrong answer; other text: a miss."""
+    ac = client("anthropic", sandbox=Sandbox())
+    q = [{"role": "user", "content": "How do I reset my password?"}]
+    with meter(cache="semantic", cache_any_temperature=True):
+        for system in ("Be brief.", [{"type": "text", "text": "Be brief."}], "Be brief!", "Be brief."):
+            ac.messages.create(model="claude-haiku-4-5", max_tokens=100, system=system, messages=q)
+    assert caches() == ["", "", "", "exact"]
+
+
+# -- a participant's cache commands never show another's private entries ------------------------------------
+
+
+@pytest.fixture
+def room_shell(shell, redis_url):
+    import redis
+
+    from llmcost_magic import workshop
+
+    redis.Redis.from_url(redis_url).flushdb()
+    workshop.configure(redis_url, daily_limit_usd=5.0, shareable_cache=False)
+    shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
+    yield shell, redis_url
+    shell.run_line_magic("config", "LLMCost.workshop = None")
+    shell.run_line_magic("config", "LLMCost.user = ''")
+
+
+def _as(shell, room_url: str, user: str) -> None:
+    shell.run_line_magic("config", f"LLMCost.workshop = {room_url!r}")
+    shell.run_line_magic("config", f"LLMCost.user = {user!r}")
+
+
+def test_a_participants_cache_commands_never_show_another_participants_entries(room_shell):
+    from llmcost_magic import cache_commands
+
+    shell, room = room_shell
+    cell = ("%%llmcost --cache semantic\noc.chat.completions.create(model='gpt-4o-mini', temperature=0, "
+            "messages=[{{'role': 'user', 'content': {q!r}}}])")
+    _as(shell, room, "ana")
+    shell.run_cell(cell.format(q="What is my exam grade, ana-secret-7?"))
+    shell.run_cell(cell.format(q="What is my exam grade, ana-secret-7?"))
+    cache_commands.serving_cache(room)[1].audit.clear()  # a fresh kernel for ben: nothing of ana's in memory
+    _as(shell, room, "ben")
+    shell.run_cell(cell.format(q="What is my exam grade, ana-secret-7?"))  # the very same words: still ana's own
+    assert caches()[-1] == ""
+    shown = " ".join(str(x) for x in (shell.run_line_magic("llmcost", "cache stats").to_dict("records"),
+                                      shell.run_line_magic("llmcost", "cache audit").to_dict("records")))
+    assert "ana-secret-7" not in shown
+    shell.run_line_magic("llmcost", "cache reject")  # ben's last answer: his own entry, not ana's
+    _as(shell, room, "ana")
+    shell.run_cell(cell.format(q="What is my exam grade, ana-secret-7?"))
+    assert caches()[-1] == "exact", "ben's reject removed ana's private answer"
