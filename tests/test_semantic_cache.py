@@ -237,18 +237,24 @@ def test_a_korean_question_negated_by_a_contracted_form_is_not_served():
     ("파일 압축을 푸는 방법을 알려주세요", "파일을 압축하는 방법을 알려주세요"),
     ("하루에 물을 2컵 마셔야 하나요?", "하루에 물을 2리터 마셔야 하나요?"),
     ("학생이 선생님을 평가하는 기준은?", "선생님이 학생을 평가하는 기준은?"),  # v6: a word with a suffix (님)
+    # v6 at the threshold calibrate_threshold recommended (0.52): Kiwi read 몇 as MM here and NR there, and
+    # 없이 (without) was not read as a negation
+    ("1마일은 몇 킬로미터인가요?", "1킬로미터는 몇 마일인가요?"),
+    ("예약하고 방문할 수 있나요?", "예약 없이 방문할 수 있나요?"),
 ])
-def test_exchanged_roles_units_and_an_undoing_verb_are_not_served(new, cached):
+def test_exchanged_roles_units_and_an_undoing_verb_are_not_served(new, cached):  # at any similarity and threshold
     """Held-out v5 (2026-11-30) found these false hits at the default threshold: the same words with two
     of them exchanged (who owns whom, from where to where), a unit after a number (리터 / 컵) that the
     reader dropped, and a verb added that undoes the other's action (압축하다 / 압축을 풀다)."""
     assert not judge(new, cached, 0.999, DEFAULT_THRESHOLD).same
+    assert not judge(new, cached, 0.999, 0.5).same
 
 
 @pytest.mark.parametrize(("new", "cached"), [
     ("What is the difference between Java and Python?", "What is the difference between Python and Java?"),
     ("강아지를 고양이가 무서워하나요?", "고양이가 강아지를 무서워하나요?"),
     ("세일 상품도 환불받을 수 있나요?", "세일 상품도 환불되나요?"),
+    ("여권 갱신은 어떻게 하나요?", "여권은 어떻게 갱신하나요?"),
 ])
 def test_symmetric_joins_korean_scrambling_and_glued_verbs_still_hit(new, cached):
     """What the exchange and added-verb rules must not block: X and Y is Y and X; a Korean word moved with

@@ -301,18 +301,25 @@ def _exchanged(new: str, cached: str) -> tuple[tuple[str, ...], tuple[str, ...]]
     Spans joined by "and" / "or" / 와 are not exchanged roles, nor are Korean words that moved with
     their particles (강아지를 고양이가: the same question)."""
     s, t = _skeleton(new), _skeleton(cached)
-    if len(s) != len(t) or s == t:
+    forms, other_forms = [w for w, _ in s], [w for w, _ in t]
+    if len(s) != len(t) or forms == other_forms:
         return None
-    i = next(k for k in range(len(s)) if s[k] != t[k])
-    j = len(s) - next(k for k in range(len(s)) if s[-1 - k] != t[-1 - k])
-    window, other = s[i:j], t[i:j]
+    i = next(k for k in range(len(s)) if forms[k] != other_forms[k])
+    j = len(s) - next(k for k in range(len(s)) if forms[-1 - k] != other_forms[-1 - k])
+    window, other = forms[i:j], other_forms[i:j]
+
+    def content(mine: range, theirs: range) -> bool:  # either reading may call it content (Kiwi: 몇 MM or NR)
+        return all(s[a][1] == "content" or t[b][1] == "content" for a, b in zip(mine, theirs))
+
     for lx in range(1, len(window)):
         for ly in range(1, len(window) - lx + 1):
             x, middle, y = window[:lx], window[lx:len(window) - ly], window[len(window) - ly:]
-            if x == y or other != y + middle + x or any(kind != "content" for _, kind in x + y):
+            if x == y or other != y + middle + x:
                 continue
-            if not middle or any(kind != "join" for _, kind in middle):
-                return tuple(w for w, _ in x), tuple(w for w, _ in y)
+            if not (content(range(i, i + lx), range(j - lx, j)) and content(range(j - ly, j), range(i, i + ly))):
+                continue
+            if not middle or any(kind != "join" for _, kind in s[i + lx:j - ly]):
+                return tuple(x), tuple(y)
     return None
 
 
@@ -324,8 +331,8 @@ def _skeleton(text: str) -> tuple[tuple[str, str], ...]:
         out = []
         for m in korean.morphemes(text):
             tag = m.tag.split("-")[0]
-            if tag in ("SF", "SP", "SS", "SE", "SO", "SW"):
-                continue
+            if tag in ("SF", "SP", "SS", "SE", "SO", "SW") or tag.startswith("E") or (tag == "JX" and m.form == "요"):
+                continue  # endings say how it is asked, not who does what (Kiwi splits -ㄴ가요 both ways)
             form = _KO_ALLOMORPH.get(m.form, m.form) if tag.startswith("J") else m.form
             content = tag in _KO_CONTENT or tag in ("NNB", "XSN", "XPN")  # 선생님: the suffix is the word's
             kind = "join" if tag == "JC" or form in _SYMMETRIC else "content" if content else "frame"
