@@ -418,3 +418,45 @@ def test_a_participants_cache_commands_never_show_another_participants_entries(r
     _as(shell, room, "ana")
     shell.run_cell(cell.format(q="What is my exam grade, ana-secret-7?"))
     assert caches()[-1] == "exact", "ben's reject removed ana's private answer"
+
+
+def _responses_stream(status: str, reason: str | None) -> bytes:
+    response = {"id": "r1", "object": "response", "created_at": 1, "model": "gpt-4o-mini", "status": status,
+                "incomplete_details": {"reason": reason} if reason else None, "output": [
+                    {"type": "message", "id": "m1", "role": "assistant", "status": status,
+                     "content": [{"type": "output_text", "text": "The answ", "annotations": []}]}],
+                "usage": {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7,
+                          "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}}
+    events = [{"type": "response.output_text.delta", "item_id": "m1", "output_index": 0, "content_index": 0,
+               "delta": "The answ", "sequence_number": 1},
+              {"type": f"response.{status}", "response": response, "sequence_number": 2}]
+    return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
+
+
+@pytest.mark.parametrize(("status", "reason"), [("incomplete", "max_output_tokens"), ("incomplete", "content_filter"),
+                                                ("failed", None)])
+def test_an_unfinished_streamed_response_is_never_stored(status, reason):
+    http, handler = _provider(_responses_stream(status, reason), "text/event-stream")
+    oc = _openai(http)
+    with meter(cache="exact"):
+        for _ in range(2):
+            try:
+                for _event in oc.responses.create(model="gpt-4o-mini", temperature=0, input="Hi", stream=True):
+                    pass
+            except Exception:  # noqa: BLE001
+                pass
+    assert handler.calls == 2 and "exact" not in caches()
+
+
+def test_a_responses_refusal_item_is_never_stored():
+    body = {"id": "r1", "object": "response", "created_at": 1, "model": "gpt-4o-mini", "status": "completed",
+            "output": [{"type": "message", "id": "m1", "role": "assistant", "status": "completed",
+                        "content": [{"type": "refusal", "refusal": "I can't help with that."}]}],
+            "usage": {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7,
+                      "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}}
+    http, handler = _provider(body)
+    oc = _openai(http)
+    with meter(cache="exact"):
+        for _ in range(2):
+            oc.responses.create(model="gpt-4o-mini", temperature=0, input="Hi")
+    assert handler.calls == 2 and "exact" not in caches()
