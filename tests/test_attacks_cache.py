@@ -460,3 +460,28 @@ def test_a_responses_refusal_item_is_never_stored():
         for _ in range(2):
             oc.responses.create(model="gpt-4o-mini", temperature=0, input="Hi")
     assert handler.calls == 2 and "exact" not in caches()
+
+
+def test_a_beta_or_version_header_that_changes_the_answer_is_another_request():
+    """anthropic-beta / anthropic-version / OpenAI-Beta change what the model does or how the answer is
+    shaped (1M context, interleaved thinking, another API version): the same body under another such header
+    is another request."""
+    http, handler = _provider(_chat())
+    with meter(cache="semantic"):
+        for headers in ({}, {"OpenAI-Beta": "assistants=v2"}, {"anthropic-beta": "context-1m-2025-08-07"},
+                        {"anthropic-version": "2023-01-01"}, {}):
+            _openai(http, default_headers=headers or None).chat.completions.create(**ASK)
+    assert handler.calls == 4 and caches() == ["", "", "", "", "exact"]
+
+
+def test_a_semantic_hit_on_a_stream_replays_a_stream():
+    oc = client("openai", sandbox=Sandbox())
+
+    def ask(text: str) -> str:
+        stream = oc.chat.completions.create(model="gpt-4o-mini", temperature=0, stream=True,
+                                            messages=[{"role": "user", "content": text}])
+        return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    with meter(cache="semantic"):
+        first, second = ask(PARAPHRASE[0]), ask(PARAPHRASE[1])
+    assert caches() == ["", "semantic"] and first == second and first

@@ -30,6 +30,8 @@ ACCOUNT_HEADERS = (b"authorization", b"x-api-key", b"api-key", b"openai-organiza
                    b"anthropic-organization", b"x-goog-api-key")
 _ACCOUNT_NAME = re.compile(rb"auth|key|token|secret|organi[sz]ation|project|account|tenant|subscription|cookie|session")
 _PER_REQUEST = (b"idempotency-key", b"x-stainless-")  # change from one request (or retry) to the next
+# Request headers that change what the model does or how its answer is shaped (a beta feature, an API version).
+_ANSWER_HEADERS = frozenset((b"anthropic-version", b"anthropic-beta", b"openai-beta"))
 _CONTENT_TYPES = ("application/json", "text/event-stream")
 
 
@@ -43,6 +45,12 @@ def account_fingerprint(headers: Any, secret: bytes) -> str:
     # A list comprehension, each name lowered once: it scans every header of every cached call.
     pairs = tuple(sorted([(low, value) for name, value in headers.raw if _names_account(low := name.lower())]))
     return _fingerprint(pairs, secret) if pairs else ""
+
+
+def answer_headers(headers: Any) -> str:
+    """A digest of the headers that change the answer (anthropic-beta, anthropic-version, OpenAI-Beta), or ""."""
+    pairs = sorted([(low, value) for name, value in headers.raw if (low := name.lower()) in _ANSWER_HEADERS])
+    return hashlib.sha256(repr(pairs).encode()).hexdigest()[:16] if pairs else ""
 
 
 @functools.lru_cache(maxsize=1024)

@@ -26,7 +26,7 @@ from ..core.config_files import read_table
 from ..intercept.call import Call, Parsed
 from ..stores import CacheEntry, CacheStore
 from ..stores.base import CorruptEntry
-from .cache_scope import account_fingerprint, destination, seal, why_invalid
+from .cache_scope import account_fingerprint, answer_headers, destination, seal, why_invalid
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.I)
 _UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -137,7 +137,7 @@ class ResponseCache:
     def scope(self, request: Any, dry_run: bool) -> str:
         """Where, for whom and how a request is sent: a hit must share all of it."""
         account = "" if self.settings.share_accounts else account_fingerprint(request.headers, self.store.secret())
-        return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}"
+        return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}|{answer_headers(request.headers)}"
 
     def key(self, call: Call) -> str:
         """The exact key: the request's own bytes (the SDK serialises a request the same way each time;
