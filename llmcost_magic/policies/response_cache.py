@@ -137,7 +137,8 @@ class ResponseCache:
     def scope(self, request: Any, dry_run: bool) -> str:
         """Where, for whom and how a request is sent: a hit must share all of it."""
         account = "" if self.settings.share_accounts else account_fingerprint(request.headers, self.store.secret())
-        return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}|{answer_headers(request.headers)}"
+        shaped = answer_headers(request.headers)  # only when present: keys without such headers stay as they were
+        return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}" + (f"|{shaped}" if shaped else "")
 
     def key(self, call: Call) -> str:
         """The exact key: the request's own bytes (the SDK serialises a request the same way each time;
