@@ -485,3 +485,23 @@ def test_a_semantic_hit_on_a_stream_replays_a_stream():
     with meter(cache="semantic"):
         first, second = ask(PARAPHRASE[0]), ask(PARAPHRASE[1])
     assert caches() == ["", "semantic"] and first == second and first
+
+
+def test_a_participants_cache_clear_removes_only_their_own_answers(room_shell):
+    """Before: ben's `%llmcost cache clear` deleted every participant's private answers in the room."""
+    shell, room = room_shell
+    cell = ("%%llmcost --cache exact {opts}\noc.chat.completions.create(model='gpt-4o-mini', temperature=0, "
+            "messages=[{{'role': 'user', 'content': {q!r}}}])")
+    _as(shell, room, "ana")
+    shell.run_cell(cell.format(opts="--tag grades", q="What is my exam grade?"))
+    _as(shell, room, "ben")
+    shell.run_cell(cell.format(opts="--tag grades", q="What is my exam grade?"))
+    shell.run_line_magic("llmcost", "cache clear --tag grades")
+    shell.run_line_magic("llmcost", "cache clear")
+    shell.run_cell(cell.format(opts="--tag grades", q="What is my exam grade?"))
+    _as(shell, room, "ana")
+    shell.run_cell(cell.format(opts="--tag grades", q="What is my exam grade?"))
+    assert caches() == ["", "", "", "exact"], "ben's clear removed ana's answer"
+    from llmcost_magic import cache_commands
+
+    assert cache_commands.clear_cache(workshop=room) == 2  # the instructor's Python call clears the room

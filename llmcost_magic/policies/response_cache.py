@@ -106,6 +106,7 @@ class CacheSettings:
     context_key: str = ""  # a user-declared context (segment, permissions) that a hit must share
     tag: str = ""
     share_accounts: bool = False  # a workshop whose instructor shares the cache: any participant's key
+    owner: str = ""  # a workshop participant: the answers they store are the ones their `cache clear` removes
     verifier: Any = None  # a semantic_verifier.LLMVerifier for pairs just short of their threshold
 
 
@@ -276,6 +277,8 @@ class ResponseCache:
             self.semantic.add(entry)
         entry.seal = seal(entry, self.store.secret())
         self.store.put(entry)
+        if self.settings.owner and hasattr(self.store, "own"):
+            self.store.own(self.settings.owner, key)
         self.last_key, self.last_hit_kind = key, ""
         return key
 
@@ -290,7 +293,7 @@ def _warn_once(key: str, reason: str) -> None:
 def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl: str | float | None = None,
                 ttl_by_tag: Mapping[str, float | None] | None = None, threshold: float | None = None,
                 any_temperature: bool = False, cache_tool_calls: bool = False, context_key: str = "",
-                tag: str = "", share_accounts: bool = False, verifier: Any = None) -> ResponseCache:
+                tag: str = "", share_accounts: bool = False, verifier: Any = None, owner: str = "") -> ResponseCache:
     """A ResponseCache for ``mode`` "exact" or "semantic", validating every setting."""
     if mode not in ("exact", "semantic"):
         raise ValueError(f"Unknown cache mode {mode!r}: use exact or semantic.")
@@ -302,5 +305,5 @@ def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl
     settings = CacheSettings(mode=mode, ttl_s=parse_duration(ttl), ttl_by_tag=dict(ttl_by_tag or {}),
                              any_temperature=any_temperature, cache_tool_calls=cache_tool_calls, threshold=threshold,
                              context_key=context_key, tag=tag, share_accounts=share_accounts,
-                             verifier=verifier)
+                             verifier=verifier, owner=owner)
     return ResponseCache(store, settings, semantic=semantic_index if mode == "semantic" else None)

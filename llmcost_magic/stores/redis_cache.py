@@ -89,12 +89,18 @@ class RedisCacheStore:
     def is_blocked(self, key: str) -> bool:
         return bool(self._redis.hexists(self._k("blocked"), key))
 
-    def clear(self, *, tag: str | None = None, model: str | None = None) -> int:
-        if tag is None and model is None:
+    def own(self, owner: str, key: str) -> None:
+        """Note that ``owner`` (a workshop participant) stored ``key``: their ``clear`` removes it."""
+        self._redis.sadd(self._k("owner", owner), key)
+
+    def clear(self, *, tag: str | None = None, model: str | None = None, owner: str | None = None) -> int:
+        """Delete entries (all, or by tag / model / the participant who stored them); returns how many."""
+        if tag is None and model is None and owner is None:
             names = list(self._redis.scan_iter(self._k("e", "*")))
         else:
             sets = [self._k("tag", tag)] if tag is not None else []
             sets += [self._k("model", model)] if model is not None else []
+            sets += [self._k("owner", owner)] if owner is not None else []
             names = [self._k("e", k.decode()) for k in self._redis.sinter(sets)]
         return int(self._redis.delete(*names)) if names else 0
 
