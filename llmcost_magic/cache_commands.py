@@ -98,10 +98,15 @@ def _audit_row(index: Any, key: str | None) -> dict[str, Any] | None:
     return None
 
 
-def clear_cache(*, tag: str | None = None, model: str | None = None, workshop: str | None = None) -> int:
-    """Delete cached answers (all, or by tag and/or model) from the serving store; returns how many."""
+def clear_cache(*, tag: str | None = None, model: str | None = None, workshop: str | None = None,
+                user: str | None = None) -> int:
+    """Delete cached answers (all, or by tag and/or model) from the serving store; returns how many. In a
+    workshop, ``user`` (a participant) clears only the answers they stored; without it, the whole room's."""
     store, index = serving_cache(workshop)
-    removed = store.clear(tag=tag, model=model)
+    if workshop and user:
+        removed = store.clear(tag=tag, model=model, owner=user)
+    else:
+        removed = store.clear(tag=tag, model=model)
     if index is not None:
         index.forget()
     return removed

@@ -117,15 +117,16 @@ def response_cache(mode: str, *, tag: str = "", context_key: str = "", workshop:
     :func:`~llmcost_magic.policies.response_cache.build_cache` (ttl, threshold, ...)."""
     from .policies.response_cache import build_cache
 
-    shared = False
+    shared, owner = False, ""
     if workshop:
         from .workshop import cache_context
 
         store, semantic = _workshop_cache(workshop)
         context_key, shared = cache_context(workshop, user, context_key)  # a context narrows, never widens
+        owner = user
     else:
         store, semantic = current_cache_store(), current_semantic_index()
     cache = build_cache(mode, store=store, semantic_index=semantic if mode == "semantic" else None,
-                        context_key=context_key, tag=tag, share_accounts=shared, **settings)
+                        context_key=context_key, tag=tag, share_accounts=shared, owner=owner, **settings)
     remember_cache(cache)
     return cache

@@ -43,12 +43,12 @@ _EN_CONDITION = re.compile(r"(?<![\w'])(?:if|when|whenever|unless|in case|as lon
 EN_SCOPE = frozenset("before after until within between above below over under per than least most every each all both "
                      "either neither".split())
 _EN_ORDER = re.compile(r"(?<![\w'])(?:please|should|shall|need to|needs to|make sure|be sure|remember|ensure|important|"
-                       r"avoid|refuse|required|allowed|permitted)(?![\w'])", re.I)
+                       r"avoid|refuse|required|allowed|permitted|refrain|abstain)(?![\w'])", re.I)
 _EN_PERMISSION = re.compile(r"(?<![\w'])(?:can|may|could|eligible|entitled|available)(?![\w'])", re.I)
 INSTRUCTION_VERBS = frozenset(
-    "act add address advise answer apologise apologize ask avoid be block call check confirm contact decline describe "
+    "abstain act add address advise answer apologise apologize ask avoid be block call check confirm contact decline describe "
     "direct do don't encourage ensure escalate explain flag follow forward give greet guide help include inform keep "
-    "let limit list mention never offer point provide quote recommend redirect refer refuse remind reply report "
+    "let limit list mention never offer point provide quote recommend redirect refer refrain refuse remind reply report "
     "respond say send share show state stay stop suggest summarise summarize tell thank treat try use verify warn "
     "write always only".split())
 EN_FILLER = frozenset(
@@ -61,7 +61,7 @@ KO_FILLER = frozenset(
     "매우 정말 아주 너무 가능한 한 최대한 좀 그리고 또한 및 당신은 당신이 당신의 당신을 당신께서 주시기 바랍니다 주세요 주십시오 "
     "드립니다 부탁드립니다 어떠한 이러한 그러한 마지막으로 따라서".split())
 _NUMBER_CONTEXT = frozenset("to from between and over under above below within after before than least most up per every "
-                            "by until till more less fewer no at".split())
+                            "by until till more less fewer no at or equal".split())
 _KO_ORDER_ENDINGS = frozenset({"세요", "으세요", "십시오", "으십시오", "ᆸ시오", "읍시오", "어라", "아라", "라", "자"})
 RULE_KINDS = ("prohibition", "negation", "restriction", "obligation", "condition", "imperative", "permission")
 
@@ -162,6 +162,10 @@ def _analyse(text: str, protected: list[tuple[int, int]]) -> Analysis:
             role = "content"
         words.append(Word(start, end, word, sentence, role))
         previous, previous_end = word, end
+    # "any" is filler, except where a negation reaches it: "not ... under any circumstances", "never any".
+    negated = {bisect.bisect_right(starts, c.start) - 1 for c in cues if c.kind in ("negation", "prohibition")}
+    words = [w._replace(role="keep") if w.role == "filler" and w.sentence in negated
+             and w.text.strip(_EDGE).lower() == "any" else w for w in words]
     found = []
     any_korean = korean.has_hangul(text)
     cue_starts = [c.start for c in cues]
@@ -262,14 +266,14 @@ def _number_context(raw: list[tuple[int, int, str]]) -> set[int]:
     out: set[int] = set()
     for i in [i for i, (_, _, word) in enumerate(raw) if _DIGIT.search(word)]:
         word = raw[i][2]
-        for j in (i - 1, i - 2):
+        for j in (i - 1, i - 2, i - 3):  # "more than", "at or below"
             if j >= 0 and raw[j][2].strip(_EDGE).lower() in _NUMBER_CONTEXT:
                 out.add(j)
             else:
                 break
         if i + 1 < len(raw) and not word.endswith((".", ",", ";", ":")) and raw[i + 1][2].strip(_EDGE).isalpha():
             out.add(i + 1)
-            if raw[i + 1][2].lower() == "per" and i + 2 < len(raw):
+            if raw[i + 1][2].lower() in ("per", "or") and i + 2 < len(raw):  # 5 per day, 18 or older
                 out.add(i + 2)
             elif i + 2 < len(raw) and raw[i + 2][2].lower() == "per" and i + 3 < len(raw):
                 out |= {i + 2, i + 3}

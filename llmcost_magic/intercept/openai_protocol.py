@@ -72,7 +72,7 @@ def from_body(endpoint: str, body: dict[str, Any], call: Call | None = None) -> 
     finish = None
     if endpoint == "chat.completions":  # first: the most common answer by far
         if body.get("choices"):
-            finish = body["choices"][0].get("finish_reason")
+            finish = _answer_finish([c.get("finish_reason") for c in body["choices"] if isinstance(c, dict)])
     elif call is not None and endpoint.startswith("images."):
         return openai_media.images(call, body)
     elif call is not None and endpoint in ("audio.transcriptions", "audio.translations"):
@@ -135,12 +135,18 @@ def from_events(endpoint: str, payloads: list[bytes], call: Call | None = None) 
 
 
 def _last_finish(payloads: list[bytes]) -> str | None:
-    for raw in reversed(payloads):
+    """How a streamed answer ended: over all its choices (n > 1), as ``_answer_finish`` says."""
+    reasons = []
+    for raw in payloads:
         if b'"finish_reason":"' in raw.replace(b" ", b"") and isinstance(event := loads_or_none(raw), dict):
-            for choice in event.get("choices") or ():
-                if choice.get("finish_reason"):
-                    return choice["finish_reason"]
-    return None
+            reasons += [choice.get("finish_reason") for choice in event.get("choices") or () if choice.get("finish_reason")]
+    return _answer_finish(reasons)
+
+
+def _answer_finish(reasons: list[str | None]) -> str | None:
+    """How an answer of one or more choices ended: the first choice that did not stop normally (one
+    of n answers cut by max_tokens or filtered makes the whole answer so), else the first."""
+    return next((r for r in reasons if r != "stop"), reasons[0] if reasons else None)
 
 
 def _audio_events(call: Call, payloads: list[bytes]) -> Parsed:

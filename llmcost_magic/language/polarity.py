@@ -117,8 +117,8 @@ def _korean_kind(m: korean.Morpheme, index: int, prev_tail: str) -> str | None:
         return "prohibition"  # 하면 안 됩니다
     if form in ("않", "아니") or (form == "못" and tag in ("MAG", "VX")) or (form == "안" and tag == "MAG"):
         return "negation"
-    if form == "없" and tag.startswith("VA"):
-        return "negation"
+    if (form == "없" and tag.startswith("VA")) or (form == "없이" and tag == "MAG"):
+        return "negation"  # 없다, and 없이 (without) as Kiwi reads it on its own
     if form == "만" and tag == "JX":
         return "restriction"  # 30일 이내에만
     if form in _KO_RESTRICTION and tag.startswith("N"):

@@ -139,7 +139,10 @@ def cache(magic: Any, ns: Any) -> Any:
             raise UsageError(tr("llmcost: run a metered cell first; %llmcost cache advise looks at its calls."))
         return advise_by_model(magic.last.requests)
     if ns.action == "clear":
-        n = cache_commands.clear_cache(tag=ns.tag, model=ns.model, workshop=workshop)
+        from ..metering import default_user
+
+        n = cache_commands.clear_cache(tag=ns.tag, model=ns.model, workshop=workshop,
+                                       user=(magic.user or default_user()) if workshop else None)
         print(tr("llmcost: removed {n} cached answer{s}.", n=n, s=plural(n)))
         return None
     try:

@@ -17,14 +17,21 @@ import functools
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from ..stores import CacheEntry
 
-# Request headers that name the account a call is billed to (lower case, as httpx keeps them).
+# Request headers that name the account a call is billed to (lower case, as httpx keeps them): the
+# providers' own, and any header whose name says it carries a credential or an account, so that a
+# gateway's own (Ocp-Apim-Subscription-Key, x-portkey-api-key, cf-aig-authorization, Helicone-Auth,
+# X-Tenant-Id, Cookie) keeps its users apart too.
 ACCOUNT_HEADERS = (b"authorization", b"x-api-key", b"api-key", b"openai-organization", b"openai-project",
                    b"anthropic-organization", b"x-goog-api-key")
-_ACCOUNT_HEADER_SET = frozenset(ACCOUNT_HEADERS)
+_ACCOUNT_NAME = re.compile(rb"auth|key|token|secret|organi[sz]ation|project|account|tenant|subscription|cookie|session")
+_PER_REQUEST = (b"idempotency-key", b"x-stainless-")  # change from one request (or retry) to the next
+# Request headers that change what the model does or how its answer is shaped (a beta feature, an API version).
+_ANSWER_HEADERS = frozenset((b"anthropic-version", b"anthropic-beta", b"openai-beta"))
 _CONTENT_TYPES = ("application/json", "text/event-stream")
 
 
@@ -36,8 +43,19 @@ def destination(url: Any) -> str:
 def account_fingerprint(headers: Any, secret: bytes) -> str:
     """A keyed hash of the headers that say whose account pays, or "" when there are none."""
     # A list comprehension, each name lowered once: it scans every header of every cached call.
-    pairs = tuple(sorted([(low, value) for name, value in headers.raw if (low := name.lower()) in _ACCOUNT_HEADER_SET]))
+    pairs = tuple(sorted([(low, value) for name, value in headers.raw if _names_account(low := name.lower())]))
     return _fingerprint(pairs, secret) if pairs else ""
+
+
+def answer_headers(headers: Any) -> str:
+    """A digest of the headers that change the answer (anthropic-beta, anthropic-version, OpenAI-Beta), or ""."""
+    pairs = sorted([(low, value) for name, value in headers.raw if (low := name.lower()) in _ANSWER_HEADERS])
+    return hashlib.sha256(repr(pairs).encode()).hexdigest()[:16] if pairs else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_account(name: bytes) -> bool:
+    return name in ACCOUNT_HEADERS or (bool(_ACCOUNT_NAME.search(name)) and not name.startswith(_PER_REQUEST))
 
 
 @functools.lru_cache(maxsize=256)

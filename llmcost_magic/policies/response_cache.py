@@ -26,7 +26,7 @@ from ..core.config_files import read_table
 from ..intercept.call import Call, Parsed
 from ..stores import CacheEntry, CacheStore
 from ..stores.base import CorruptEntry
-from .cache_scope import account_fingerprint, destination, seal, why_invalid
+from .cache_scope import account_fingerprint, answer_headers, destination, seal, why_invalid
 from ..core.messages import tr
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.I)
@@ -35,6 +35,7 @@ _TRUNCATED = {"length", "max_tokens"}
 _TOOL_ONLY = {"tool_calls", "tool_use"}
 _STOPPED = {"stop", "end_turn", "stop_sequence", "completed"}  # what a normally finished answer says
 _ANSWERS = ("chat.completions", "messages", "responses", "completions")  # endpoints that must say how they ended
+_TEXT_PARTS = ("text", "input_text")  # the parts of a question that last_user_text reads
 _warned: set[str] = set()  # keys of invalid rows already warned about (one warning each)
 
 
@@ -107,6 +108,7 @@ class CacheSettings:
     context_key: str = ""  # a user-declared context (segment, permissions) that a hit must share
     tag: str = ""
     share_accounts: bool = False  # a workshop whose instructor shares the cache: any participant's key
+    owner: str = ""  # a workshop participant: the answers they store are the ones their `cache clear` removes
     verifier: Any = None  # a semantic_verifier.LLMVerifier for pairs just short of their threshold
 
 
@@ -138,7 +140,8 @@ class ResponseCache:
     def scope(self, request: Any, dry_run: bool) -> str:
         """Where, for whom and how a request is sent: a hit must share all of it."""
         account = "" if self.settings.share_accounts else account_fingerprint(request.headers, self.store.secret())
-        return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}"
+        shaped = answer_headers(request.headers)  # only when present: keys without such headers stay as they were
+        return f"{'dry-run' if dry_run else 'real'}|{destination(request.url)}|{account}" + (f"|{shaped}" if shaped else "")
 
     def key(self, call: Call) -> str:
         """The exact key: the request's own bytes (the SDK serialises a request the same way each time;
@@ -148,13 +151,16 @@ class ResponseCache:
         return hashlib.sha256(material.encode()).hexdigest()
 
     def context(self, call: Call) -> str:
-        """Everything but the question: a semantic hit must match all of it."""
+        """Everything but the question's text: a semantic hit must match all of it (the earlier turns,
+        and the last user message's images, files, audio and tool results)."""
         rest = dict(call.body)
-        messages = list(rest.pop("messages", []) or [])
+        turns = rest.pop("input" if call.endpoint == "responses" else "messages", None)
+        messages = list(turns) if isinstance(turns, list) else []
         if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
-            messages = messages[:-1]  # the question itself is compared by meaning
-        if call.endpoint == "responses":
-            rest.pop("input", None)
+            content = messages[-1].get("content")
+            if isinstance(content, list):  # the text is compared by meaning; every other part must be the same
+                content = [p for p in content if not (isinstance(p, dict) and p.get("type") in _TEXT_PARTS)]
+            messages[-1] = {**messages[-1], "content": content if isinstance(content, list) else ""}
         material = canonical({"p": call.provider, "e": call.endpoint, "b": rest, "history": messages,
                               "s": call.cache_scope, "ctx": self.settings.context_key})
         return hashlib.sha256(material).hexdigest()
@@ -273,6 +279,8 @@ class ResponseCache:
             self.semantic.add(entry)
         entry.seal = seal(entry, self.store.secret())
         self.store.put(entry)
+        if self.settings.owner and hasattr(self.store, "own"):
+            self.store.own(self.settings.owner, key)
         self.last_key, self.last_hit_kind = key, ""
         return key
 
@@ -287,7 +295,7 @@ def _warn_once(key: str, reason: str) -> None:
 def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl: str | float | None = None,
                 ttl_by_tag: Mapping[str, float | None] | None = None, threshold: float | None = None,
                 any_temperature: bool = False, cache_tool_calls: bool = False, context_key: str = "",
-                tag: str = "", share_accounts: bool = False, verifier: Any = None) -> ResponseCache:
+                tag: str = "", share_accounts: bool = False, verifier: Any = None, owner: str = "") -> ResponseCache:
     """A ResponseCache for ``mode`` "exact" or "semantic", validating every setting."""
     if mode not in ("exact", "semantic"):
         raise ValueError(f"Unknown cache mode {mode!r}: use exact or semantic.")
@@ -299,5 +307,5 @@ def build_cache(mode: str, *, store: CacheStore, semantic_index: Any = None, ttl
     settings = CacheSettings(mode=mode, ttl_s=parse_duration(ttl), ttl_by_tag=dict(ttl_by_tag or {}),
                              any_temperature=any_temperature, cache_tool_calls=cache_tool_calls, threshold=threshold,
                              context_key=context_key, tag=tag, share_accounts=share_accounts,
-                             verifier=verifier)
+                             verifier=verifier, owner=owner)
     return ResponseCache(store, settings, semantic=semantic_index if mode == "semantic" else None)

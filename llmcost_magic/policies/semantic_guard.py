@@ -7,7 +7,9 @@ without question frames; Korean: Kiwi morphemes, so particles and endings such a
 두/세), polarity (``language.negations``: not, n't, 안, 않, 못, 없, 말), reversal words (cancel, off,
 취소, 해제, 비-...) and the order of its words around to / from / 로. Two questions may share an answer
 only when all of these agree and no word faces its antonym; then the similarity must clear the entry's
-threshold when the content lemmas are the same, a higher bar when one side adds words, and a swap of
+threshold when the content lemmas are the same (and no two of them exchanged places: "Does Apple own
+Beats?" / "Does Beats own Apple?"; no verb was added that acts on the other's action: 압축하다 /
+압축을 풀다), a higher bar when one side adds words, and a swap of
 one word for another is never served on similarity (a verifier may decide it): format / parse scores
 higher than the synonyms book / reserve. Hand-written: no installed library does this for Korean.
 """
@@ -80,6 +82,7 @@ class Reading:
     directions: frozenset[tuple[str, str]]  # (from, to): "convert X to Y", "X를 Y로"
     toward: frozenset[str]  # the direction words: to, from, into; 로, 에서
     order: tuple[str, ...]  # content lemmas in the order they appear
+    acted_on: frozenset[tuple[str, str]] = frozenset()  # (noun, verb): 압축을 풀다, a verb acting on a noun
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ def read(text: str) -> Reading:
                    frozenset(korean_words[1] | english_words[1]),
                    frozenset(w for w in _WORD.findall(text.lower()) if w in _DIRECTION_WORDS)
                    | ({"로"} if korean_words[1] or _KO_DIRECTION.search(text) else set()),
-                   tuple(w.lemma for w in sorted(lemmas, key=lambda w: w.at)))
+                   tuple(w.lemma for w in sorted(lemmas, key=lambda w: w.at)),
+                   frozenset(_korean_objects(text)) if korean.has_hangul(text) else frozenset())
 
 
 def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict:
@@ -144,6 +148,9 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
         reversed_ = {(x, y) for i, x in enumerate(shared) for y in shared[i + 1:] if place[x] > place[y]}
     if reversed_:
         return Verdict(False, f"direction reversed ({_show({f'{x} -> {y}' for x, y in reversed_})})", 2.0)
+    exchanged = _exchanged(new, cached)
+    if exchanged:
+        return Verdict(False, f"roles exchanged ({' / '.join(' '.join(x) for x in exchanged)})", 2.0)
     swapped = f"({_show(only_cached)} -> {_show(only_new)})"
     if only_new and only_cached:
         needed = min(threshold + SWAPPED_MARGIN, 0.999)
@@ -152,6 +159,11 @@ def judge(new: str, cached: str, similarity: float, threshold: float) -> Verdict
         # 0.89 for book / reserve), so a swap is never served on similarity; a verifier may decide it.
         kind = "verbs" if not ((only_new - a.predicates) and (only_cached - b.predicates)) else "a thing swapped for another"
         return Verdict(False, f"{kind} {swapped}: only a verifier can tell a synonym", 2.0, needed - VERIFY_BAND)
+    changed = {(n, v) for x, y, added in ((a, b, only_new), (b, a, only_cached))
+               for n, v in x.acted_on if v in added and n in y.predicates}
+    if changed:
+        # 파일을 압축하는 / 파일 압축을 푸는 (compress / unpack): a verb added that acts on the other's action
+        return Verdict(False, f"another action on it ({_show({f'{n} -> {v}' for n, v in changed})})", 2.0)
     elif only_new or only_cached:
         needed, why = min(threshold + ADDED_MARGIN, 0.999), f"words added ({_show(only_new or only_cached)})"
     else:
@@ -266,13 +278,87 @@ def _korean_lemmas(text: str) -> tuple[list[_Word], set[tuple[str, str]]]:
             obj = out[-1].lemma
         elif tag == "JKB" and m.form in ("로", "으로") and out and obj and out[-1].lemma != obj:
             directions.add((obj, out[-1].lemma))
-        if tag in _KO_CONTENT and m.form not in _KO_FRAME and not (tag == "MAG" and m.form in ("안", "못", "잘", "더", "좀")):
+        unit = tag == "NNB" and i > 0 and morphs[i - 1].tag in ("SN", "NR", "MM")  # 2리터, 3일, 몇 파운드: the unit counts
+        if (tag in _KO_CONTENT or unit) and m.form not in _KO_FRAME and not (tag == "MAG" and m.form in ("안", "못", "잘", "더", "좀")):
             if not (tag in ("SL", "SN") and m.form.isascii()):  # Latin-script words and numbers: the English reader
                 following = morphs[i + 1].tag if i + 1 < len(morphs) else ""
                 verb = tag in ("VV", "VA") or (tag == "NNG" and following.startswith("XSV"))
                 out.append(_Word(prefix + m.form, False, verb, m.start))  # Kiwi's NNP is unsteady on loanwords: no names
         prefix = ""
     return out, directions
+
+
+# Words and particles around which two things may change places without changing the question
+# ("X and Y", "X와 Y"); Korean particle allomorphs read as one (이/가, 을/를, 은/는, 과/와, 으로/로).
+_SYMMETRIC = frozenset("and or vs versus & , 및 또는 혹은 그리고".split())
+_KO_ALLOMORPH = {"이": "가", "을": "를", "은": "는", "과": "와", "으로": "로", "이랑": "랑"}
+
+
+def _exchanged(new: str, cached: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The two spans of content words that changed places when everything else stayed where it was
+    ("Does Apple own Beats?" / "Does Beats own Apple?", "고양이가 강아지를" / "강아지가 고양이를",
+    "5 ounces in grams" / "5 grams in ounces"): who does what to whom changed, so the answer does.
+    Spans joined by "and" / "or" / 와 are not exchanged roles, nor are Korean words that moved with
+    their particles (강아지를 고양이가: the same question)."""
+    s, t = _skeleton(new), _skeleton(cached)
+    forms, other_forms = [w for w, _ in s], [w for w, _ in t]
+    if len(s) != len(t) or forms == other_forms:
+        return None
+    i = next(k for k in range(len(s)) if forms[k] != other_forms[k])
+    j = len(s) - next(k for k in range(len(s)) if forms[-1 - k] != other_forms[-1 - k])
+    window, other = forms[i:j], other_forms[i:j]
+
+    def content(mine: range, theirs: range) -> bool:  # either reading may call it content (Kiwi: 몇 MM or NR)
+        return all(s[a][1] == "content" or t[b][1] == "content" for a, b in zip(mine, theirs))
+
+    for lx in range(1, len(window)):
+        for ly in range(1, len(window) - lx + 1):
+            x, middle, y = window[:lx], window[lx:len(window) - ly], window[len(window) - ly:]
+            if x == y or other != y + middle + x:
+                continue
+            if not (content(range(i, i + lx), range(j - lx, j)) and content(range(j - ly, j), range(i, i + ly))):
+                continue
+            if not middle or any(kind != "join" for _, kind in s[i + lx:j - ly]):
+                return tuple(x), tuple(y)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeleton(text: str) -> tuple[tuple[str, str], ...]:
+    """``text`` as (word, kind) units in order, kind being content, join (and, or, 와) or frame: content
+    words lemmatised, articles and punctuation left out, "'s" its own unit; Korean by morphemes."""
+    if korean.has_hangul(text):
+        out = []
+        for m in korean.morphemes(text):
+            tag = m.tag.split("-")[0]
+            if tag in ("SF", "SP", "SS", "SE", "SO", "SW") or tag.startswith("E") or (tag == "JX" and m.form == "요"):
+                continue  # endings say how it is asked, not who does what (Kiwi splits -ㄴ가요 both ways)
+            form = _KO_ALLOMORPH.get(m.form, m.form) if tag.startswith("J") else m.form
+            content = tag in _KO_CONTENT or tag in ("NNB", "XSN", "XPN")  # 선생님: the suffix is the word's
+            kind = "join" if tag == "JC" or form in _SYMMETRIC else "content" if content else "frame"
+            out.append((form, kind))
+        return tuple(out)
+    text = re.sub(r"['’]s\b", " 's", text.lower())
+    out = []
+    for word in re.findall(r"'s|[a-z][a-z0-9+#._-]*[a-z0-9+#]|[a-z]|\d+(?:[.,]\d+)*|&", text):
+        if word in ("a", "an", "the"):
+            continue
+        kind = "join" if word in _SYMMETRIC else "frame" if word in _EN_FRAME or word == "'s" else "content"
+        out.append((_stem(word) if kind == "content" and word[0].isalpha() else word, kind))
+    return tuple(out)
+
+
+def _korean_objects(text: str) -> set[tuple[str, str]]:
+    """(noun, verb) where a verb acts on the noun right before it (압축을 푸는, 압축 풀기), not a verb
+    glued to its noun in one word (환불받다, 취소되다: the noun's own action)."""
+    morphs, out = korean.morphemes(text), set()
+    for i, m in enumerate(morphs):
+        if m.tag != "VV" or i == 0:
+            continue
+        k = i - 1 if morphs[i - 1].tag != "JKO" else i - 2
+        if k >= 0 and morphs[k].tag == "NNG" and morphs[k].start + morphs[k].len < m.start:
+            out.add((morphs[k].form, m.form))
+    return out
 
 
 def why_not_same(new: str, cached: str) -> str | None:

@@ -49,7 +49,12 @@ class RedisCacheStore:
         self._redis.hset(self._k("meta"), name, value)
 
     def get(self, key: str, now: float) -> CacheEntry | None:
-        raw: dict[bytes, bytes] = self._redis.hgetall(self._k("e", key))  # type: ignore[assignment]
+        import redis
+
+        try:
+            raw: dict[bytes, bytes] = self._redis.hgetall(self._k("e", key))  # type: ignore[assignment]
+        except redis.ResponseError as exc:  # WRONGTYPE: another version's row (a string, a list) under this name
+            raise CorruptEntry(str(exc)) from None
         if not raw:
             return None
         entry = _decode(raw)
@@ -84,12 +89,18 @@ class RedisCacheStore:
     def is_blocked(self, key: str) -> bool:
         return bool(self._redis.hexists(self._k("blocked"), key))
 
-    def clear(self, *, tag: str | None = None, model: str | None = None) -> int:
-        if tag is None and model is None:
+    def own(self, owner: str, key: str) -> None:
+        """Note that ``owner`` (a workshop participant) stored ``key``: their ``clear`` removes it."""
+        self._redis.sadd(self._k("owner", owner), key)
+
+    def clear(self, *, tag: str | None = None, model: str | None = None, owner: str | None = None) -> int:
+        """Delete entries (all, or by tag / model / the participant who stored them); returns how many."""
+        if tag is None and model is None and owner is None:
             names = list(self._redis.scan_iter(self._k("e", "*")))
         else:
             sets = [self._k("tag", tag)] if tag is not None else []
             sets += [self._k("model", model)] if model is not None else []
+            sets += [self._k("owner", owner)] if owner is not None else []
             names = [self._k("e", k.decode()) for k in self._redis.sinter(sets)]
         return int(self._redis.delete(*names)) if names else 0
 
@@ -106,7 +117,11 @@ class RedisCacheStore:
 
     def stats(self, now: float) -> dict[str, int]:
         names = list(self._redis.scan_iter(self._k("e", "*")))
-        hits = sum(int(h) for n in names if (h := self._redis.hget(n, "hits") or b"0").isdigit())
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hget(name, "hits")
+        counts = pipe.execute(raise_on_error=False)  # a row of another version (not a hash) counts no hits
+        hits = sum(int(h) for h in counts if isinstance(h, bytes) and h.isdigit())
         return {"entries": len(names), "hits": hits, "blocked": int(self._redis.hlen(self._k("blocked")))}
 
 
