@@ -19,19 +19,8 @@ from llmcost_magic.metering import Totals
 from llmcost_magic.notebook.widgets.live_meter import render_html
 
 PACKAGE = Path(llmcost_magic.__file__).parent
-HANGUL = re.compile("[가-힣]")
-CALL = "oc.chat.completions.create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])"
+from tests.language_fixtures import CALL, HANGUL, english_by_default, ko  # noqa: F401 - fixtures
 
-
-@pytest.fixture(autouse=True)
-def english_by_default(monkeypatch):
-    """Each test starts in English and leaves the language as it found it (set_language writes the env)."""
-    monkeypatch.delenv(messages.ENV, raising=False)
-
-
-@pytest.fixture
-def ko(monkeypatch):
-    monkeypatch.setenv(messages.ENV, "ko")
 
 
 @pytest.fixture

@@ -17,20 +17,10 @@ from IPython.core.error import UsageError
 import llmcost_magic
 from llmcost_magic.core import messages
 
-HANGUL = re.compile("[가-힣]")
+from tests.language_fixtures import CALL, HANGUL, english_by_default, ko  # noqa: F401 - fixtures
+
 ARGPARSE_WORDS = re.compile(r"usage:|error:|unrecognized arguments|invalid (choice|float|int)|expected (one|at most|at least)"
                             r"|the following arguments are required|argument --|options:")
-CALL = "oc.chat.completions.create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])"
-
-
-@pytest.fixture(autouse=True)
-def english_by_default(monkeypatch):
-    monkeypatch.delenv(messages.ENV, raising=False)
-
-
-@pytest.fixture
-def ko(monkeypatch):
-    monkeypatch.setenv(messages.ENV, "ko")
 
 
 def _cell_error(shell, options: str) -> str:
