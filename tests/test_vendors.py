@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import httpx2
 import openai
 import pytest
@@ -11,7 +13,7 @@ from llmcost_magic import meter
 from llmcost_magic.bookkeeping.report import cost_report
 
 M = 1e-6
-CASES = [  # base URL, model, vendor, $ per 1M input / output at that vendor
+CASES = [  # base URL, model, vendor, $ per 1M input / output at that vendor (DeepSeek: 00:30-16:30 UTC; half off-peak)
     ("https://api.deepseek.com/v1", "deepseek-chat", "deepseek", 0.27, 1.10),
     ("https://generativelanguage.googleapis.com/v1beta/openai", "gemini-2.5-flash", "google", 0.30, 2.50),
     ("https://api.groq.com/openai/v1", "llama-3.3-70b-versatile", "groq", 0.59, 0.79),
@@ -37,7 +39,9 @@ def test_vendor_and_protocol_are_recorded_apart_and_priced_at_the_vendor():
     rows = llmcost_magic.ledger()
     assert list(rows.provider) == ["openai"] * len(CASES)  # the wire protocol
     assert list(rows.vendor) == [c[2] for c in CASES]
-    for row, (_, _, _, rate_in, rate_out) in zip(rows.itertuples(), CASES):
+    for row, (_, _, vendor, rate_in, rate_out) in zip(rows.itertuples(), CASES):
+        if vendor == "deepseek" and not time(0, 30) <= row.ts.time() < time(16, 30):  # ts: naive UTC
+            rate_in, rate_out = rate_in / 2, rate_out / 2
         assert row.cost_usd == pytest.approx(1_000 * rate_in * M + 200 * rate_out * M), row.model
     assert not rows.astype(str).apply(lambda column: column.str.contains("sk-secret")).any().any()
     by_vendor = cost_report(rows, by="vendor").set_index("vendor")

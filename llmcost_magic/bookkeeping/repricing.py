@@ -53,16 +53,27 @@ def row_batch(row: Any) -> bool:
 
 
 def reprice_row(row: Any, usage: Usage | None = None, *, model: str | None = None, batch: bool = False) -> Cost:
-    """What a ledger row costs at today's prices, by the same function that priced it when recorded.
-    A response-cache hit cost nothing; raises :class:`UnknownModelError` for a model with no price."""
+    """What a ledger row costs with today's price data, at the prices in force when it was made (some change
+    from a date on, or by the hour), by the same function that priced it when recorded. A response-cache hit
+    cost nothing; raises :class:`UnknownModelError` for a model with no price."""
     if getattr(row, "cache", ""):
         return Cost(0.0)
     usage = usage_from_row(row) if usage is None else usage
     d = usage.details
     vendor = "" if model else str(getattr(row, "vendor", "") or "")  # another model: at its own vendor's prices
     prices = price_for(model or row.model, batch=batch or row_batch(row),
-                       service_tier=d.get("service_tier"), speed=d.get("speed"), vendor=vendor)
+                       service_tier=d.get("service_tier"), speed=d.get("speed"), vendor=vendor, at=_made_at(row))
     return prices.cost(usage)
+
+
+def _made_at(row: Any) -> float | None:
+    """A row's time in epoch seconds (the ledger's frame holds naive UTC timestamps), or None (now)."""
+    ts = getattr(row, "ts", None)
+    if ts is None or pd.isna(ts):
+        return None
+    if isinstance(ts, (int, float)):
+        return float(ts)
+    return pd.Timestamp(ts).timestamp()  # naive: read as UTC, as the ledger writes it
 
 
 @dataclass(frozen=True)

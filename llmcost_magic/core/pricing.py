@@ -15,6 +15,7 @@ import difflib
 import functools
 import re
 import threading
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -150,19 +151,18 @@ def _find(model: str, vendor: str) -> tuple[Any, Any] | None:
     return None
 
 
-def _from_genai(model: str, batch: bool, tier: str, speed: str, vendor: str = "") -> ModelPrices | None:
+def _from_genai(model: str, batch: bool, tier: str, speed: str, vendor: str, when: datetime) -> ModelPrices | None:
     found = _find(model, vendor)
     if found is None:
         return None
     provider, info = found
-    now = datetime.now(tz=timezone.utc)
-    standard = info.get_prices(now)
+    standard = info.get_prices(when)
     context = {"processing": "batch"} if batch else {"service_tier": tier} if tier else {"speed": speed} if speed else None
-    mp = info.get_prices(now, context) if context else standard
+    mp = info.get_prices(when, context) if context else standard
     missing = ""
     if context and mp == standard:
         if batch:  # no batch variant in the snapshot: apply the published 50% batch discount
-            return _from_genai(model, False, "", "", vendor).as_batch()  # type: ignore[union-attr]
+            return _from_genai(model, False, "", "", vendor, when).as_batch()  # type: ignore[union-attr]
         missing = f"unpriced: {'service_tier=' + tier if tier else 'speed=' + speed} has no price for {info.id} (standard rates used)"
     starts = sorted({t.start for key in _PRICE_KEYS for t in getattr(getattr(mp, key, None), "tiers", ())})
     tiers = tuple((start, _rates_from(mp, i)) for i, start in enumerate(starts))
@@ -214,8 +214,47 @@ def _override(model: str) -> ModelPrices | None:
     return found
 
 
+# Resolved prices by (model, batch, tier, speed, vendor, which of the model's dated / hourly prices apply).
+# A dict rather than functools.lru_cache: the moment a price is resolved for is not part of the key, only
+# which of its prices that moment selects (any moment with the same selection resolves the same prices).
+_resolved_prices: dict[tuple[Any, ...], ModelPrices | None] = {}
+MAX_RESOLVED = 4096
+
+
+def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: str = "",
+              at: float | None = None) -> ModelPrices | None:
+    """``model``'s prices for a call made at ``at`` (epoch seconds; now when None)."""
+    constraints = _constraints(model, vendor)
+    when = None
+    if constraints:  # a price that changes from a date on or by the hour: which ones apply then
+        when = datetime.fromtimestamp(time.time() if at is None else at, tz=timezone.utc)
+        key: tuple[Any, ...] = (model, batch, tier, speed, vendor, tuple(c.active(when) for c in constraints))
+    else:
+        key = (model, batch, tier, speed, vendor)
+    try:
+        return _resolved_prices[key]
+    except KeyError:
+        pass
+    prices = _resolve(model, batch, tier, speed, vendor, when or datetime.now(tz=timezone.utc))
+    if len(_resolved_prices) >= MAX_RESOLVED:
+        _resolved_prices.clear()
+    _resolved_prices[key] = prices
+    return prices
+
+
 @functools.lru_cache(maxsize=4096)
-def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: str = "") -> ModelPrices | None:
+def _constraints(model: str, vendor: str) -> tuple[Any, ...]:
+    """The date and time-of-day conditions of the genai-prices entry ``model`` resolves to (empty for most)."""
+    for name in base_names(model):
+        found = _find(name, vendor)
+        if found is not None:
+            info = found[1]
+            conditional = info.prices if isinstance(info.prices, list) else ()
+            return tuple(c.constraint for c in (*conditional, *(info.price_variants or ())) if c.constraint is not None)
+    return ()
+
+
+def _resolve(model: str, batch: bool, tier: str, speed: str, vendor: str, when: datetime) -> ModelPrices | None:
     override = _override(model)
     if override is not None:
         override = replace(override, model=model)
@@ -223,12 +262,12 @@ def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: 
             override = replace(override, missing=f"unpriced: {'service_tier=' + tier if tier else 'speed=' + speed} "
                                                  f"has no price in the override for {model} (its rates used)")
         return override.as_batch() if batch else override
-    prices = _from_genai(model, batch, tier, speed, vendor)
+    prices = _from_genai(model, batch, tier, speed, vendor, when)
     if prices is None and model.lower().startswith("ft:"):
         return from_price_sources(model, batch)  # a fine-tune is never priced as its base model
     if prices is None:
         for name in base_names(model)[1:]:  # a dated snapshot or prefixed name of a known model
-            prices = _from_genai(name, batch, tier, speed, vendor)
+            prices = _from_genai(name, batch, tier, speed, vendor, when)
             if prices is not None:
                 return replace(prices, model=model)
     return prices if prices is not None else from_price_sources(model, batch)
@@ -236,7 +275,8 @@ def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: 
 
 def invalidate_prices() -> None:
     """Forget every resolved price (after an update or an override change); the next call resolves again."""
-    _resolved.cache_clear()
+    _resolved_prices.clear()
+    _constraints.cache_clear()
     _warned.clear()
 
 
@@ -281,16 +321,17 @@ def _unknown(model: str) -> UnknownModelError:
 
 
 def price_for(model: str, *, batch: bool = False, service_tier: str | None = None, speed: str | None = None,
-              vendor: str = "") -> ModelPrices:
+              vendor: str = "", at: float | None = None) -> ModelPrices:
     """The resolved prices of ``model`` (at a service tier or speed, and at the vendor that served it, if
-    given); raises :class:`UnknownModelError` with suggestions."""
+    given) for a call made at ``at`` (epoch seconds; now when None: some prices change from a date on, or by
+    the hour); raises :class:`UnknownModelError` with suggestions."""
     tier = str(service_tier or "").lower()[:40]  # as the response said it, bounded
     tier = "" if tier in _STANDARD_TIERS else tier
     if tier == "batch":  # Anthropic reports batch results with service_tier "batch"
         batch, tier = True, ""
     fast = str(speed or "").lower()[:40]
     fast = "" if fast in ("standard", "normal") else fast
-    prices = _resolved(model, batch, tier, fast, vendor)
+    prices = _resolved(model, batch, tier, fast, vendor, at)
     if prices is None:
         raise _unknown(model)
     return prices
@@ -299,16 +340,18 @@ def price_for(model: str, *, batch: bool = False, service_tier: str | None = Non
 _warned: set[str] = set()
 
 
-def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: bool = False, vendor: str = "") -> Cost:
+def price_usage(model: str, usage: Usage, *, batch: bool = False, estimated: bool = False, vendor: str = "",
+                at: float | None = None) -> Cost:
     """Dollars for ``usage`` on ``model`` (its details' service tier, speed and batch flag included) at
-    ``vendor``'s prices; an unknown model gives ``Cost(usd=None)`` and one warning."""
+    ``vendor``'s prices in force at ``at`` (epoch seconds; now when None); an unknown model gives
+    ``Cost(usd=None)`` and one warning."""
     details = usage.details
     try:
         if details:
             prices = price_for(model, batch=batch or bool(details.get("batch")), service_tier=details.get("service_tier"),
-                               speed=details.get("speed"), vendor=vendor)
+                               speed=details.get("speed"), vendor=vendor, at=at)
         else:  # the common case, straight to the resolved table
-            prices = _resolved(model, batch, "", "", vendor) or price_for(model, batch=batch, vendor=vendor)
+            prices = _resolved(model, batch, "", "", vendor, at) or price_for(model, batch=batch, vendor=vendor, at=at)
         return prices.cost(usage, estimated=estimated)
     except UnknownModelError as exc:
         if model not in _warned:

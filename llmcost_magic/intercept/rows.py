@@ -86,7 +86,7 @@ def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Call
     if usage is None:  # the response reported no usage: count what was sent and what came back
         usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
         estimated = True
-    cost = price_usage(model, usage, estimated=estimated, vendor=call.vendor)
+    cost = price_usage(model, usage, estimated=estimated, vendor=call.vendor, at=call.ts)
     if cost.usd == 0.0 and not (usage.input_tokens or usage.output_tokens) and (
             usage.details.get("characters") or usage.details.get("audio_seconds") or usage.details.get("images")):
         cost = Cost(None, estimated=estimated)  # billed per character, minute or image: unknown, never a silent $0
@@ -98,13 +98,13 @@ def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Call
         # Provider prompt caching: the baseline is the same tokens at the plain input rate. The
         # saving is negative on a call whose cache-write premium cost more than it saved.
         plain = Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, details=usage.details)
-        record.baseline_cost_usd = price_usage(model, plain, estimated=estimated, vendor=call.vendor).usd
+        record.baseline_cost_usd = price_usage(model, plain, estimated=estimated, vendor=call.vendor, at=call.ts).usd
         record.saved_by = "prompt_cache"
     if cost.usd is not None and call.tokens_removed > 0:
         # Compression: the baseline is the uncompressed prompt (the removed tokens at the plain input rate).
         record.input_tokens_before = usage.input_tokens + call.tokens_removed
         uncompressed = Usage(input_tokens=record.input_tokens_before, output_tokens=usage.output_tokens, details=usage.details)
-        record.baseline_cost_usd = price_usage(model, uncompressed, estimated=estimated, vendor=call.vendor).usd
+        record.baseline_cost_usd = price_usage(model, uncompressed, estimated=estimated, vendor=call.vendor, at=call.ts).usd
         record.saved_by = "+".join(s for s in ("compression", record.saved_by) if s)
     return record
 
