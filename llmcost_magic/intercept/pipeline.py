@@ -246,8 +246,11 @@ def _record_batch_results(meter: Meter, call: Call, raw: bytes) -> None:
                 continue
             parsed = adapter.from_body("batch", body)
             model, usage = parsed.model or "", parsed.usage or Usage()
-            record = row(call, usage, price_usage(model, usage, batch=True).usd, status="ok", model=model,
-                             note=batch_results.NOTE.format(source=source, custom_id=custom_id))
+            note, readable = batch_results.NOTE.format(source=source, custom_id=custom_id), usage.counts_valid()
+            if not readable:  # never priced below $0: kept with its cost unknown
+                usage, note = Usage(), join_notes(note, "usage unreadable (not counts >= 0): cost unknown")
+            record = row(call, usage, price_usage(model, usage, batch=True).usd if readable else None,
+                         status="ok", model=model, note=note, estimated=not readable)
             record.endpoint, record.requested_model, record.latency_ms = "batch", model, 0.0
             record.baseline_cost_usd, record.saved_by = price_usage(model, usage).usd, "batch"
             records.append(record)

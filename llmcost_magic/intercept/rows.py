@@ -46,7 +46,8 @@ def row_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, s
         return record
     except Exception as exc:  # noqa: BLE001
         meter.report_failure(exc)
-        return row(call, parsed.usage or Usage(), None, status=status, estimated=True)
+        usage = parsed.usage if parsed.usage is not None and parsed.usage.counts_valid() else Usage()
+        return row(call, usage, None, status=status, estimated=True)
 
 
 def as_cache_hit(record: CallRecord, hit: Any) -> None:
@@ -82,7 +83,9 @@ def parse_answer(adapter: ModuleType, call: Call, collector: BodyCollector) -> P
 
 def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> CallRecord:
     model = parsed.model or call.model
-    usage, estimated = parsed.usage, parsed.estimated
+    usage, estimated, unreadable = parsed.usage, parsed.estimated, ""
+    if usage is not None and not usage.counts_valid():  # negative, NaN or non-numeric counts: never priced as sent
+        usage, unreadable = None, "usage unreadable (not counts >= 0): estimated"
     if usage is None:  # the response reported no usage: count what was sent and what came back
         usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
         estimated = True
@@ -92,6 +95,8 @@ def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Call
         cost = Cost(None, estimated=estimated)  # billed per character, minute or image: unknown, never a silent $0
     record = row(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
     record.price_source = cost.source
+    if unreadable:
+        record.note = join_notes(record.note, unreadable)
     if cost.note:
         record.note = join_notes(record.note, cost.note)
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):

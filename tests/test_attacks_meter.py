@@ -1,0 +1,85 @@
+"""Attacks on the meter and the hard caps that the issues' own tests did not imagine (issues 13 and 14).
+
+Real SDK clients over loopback HTTP (a fake provider or the sandbox), real SQLite. Some failed before their
+fix (named in each docstring); the others guard a promise nothing else guards.
+"""
+
+from __future__ import annotations
+
+import anthropic
+import openai
+import pytest
+
+import llmcost_magic
+from llmcost_magic import meter
+from tests.fake_provider import FakeProvider
+
+MSG = [{"role": "user", "content": "Say hello."}]
+
+
+def _chat(usage: object) -> dict:
+    return {"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini", "usage": usage,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}]}
+
+
+def _openai(fake: FakeProvider) -> openai.OpenAI:
+    return openai.OpenAI(api_key="x", base_url=fake.url + "/v1", max_retries=0)
+
+
+HOSTILE_USAGE = {
+    "negative output": {"prompt_tokens": 10, "completion_tokens": -100_000_000, "total_tokens": 0},
+    "strings": {"prompt_tokens": "12", "completion_tokens": "5", "total_tokens": "17"},
+    "negative cached": {"prompt_tokens": 12, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": -5e9}},
+    "nan-like": {"prompt_tokens": 12, "completion_tokens": 5, "completion_tokens_details": {"audio_tokens": -1}},
+}
+
+
+@pytest.mark.parametrize("kind", HOSTILE_USAGE)
+def test_hostile_usage_never_prices_below_zero_nor_crashes_the_call(kind):
+    """A provider or proxy answering HTTP 200 with usage counts that are negative or strings. Before: negative
+    output tokens priced each call at -$60, the cell budget's spend went to -$180 (a cap that no longer holds);
+    string counts raised TypeError out of the meter into the user's call. Now: the row is estimated from the
+    request and says the usage was unreadable; the call returns."""
+    with FakeProvider() as fake:
+        client = _openai(fake)
+        for _ in range(3):
+            fake.reply(_chat(HOSTILE_USAGE[kind]))
+        with meter(budget=0.01) as m:
+            for _ in range(3):
+                answer = client.chat.completions.create(model="gpt-4o-mini", messages=MSG, max_tokens=10)
+                assert answer.choices[0].message.content == "hello"
+    df = llmcost_magic.ledger()
+    assert len(df) == 3 and (df.status == "ok").all()
+    assert (df.cost_usd > 0).all() and df.estimated.all() and df.note.str.contains("usage unreadable").all()
+    assert (df.input_tokens >= 0).all() and (df.output_tokens >= 0).all()
+    assert m.budget.spent_usd == pytest.approx(float(df.cost_usd.sum())) and m.budget.spent_usd > 0
+
+
+def test_a_streamed_negative_usage_chunk_is_not_a_refund():
+    """The usage chunk of a stream is read the same way (before: -$60 a call)."""
+    events = [{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+               "choices": [{"index": 0, "delta": {"content": "hello"}, "finish_reason": "stop"}]},
+              {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", "choices": [],
+               "usage": {"prompt_tokens": 10, "completion_tokens": -100_000_000, "total_tokens": 0}}, "[DONE]"]
+    with FakeProvider() as fake:
+        fake.stream(events)
+        with meter(budget=0.01) as m:
+            text = "".join(c.choices[0].delta.content or "" for c in _openai(fake).chat.completions.create(
+                model="gpt-4o-mini", messages=MSG, max_tokens=10, stream=True) if c.choices)
+    assert text == "hello"
+    df = llmcost_magic.ledger()
+    assert len(df) == 1 and df.cost_usd[0] > 0 and df.estimated[0] and m.budget.spent_usd > 0
+
+
+def test_anthropic_negative_server_tool_requests_are_not_a_refund():
+    """``server_tool_use.web_search_requests: -1000`` would price a web-search fee of -$10."""
+    body = {"id": "m1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "stop_reason": "end_turn",
+            "content": [{"type": "text", "text": "hello"}],
+            "usage": {"input_tokens": 10, "output_tokens": 5, "server_tool_use": {"web_search_requests": -1000}}}
+    with FakeProvider() as fake:
+        fake.reply(body)
+        client = anthropic.Anthropic(api_key="x", base_url=fake.url, max_retries=0)
+        with meter(budget=0.05) as m:
+            client.messages.create(model="claude-haiku-4-5", max_tokens=10, messages=MSG)
+    df = llmcost_magic.ledger()
+    assert len(df) == 1 and df.cost_usd[0] > 0 and m.budget.spent_usd > 0
