@@ -141,12 +141,19 @@ class Meter:
         self._reported_failure = False
         self._tokens: list[contextvars.Token[Meter | None]] = []
         self.ended = False  # closed: calls still arriving are stragglers (recorded as late)
+        # The meter that was active when this one was entered (a cell, an outer block): its limits still hold
+        # for the calls made in here, and its totals count them (a library's own ``with meter()`` inside a
+        # capped cell must not escape the cell's cap).
+        self.parent: Meter | None = None
 
     def __enter__(self) -> Meter:
         """Meter the calls made inside the ``with`` block (this thread and the tasks it starts)."""
         from .intercept import install
 
         install()
+        outer = active_meter()
+        if outer is not None and outer is not self and self.parent is None and outer.dry_run == self.dry_run:
+            self.parent = outer
         self._tokens.append(enter_scope(self))
         return self
 
@@ -190,8 +197,12 @@ class Meter:
 
     @property
     def budgets(self) -> list[Any]:
-        """The limits this meter's calls are checked against: cell, budget file, workshop."""
-        return [b for b in (self.budget, self.book, self.workshop) if b is not None]
+        """The limits this meter's calls are checked against: cell, budget file, workshop, then those of the
+        meters it is nested in."""
+        own = [b for b in (self.budget, self.book, self.workshop) if b is not None]
+        if self.parent is None:
+            return own
+        return own + [b for b in self.parent.budgets if all(b is not mine for mine in own)]
 
     def release(self, call: Call, cost_usd: float | None = 0.0) -> None:
         """Settle every reservation held for ``call`` at ``cost_usd``."""
@@ -228,6 +239,10 @@ class Meter:
                 self.workshop.flush_counts()
         except Exception as exc:  # noqa: BLE001
             self.report_failure(exc)
+        self._count(rec)
+
+    def _count(self, rec: CallRecord) -> None:
+        """Add a recorded call to this meter's totals and those of the meters it is nested in; tell listeners."""
         with self._lock:
             self.records.append(rec)
             self.totals.add(rec)
@@ -236,6 +251,8 @@ class Meter:
                 listener(self)
             except Exception as exc:  # noqa: BLE001
                 self.report_failure(exc)
+        if self.parent is not None:
+            self.parent._count(rec)
 
     def report_failure(self, exc: BaseException) -> None:
         """Say once that metering failed; the user's call goes on regardless."""

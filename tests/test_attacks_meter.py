@@ -83,3 +83,48 @@ def test_anthropic_negative_server_tool_requests_are_not_a_refund():
             client.messages.create(model="claude-haiku-4-5", max_tokens=10, messages=MSG)
     df = llmcost_magic.ledger()
     assert len(df) == 1 and df.cost_usd[0] > 0 and m.budget.spent_usd > 0
+
+
+NESTED_WORK = ("from llmcost_magic.sandbox import client\nimport llmcost_magic as lm\noc = client('openai')\n"
+               "def library_job():  # a library that meters its own work\n"
+               "    sent = 0\n"
+               "    with lm.meter(tag='library'):\n"
+               "        for _ in range(30):\n"
+               "            try:\n"
+               "                oc.chat.completions.create(model='gpt-4o', max_tokens=200,\n"
+               "                    messages=[{'role': 'user', 'content': 'Explain tokens in detail please.'}])\n"
+               "                sent += 1\n"
+               "            except lm.BudgetExceeded:\n"
+               "                pass\n"
+               "    return sent\n")
+
+
+def test_a_meter_nested_in_a_capped_cell_is_still_capped_by_the_cell(shell):
+    """A library's own ``with meter()`` inside a ``%%llmcost --budget`` cell. Before: the inner meter was the only
+    one asked, so the cell's cap never saw its calls: 30 calls, $0.067 against a $0.01 cap (6.7x), and the cell's
+    summary said $0. Now: the cell's limit holds for calls of every meter nested in it, and counts them."""
+    shell.run_cell(NESTED_WORK)
+    shell.run_cell("%%llmcost --budget 0.01 --quiet\nsent = library_job()")
+    df = llmcost_magic.ledger()
+    ok = df[df.status == "ok"]
+    assert 0 < len(ok) < 30 and float(ok.cost_usd.sum()) <= 0.01
+    assert (df.tag == "library").all()  # the rows keep the inner meter's attribution
+
+
+def test_nested_meters_each_hold_their_own_cap():
+    """``with meter(budget=0.01)`` around ``with meter(budget=1)``: the stricter outer limit applies, and the
+    outer meter's totals include the inner calls (before: 40 calls, $0.081 against $0.01)."""
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    with meter(budget=0.01) as outer:
+        with meter(budget=1.0) as inner:
+            for _ in range(40):
+                try:
+                    oc.chat.completions.create(model="gpt-4o", max_tokens=200, messages=MSG)
+                except llmcost_magic.BudgetExceeded:
+                    pass
+    spent = float(llmcost_magic.ledger().cost_usd.fillna(0).sum())
+    assert 0 < spent <= 0.01
+    assert outer.budget.spent_usd == pytest.approx(spent) == pytest.approx(inner.budget.spent_usd)
+    assert outer.totals.cost_usd == pytest.approx(spent)
