@@ -128,3 +128,26 @@ def test_nested_meters_each_hold_their_own_cap():
     assert 0 < spent <= 0.01
     assert outer.budget.spent_usd == pytest.approx(spent) == pytest.approx(inner.budget.spent_usd)
     assert outer.totals.cost_usd == pytest.approx(spent)
+
+
+def test_an_error_body_sent_with_http_200_is_an_error_row_at_zero_never_cached():
+    """Gateways and overloaded providers answer HTTP 200 with an error envelope. Before: an ``ok`` row priced at
+    the estimated input, as if answered (reports counted it as a success); now ``error:<type>``, $0, and the
+    envelope is never served from the cache (each ask reaches the provider)."""
+    with FakeProvider() as fake:
+        client = _openai(fake)
+        claude = anthropic.Anthropic(api_key="x", base_url=fake.url, max_retries=0)
+        for _ in range(2):
+            fake.reply({"error": {"message": "The server had an error", "type": "server_error", "code": None}})
+        for _ in range(2):
+            fake.reply({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+        with meter(cache="exact", cache_any_temperature=True, budget=0.05) as m:
+            for _ in range(2):
+                client.chat.completions.create(model="gpt-4o-mini", messages=MSG, temperature=0)
+            for _ in range(2):
+                claude.messages.create(model="claude-haiku-4-5", max_tokens=20, messages=MSG)
+        assert len(fake.requests) == 4
+    df = llmcost_magic.ledger()
+    assert list(df.status) == ["error:server_error"] * 2 + ["error:overloaded_error"] * 2
+    assert (df.cost_usd == 0).all() and not df.estimated.any() and (df.cache.fillna("") == "").all()
+    assert m.budget.spent_usd == 0 and m.budget.reserved_usd == 0 and m.totals.errors == 4

@@ -36,6 +36,8 @@ def row_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, s
     """The call's row; never raises (a row that cannot be priced is kept with its cost unknown)."""
     if parsed is None:
         return row(call, Usage(), 0.0, status=f"http_{status_code}")
+    if parsed.error:  # an error body sent with HTTP 200: no answer, billed nothing, like an HTTP error
+        return row(call, Usage(), 0.0, status=f"error:{parsed.error}")
     adapter = ADAPTERS[call.provider]
     try:
         record = priced(adapter, call, parsed, status)
@@ -78,7 +80,24 @@ def parse_answer(adapter: ModuleType, call: Call, collector: BodyCollector) -> P
     except ValueError:  # the body never arrived whole, or is not JSON (speech audio, a plain-text transcript)
         from_raw = getattr(adapter, "from_raw", None)
         return from_raw(call, raw) if from_raw is not None and not collector.content_type.startswith("application/json") else Parsed()
-    return adapter.from_body(call.endpoint, body, call) if isinstance(body, dict) else Parsed()
+    if not isinstance(body, dict):
+        return Parsed()
+    if (error := _error_in(body)) is not None:
+        return Parsed(error=error)
+    return adapter.from_body(call.endpoint, body, call)
+
+
+_ANSWER_KEYS = ("choices", "content", "output", "data", "usage")
+
+
+def _error_in(body: dict[str, Any]) -> str | None:
+    """The error type of an error envelope answered with HTTP 200 (OpenAI ``{"error": {...}}``, Anthropic
+    ``{"type": "error", ...}``), as a safe status word; None for an answer."""
+    error = body.get("error")
+    if not isinstance(error, dict) or any(body.get(key) is not None for key in _ANSWER_KEYS):
+        return None
+    kind = str(error.get("type") or error.get("code") or "error")
+    return "".join(ch for ch in kind if ch.isascii() and (ch.isalnum() or ch in "_-."))[:40] or "error"
 
 
 def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> CallRecord:
