@@ -205,10 +205,17 @@ class Meter:
         return own + [b for b in self.parent.budgets if all(b is not mine for mine in own)]
 
     def release(self, call: Call, cost_usd: float | None = 0.0) -> None:
-        """Settle every reservation held for ``call`` at ``cost_usd``."""
+        """Settle every reservation held for ``call`` at ``cost_usd`` (each on its own: one budget that fails
+        does not leave the others held; the first failure is raised after all were tried)."""
         held, call.reservations = call.reservations, []
+        failure: Exception | None = None
         for budget, hold in held:
-            budget.settle(hold, cost_usd)
+            try:
+                budget.settle(hold, cost_usd)
+            except Exception as exc:  # noqa: BLE001
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def record(self, rec: CallRecord, call: Call | None = None) -> None:
         """Attribute, persist and count one call. Never raises into the user's code."""

@@ -151,3 +151,36 @@ def test_an_error_body_sent_with_http_200_is_an_error_row_at_zero_never_cached()
     assert list(df.status) == ["error:server_error"] * 2 + ["error:overloaded_error"] * 2
     assert (df.cost_usd == 0).all() and not df.estimated.any() and (df.cache.fillna("") == "").all()
     assert m.budget.spent_usd == 0 and m.budget.reserved_usd == 0 and m.totals.errors == 4
+
+
+def test_an_alert_hook_that_raises_leaves_every_hold_settled_and_the_call_intact(redis_url):
+    """``lm.on_alert(hook)`` where the hook raises (a Slack webhook that is down). Before: the budget file's
+    settle raised inside the meter, so the workshop's hold after it was never settled (its worst case stayed
+    held while the kernel lived, the room never saw the spend). Now the hook's failure is a warning."""
+    import redis
+
+    from llmcost_magic import workshop
+    from llmcost_magic.policies import budget_book
+    from llmcost_magic.sandbox import client
+
+    redis.Redis.from_url(redis_url).flushdb()
+    workshop.configure(redis_url, daily_limit_usd=1.0)
+
+    def hook(alert):  # noqa: ANN001
+        raise ConnectionError("slack is down")
+
+    llmcost_magic.on_alert(hook)
+    oc = client("openai")
+    try:
+        limits = {"default": {"daily_max_per_user_usd": 0.01}, "alerts": {"daily_warn_at": 0.0001}}
+        with pytest.warns(UserWarning, match="slack is down"):
+            with meter(budgets=limits, user="hooked", workshop=redis_url) as m:
+                for _ in range(3):
+                    answer = oc.chat.completions.create(model="gpt-4o-mini", messages=MSG, max_tokens=50)
+                    assert answer.choices[0].message.content
+                held = dict(m.workshop._held)
+    finally:
+        budget_book._callbacks.remove(hook)
+    spent = float(llmcost_magic.ledger().cost_usd.sum())
+    assert held == {}
+    assert workshop.room(redis_url).loc["hooked", "spent_usd"] == pytest.approx(spent)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,11 @@ def on_alert(callback: Callable[[Alert], None]) -> Callable[[Alert], None]:
 
 def _announce(alert: Alert) -> None:
     for callback in list(_callbacks):
-        callback(alert)
+        try:
+            callback(alert)
+        except Exception as exc:  # noqa: BLE001 - the user's hook fails alone: the call's hold is settled regardless
+            warnings.warn(f"llmcost_magic: the alert hook {getattr(callback, '__qualname__', callback)!r} failed "
+                          f"({type(exc).__name__}: {exc})", stacklevel=2)
     try:
         from IPython import get_ipython
         from IPython.display import HTML, display
