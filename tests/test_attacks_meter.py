@@ -184,3 +184,22 @@ def test_an_alert_hook_that_raises_leaves_every_hold_settled_and_the_call_intact
     spent = float(llmcost_magic.ledger().cost_usd.sum())
     assert held == {}
     assert workshop.room(redis_url).loc["hooked", "spent_usd"] == pytest.approx(spent)
+
+
+def test_a_batch_cell_with_two_models_submits_nothing_when_one_batch_does_not_fit(shell):
+    """``%%llmcost --batch --budget`` sends one batch per model. Before: each was held and sent in turn, so
+    the cheap model's batch was submitted (and billed) while the cell said "Nothing was sent" for the dear one.
+    Now every batch is held before any is sent."""
+    from llmcost_magic import estimate_cost
+
+    limit = estimate_cost("gpt-4o-mini", 30, 100, batch=True) * 10 + estimate_cost("gpt-4o", 30, 100, batch=True) * 2
+    shell.run_cell("from llmcost_magic.cookbook import openai_client\noai = openai_client()")
+    r = shell.run_cell(f"%%llmcost --batch --quiet --budget {limit}\n"
+                       "for model in ('gpt-4o-mini', 'gpt-4o'):\n"
+                       "    for i in range(10):\n"
+                       "        oai.chat.completions.create(model=model, max_tokens=100,\n"
+                       "                                    messages=[{'role': 'user', 'content': f'q{i}'}])")
+    assert r.error_in_exec is None
+    assert llmcost_magic.batches().empty  # nothing was submitted
+    df = llmcost_magic.ledger()
+    assert list(df.status) == ["refused"] and "Nothing was sent" in df.note[0]
