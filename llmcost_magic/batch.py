@@ -268,7 +268,8 @@ class BatchJob:
             ledger.record(CallRecord(ts=time.time(), provider=self.provider, endpoint="batch", model=self.model,
                                      usage=usage, cost_usd=row["cost_usd"],
                                      baseline_cost_usd=price_for(self.model).cost(usage).usd, latency_ms=0.0,
-                                     saved_by="batch", tag=self.name, note=f"batch {self.name} {cid}",
+                                     saved_by="batch", tag=self.name, note=("dry-run (simulated) " if self.name.startswith(
+                                         DRY_RUN_PREFIX) else "") + f"batch {self.name} {cid}",
                                      user=self.user))
         settle_batch_holds(ledger, self.name)  # commits the rows above and drops the batch's ledger holds at once
         holds, self.holds = self.holds, []
@@ -353,6 +354,19 @@ def batches() -> pd.DataFrame:
 _last_jobs: list[BatchJob] = []
 
 
+# A ``--dry-run --batch`` cell's batch name starts with this: it is sent to, and collected from, the sandbox (never
+# the provider, even with an API key set) and its ledger rows say they are simulated.
+DRY_RUN_PREFIX = "dry-run-"
+
+
+def _client_for(provider: str, batch_name: str) -> Any:
+    if batch_name.startswith(DRY_RUN_PREFIX):
+        from .sandbox import client
+
+        return client(provider)
+    return client_for(provider)
+
+
 def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: str, meter: Any = None) -> list[BatchJob]:
     """Send a cell's deferred calls, one batch per (provider, model), with clients from the environment.
     Every batch holds its worst case in ``meter``'s budgets before any is sent: when one does not fit, none
@@ -373,7 +387,7 @@ def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: 
             for budget, hold in holds:
                 budget.settle(hold, 0.0)
         raise
-    jobs = [plan.submit(client_for(plan.provider), name=plan_name, meter=meter, holds=holds)
+    jobs = [plan.submit(_client_for(plan.provider, name), name=plan_name, meter=meter, holds=holds)
             for (plan, plan_name), holds in zip(plans, held)]
     _last_jobs[:] = jobs
     return jobs
@@ -386,7 +400,7 @@ def results(jobs: Sequence[BatchJob] | None = None, *, wait: bool = True, interv
         raise BatchError("No deferred batch yet: run a cell with %%llmcost --batch first, or attach one by name.")
     frames = []
     for job in jobs:
-        client = client_for(job.provider)
+        client = _client_for(job.provider, job.name)
         if wait:
             job.wait(client, interval=interval)
         frames.append(job.collect(client).assign(model=job.model, batch=job.name))

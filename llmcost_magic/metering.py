@@ -126,7 +126,8 @@ class Meter:
         self.compression = compression  # policies.compression.CompressionPolicy, or None
         self.cascade = cascade  # policies.cascade.CascadeSettings (with ``tiers``), or None
         self.batch_mode = batch  # defer chat calls to one batch, sent when the meter closes
-        self.batch_name = f"cell{cell_run}-{int(time.time())}" if batch else ""
+        # A dry run's batch is the sandbox's, and its name says so (see batch.DRY_RUN_PREFIX)
+        self.batch_name = f"{'dry-run-' if dry_run else ''}cell{cell_run}-{int(time.time())}" if batch else ""
         self.deferred: list[tuple[str, str, str, dict[str, Any]]] = []
         self.batch_jobs: list[Any] = []
         self.batch_refusal: Exception | None = None  # the deferred batch did not fit the budgets

@@ -203,3 +203,48 @@ def test_a_batch_cell_with_two_models_submits_nothing_when_one_batch_does_not_fi
     assert llmcost_magic.batches().empty  # nothing was submitted
     df = llmcost_magic.ledger()
     assert list(df.status) == ["refused"] and "Nothing was sent" in df.note[0]
+
+
+def test_a_dry_run_batch_never_reaches_the_provider_even_with_a_key(monkeypatch):
+    """``--dry-run --batch`` with OPENAI_API_KEY set. Before: the deferred calls went out when the meter closed,
+    after its dry-run scope had ended, through a client built from the environment: the files and the batch were
+    sent to the real API (real money, from a "what would it cost?" run). Now they go to the sandbox, the batch's
+    name says ``dry-run-``, and its collected rows say they are simulated."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from llmcost_magic import batch
+    from llmcost_magic.intercept import seam
+
+    reached: list[str] = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            reached.append(self.path)
+            self.send_response(500)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    monkeypatch.setattr(seam, "PROVIDER_HOSTS", (*seam.PROVIDER_HOSTS, "127.0.0.1"))  # stands for api.openai.com
+    try:
+        with meter(batch=True, dry_run=True, budget=1.0):
+            for i in range(3):
+                openai.OpenAI(max_retries=0).chat.completions.create(
+                    model="gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": f"q{i}"}])
+        table = batch.results(interval=0.01)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reached == []
+    assert len(table) == 3 and table.error.isna().all()
+    df = llmcost_magic.ledger()
+    assert len(df) == 3 and df.note.str.startswith("dry-run (simulated)").all()
