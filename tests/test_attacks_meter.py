@@ -248,3 +248,48 @@ def test_a_dry_run_batch_never_reaches_the_provider_even_with_a_key(monkeypatch)
     assert len(table) == 3 and table.error.isna().all()
     df = llmcost_magic.ledger()
     assert len(df) == 3 and df.note.str.startswith("dry-run (simulated)").all()
+
+
+# --- Guards: these passed as written; each covers a combination nothing else checks. ---
+
+LONG_SYSTEM = "You are a support agent. " + " ".join(
+    f"The system {i} really actually basically handles the very important request number {i} quite well, you know."
+    for i in range(40))
+
+
+def test_compression_under_a_cap_holds_the_compressed_request_and_never_less_than_is_sent():
+    """``--compress`` x ``--budget``: the worst case is the request as sent (compressed), so a cap that only the
+    compressed request fits lets it through, and the input held is never below the input billed."""
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    ask = [{"role": "system", "content": LONG_SYSTEM}, {"role": "user", "content": "What is 2+2?"}]
+    with meter(compress="selective:0.5", budget=1.0):
+        oc.chat.completions.create(model="gpt-4o-mini", max_tokens=20, messages=ask)
+    first = llmcost_magic.ledger().iloc[-1]
+    assert first.input_tokens_before > first.input_tokens
+    fits_compressed = llmcost_magic.estimate_cost("gpt-4o-mini", int(first.input_tokens), 20) * 1.001
+    with pytest.raises(llmcost_magic.BudgetExceeded):
+        with meter(budget=fits_compressed):  # uncompressed: refused
+            oc.chat.completions.create(model="gpt-4o-mini", max_tokens=20, messages=ask)
+    with meter(compress="selective:0.5", budget=fits_compressed) as m:
+        oc.chat.completions.create(model="gpt-4o-mini", max_tokens=20, messages=ask)
+    assert 0 < m.budget.spent_usd <= fits_compressed and m.budget.reserved_usd == 0
+
+
+def test_cache_hits_are_served_when_the_budget_is_spent_with_routing_and_fallback():
+    """``--cache exact`` x ``--route rules`` x ``--budget-fallback``: once the cap is nearly spent, an answer
+    already cached is still served (it costs nothing and sends nothing) and holds nothing."""
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    ask = [{"role": "user", "content": "Say hi in one word."}]
+    with meter(cache="exact", route="rules", budget_fallback=True, budget=0.0009) as m:
+        oc.chat.completions.create(model="gpt-4o", max_tokens=300, temperature=0, messages=ask)
+        with pytest.raises(llmcost_magic.BudgetExceeded):  # a new question no longer fits
+            oc.chat.completions.create(model="gpt-4o", max_tokens=5000, temperature=0, messages=MSG)
+        for _ in range(3):
+            oc.chat.completions.create(model="gpt-4o", max_tokens=300, temperature=0, messages=ask)
+    df = llmcost_magic.ledger()
+    assert list(df.cache.fillna("")) == ["", "", "exact", "exact", "exact"] and list(df.status)[1] == "refused"
+    assert m.budget.reserved_usd == 0 and m.budget.spent_usd == pytest.approx(float(df.cost_usd.sum()))
