@@ -293,3 +293,43 @@ def test_cache_hits_are_served_when_the_budget_is_spent_with_routing_and_fallbac
     df = llmcost_magic.ledger()
     assert list(df.cache.fillna("")) == ["", "", "exact", "exact", "exact"] and list(df.status)[1] == "refused"
     assert m.budget.reserved_usd == 0 and m.budget.spent_usd == pytest.approx(float(df.cost_usd.sum()))
+
+
+STRAGGLER = ("import threading, time\nfrom llmcost_magic.sandbox import client\noc = client('openai')\n"
+             "def work():\n    for i in range(40):\n        time.sleep(0.01)\n        try:\n"
+             "            oc.chat.completions.create(model='gpt-4o-mini', max_tokens=50, "
+             "messages=[{'role': 'user', 'content': f'q{i}'}])\n"
+             "        except Exception:\n            pass\n")
+
+
+def test_a_straggler_thread_keeps_its_own_cells_cap_while_the_next_cell_runs(shell):
+    """A thread started by a capped cell keeps calling while the NEXT metered cell runs. Before: the running
+    cell's process-wide meter was asked first, so the straggler's calls escaped its own cell's cap (and were
+    charged to the next cell's budget, under its cell number): 40 calls against a cap that fits 25. Now a
+    straggler thread keeps its own cell, whatever cell runs after."""
+    from llmcost_magic import estimate_cost
+
+    shell.run_cell(STRAGGLER)
+    limit = estimate_cost("gpt-4o-mini", 20, 50) * 25.5
+    shell.run_cell(f"%%llmcost --quiet --budget {limit}\nt = threading.Thread(target=work)\nt.start()")
+    shell.run_cell("%%llmcost --quiet --budget 5\nt.join()")
+    df = llmcost_magic.ledger()
+    assert len(df) == 40 and df.cell_run.nunique() == 1  # all the first cell's
+    assert (df.status == "refused").sum() > 0 and df.cost_usd.fillna(0).sum() <= limit
+
+
+def test_a_straggler_task_keeps_its_own_cells_cap_while_the_next_cell_runs(shell):
+    """The same for an asyncio task a capped cell created, run to its end inside the next metered cell."""
+    from llmcost_magic import estimate_cost
+
+    shell.run_cell("import asyncio\nfrom llmcost_magic.sandbox import client\naoc = client('openai', async_=True)\n"
+                   "async def work():\n    for i in range(10):\n        try:\n"
+                   "            await aoc.chat.completions.create(model='gpt-4o-mini', max_tokens=50, "
+                   "messages=[{'role': 'user', 'content': f'q{i}'}])\n"
+                   "        except Exception:\n            pass\n")
+    limit = estimate_cost("gpt-4o-mini", 20, 50) * 4.5
+    shell.run_cell(f"%%llmcost --quiet --budget {limit}\nloop = asyncio.new_event_loop()\ntask = loop.create_task(work())")
+    shell.run_cell("%%llmcost --quiet --budget 5\nloop.run_until_complete(task)")
+    df = llmcost_magic.ledger()
+    assert len(df) == 10 and df.cell_run.nunique() == 1
+    assert (df.status == "refused").sum() > 0 and df.cost_usd.fillna(0).sum() <= limit

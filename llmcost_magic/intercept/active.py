@@ -41,10 +41,13 @@ def default_user() -> str:
 
 def active_meter() -> Meter | None:
     """The meter a request starting now belongs to, or None (then the seam does nothing)."""
-    found = _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
-    if found is None and (_late_threads or _cell_context.get() is not None):
-        found = _cell_context.get() or _late_thread_meter()
-    return found
+    found = _scoped.get()
+    if found is not None:
+        return found
+    # A straggler (a task or thread of a cell that ended) keeps its own cell, even while a later cell runs.
+    if _late_threads and (late := _late_thread_meter()) is not None:
+        return late
+    return _cell_context.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
 
 
 def _late_thread_meter() -> Meter | None:
