@@ -333,3 +333,23 @@ def test_a_straggler_task_keeps_its_own_cells_cap_while_the_next_cell_runs(shell
     df = llmcost_magic.ledger()
     assert len(df) == 10 and df.cell_run.nunique() == 1
     assert (df.status == "refused").sum() > 0 and df.cost_usd.fillna(0).sum() <= limit
+
+
+def test_audio_output_is_held_at_the_audio_rate():
+    """``modalities=["text", "audio"]`` on gpt-4o-audio-preview: audio output costs $80/M, text $10/M. Before: the
+    worst case held max_tokens at the text rate, so each call under a cap could cost 7.6x what it held (a $0.015
+    cap spent $0.077 on one call). Now the output is held at the dearest rate of what the request asks for."""
+    usage = {"prompt_tokens": 20, "completion_tokens": 1000, "total_tokens": 1020,
+             "completion_tokens_details": {"audio_tokens": 950, "text_tokens": 50}}
+    body = _chat(usage) | {"model": "gpt-4o-audio-preview"}
+    ask = {"model": "gpt-4o-audio-preview", "messages": MSG, "max_tokens": 1000, "modalities": ["text", "audio"],
+           "audio": {"voice": "alloy", "format": "wav"}}
+    with FakeProvider() as fake:
+        fake.reply(body)
+        with pytest.raises(llmcost_magic.BudgetExceeded, match="audio"):
+            with meter(budget=0.015):
+                _openai(fake).chat.completions.create(**ask)
+        with meter(budget=0.1) as m:
+            _openai(fake).chat.completions.create(**ask)
+    df = llmcost_magic.ledger()
+    assert list(df.status) == ["refused", "ok"] and df.cost_usd[1] > 0.07 and m.budget.spent_usd <= 0.1
