@@ -353,3 +353,69 @@ def test_audio_output_is_held_at_the_audio_rate():
             _openai(fake).chat.completions.create(**ask)
     df = llmcost_magic.ledger()
     assert list(df.status) == ["refused", "ok"] and df.cost_usd[1] > 0.07 and m.budget.spent_usd <= 0.1
+
+
+def _kernel_run(km, kc, code: str, *, interrupt_after: float | None = None, timeout: float = 60) -> str:  # noqa: ANN001
+    import time
+
+    msg_id = kc.execute(code)
+    if interrupt_after is not None:
+        time.sleep(interrupt_after)
+        km.interrupt_kernel()
+    out = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = msg["msg_type"]
+        if kind == "stream":
+            out.append(msg["content"]["text"])
+        elif kind == "error":
+            out.append("ERROR " + msg["content"]["ename"])
+        elif kind == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(out)
+
+
+def test_ctrl_c_in_a_real_kernel_mid_stream_and_mid_gather_keeps_rows_and_the_daily_cap(tmp_path):
+    """A real kernel interrupted (SIGINT) in the middle of a stream, then in the middle of an ``asyncio.gather``,
+    under a daily limit from a budget file: the streamed row keeps the output read so far, every gathered call
+    has its row (``cancelled``), no hold outlives its cell, and the next cell still stops at the limit."""
+    import os
+    import textwrap
+
+    from jupyter_client.manager import start_new_kernel
+
+    path, budgets = tmp_path / "ledger.sqlite3", tmp_path / "budgets.yaml"
+    budgets.write_text("default: {daily_max_per_user_usd: 0.03}\n")
+    km, kc = start_new_kernel(kernel_name="python3", env={**os.environ, "LLMCOST_LEDGER": str(path), "LLMCOST_USER": "ctrl-c"})
+    try:
+        _kernel_run(km, kc, textwrap.dedent(f"""
+            %load_ext llmcost_magic
+            %config LLMCost.budget_file = {str(budgets)!r}
+            import asyncio, sqlite3, time, llmcost_magic
+            from llmcost_magic.sandbox import client, Sandbox
+            slow = Sandbox(latency_per_token_s=0.01)
+            oc, aoc, fast = client("openai", sandbox=slow), client("openai", async_=True, sandbox=slow), client("openai")
+            msgs = [{{"role": "user", "content": "Explain what a token is in one paragraph."}}]
+        """))
+        stream = ("%%llmcost --quiet\nfor i in range(5):\n    for chunk in oc.chat.completions.create("
+                  "model='gpt-4o-mini', messages=msgs, max_tokens=400, stream=True): pass")
+        assert "KeyboardInterrupt" in _kernel_run(km, kc, stream, interrupt_after=1.5)
+        gather = ("%%llmcost --quiet\nrs = await asyncio.gather(*(aoc.chat.completions.create(model='gpt-4o-mini', "
+                  "messages=msgs, max_tokens=400) for _ in range(10)))")
+        assert "ERROR" in _kernel_run(km, kc, gather, interrupt_after=1.0)
+        report = _kernel_run(km, kc, textwrap.dedent(f"""
+            df = llmcost_magic.ledger()
+            held = sqlite3.connect({str(path)!r}).execute("SELECT count(*) FROM reservations WHERE expires > ?", (time.time(),)).fetchone()[0]
+            print(df.status.tolist().count("interrupted"), df.status.tolist().count("cancelled"), int(df.output_tokens.iloc[0]), held)
+        """))
+        interrupted, cancelled, streamed_output, held = map(int, report.split())
+        assert interrupted == 1 and cancelled == 10 and streamed_output > 0 and held == 0
+        spend = ("%%llmcost --quiet\nfor i in range(300):\n    try:\n        fast.chat.completions.create("
+                 "model='gpt-4o', messages=msgs, max_tokens=100)\n    except llmcost_magic.BudgetExceeded:\n        break")
+        _kernel_run(km, kc, spend, timeout=120)
+        total = float(_kernel_run(km, kc, "print(llmcost_magic.ledger().cost_usd.sum())"))
+        assert 0.02 < total <= 0.03
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
