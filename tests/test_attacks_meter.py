@@ -419,3 +419,58 @@ def test_ctrl_c_in_a_real_kernel_mid_stream_and_mid_gather_keeps_rows_and_the_da
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_a_workshop_straggler_thread_and_a_second_process_share_one_daily_limit(shell, redis_url, tmp_path):
+    """Workshop mode (real Redis): a cell starts a thread that keeps calling after the cell ended, while another
+    process of the same participant spends too. The room's limit holds across both, and the room sees what both
+    ledgers recorded."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    import redis
+
+    from llmcost_magic import estimate_cost, workshop
+
+    redis.Redis.from_url(redis_url).flushdb()
+    limit = estimate_cost("gpt-4o-mini", 20, 50) * 30.5
+    workshop.configure(redis_url, daily_limit_usd=limit)
+    other_ledger = tmp_path / "other.sqlite3"
+    other = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time, llmcost_magic
+        from llmcost_magic import meter
+        from llmcost_magic.sandbox import client
+        llmcost_magic.use_ledger({str(other_ledger)!r})
+        oc = client("openai")
+        with meter(workshop={redis_url!r}, user="pat"):
+            print("ready", flush=True)
+            for i in range(40):
+                time.sleep(0.01)
+                try:
+                    oc.chat.completions.create(model="gpt-4o-mini", max_tokens=50,
+                                               messages=[{{"role": "user", "content": f"p{{i}}"}}])
+                except llmcost_magic.BudgetExceeded:
+                    pass
+    """)], env={**os.environ}, stdout=subprocess.PIPE, text=True)
+    try:
+        shell.run_cell(STRAGGLER)
+        assert other.stdout.readline().strip() == "ready"
+        shell.run_cell(f"%config LLMCost.workshop = {redis_url!r}\n%config LLMCost.user = 'pat'")
+        shell.run_cell("%%llmcost --quiet\nt = threading.Thread(target=work)\nt.start()")
+        shell.run_cell("t.join()")
+        assert other.wait(timeout=60) == 0
+    finally:
+        other.kill()
+        shell.run_cell("%config LLMCost.workshop = ''\n%config LLMCost.user = ''")
+    import sqlite3
+
+    here = llmcost_magic.ledger()
+    there = sqlite3.connect(other_ledger).execute(
+        "SELECT COALESCE(SUM(cost_usd), 0), COUNT(*), SUM(status = 'refused') FROM calls").fetchone()
+    spent = float(here.cost_usd.fillna(0).sum()) + there[0]
+    assert len(here) == 40 and there[1] == 40 and here.note.str.startswith("late").sum() > 0
+    assert there[1] - there[2] > 0 and (here.status == "ok").sum() > 0  # both spent
+    assert (here.status == "refused").sum() + there[2] > 0
+    assert spent <= limit and workshop.room(redis_url).loc["pat", "spent_usd"] == pytest.approx(spent)
