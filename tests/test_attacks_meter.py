@@ -444,6 +444,7 @@ def test_a_workshop_straggler_thread_and_a_second_process_share_one_daily_limit(
         from llmcost_magic.sandbox import client
         llmcost_magic.use_ledger({str(other_ledger)!r})
         oc = client("openai")
+        oc.chat.completions.create(model="gpt-4o-mini", max_tokens=5, messages=[{{"role": "user", "content": "warm"}}])
         with meter(workshop={redis_url!r}, user="pat"):
             print("ready", flush=True)
             for i in range(40):
@@ -474,3 +475,24 @@ def test_a_workshop_straggler_thread_and_a_second_process_share_one_daily_limit(
     assert there[1] - there[2] > 0 and (here.status == "ok").sum() > 0  # both spent
     assert (here.status == "refused").sum() + there[2] > 0
     assert spent <= limit and workshop.room(redis_url).loc["pat", "spent_usd"] == pytest.approx(spent)
+
+
+@pytest.mark.parametrize("async_", [False, True])
+def test_a_cascade_whose_escalation_does_not_fit_returns_the_answer_already_paid_for(async_):
+    """``--route cascade --budget``: the small tier answered (and was billed), the answer asked to escalate, and
+    the larger tier's worst case no longer fits. Before: the call raised BudgetExceeded, throwing away the answer
+    it had paid for. Now the user gets the answer they paid for; the ledger keeps the refused escalation."""
+    import asyncio
+
+    from llmcost_magic import estimate_cost
+    from llmcost_magic.sandbox import Sandbox, client
+
+    limit = estimate_cost("gpt-4o-mini", 60, 200) * 1.5  # room for the small tier's attempt, never the next one
+    oc = client("openai", async_=async_, sandbox=Sandbox())
+    ask = {"model": "gpt-4.1", "max_tokens": 200, "messages": [{"role": "user", "content": "Explain item 1."}]}
+    with meter(route="cascade", validator=lambda text: False, budget=limit) as m:
+        answer = asyncio.run(oc.chat.completions.create(**ask)) if async_ else oc.chat.completions.create(**ask)
+    assert answer.choices[0].message.content
+    df = llmcost_magic.ledger()
+    assert list(df.status) == ["ok", "refused"] and "escalated" in df.note[0]
+    assert 0 < m.budget.spent_usd <= limit and m.budget.reserved_usd == 0
