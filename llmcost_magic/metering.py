@@ -209,6 +209,10 @@ class Meter:
         """Settle every reservation held for ``call`` at ``cost_usd`` (each on its own: one budget that fails
         does not leave the others held; the first failure is raised after all were tried)."""
         held, call.reservations = call.reservations, []
+        self.settle_holds(held, cost_usd)
+
+    def settle_holds(self, held: list[tuple[Any, Any]], cost_usd: float | None) -> None:
+        """Settle (budget, hold) pairs at ``cost_usd``, each on its own."""
         failure: Exception | None = None
         for budget, hold in held:
             try:
@@ -217,6 +221,17 @@ class Meter:
                 failure = failure or exc
         if failure is not None:
             raise failure
+
+    def charge(self, cost_usd: float | None) -> None:
+        """Count spend that no hold of this meter covered (a background Response or batch results queued elsewhere)
+        in each of its budgets; never raises."""
+        if not cost_usd:
+            return
+        for budget in self.budgets:
+            try:
+                budget.charge(cost_usd)
+            except Exception as exc:  # noqa: BLE001
+                self.report_failure(exc)
 
     def record(self, rec: CallRecord, call: Call | None = None) -> None:
         """Attribute, persist and count one call. Never raises into the user's code."""

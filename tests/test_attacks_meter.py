@@ -531,3 +531,48 @@ def test_a_cascade_whose_escalation_does_not_fit_returns_the_answer_already_paid
     df = llmcost_magic.ledger()
     assert list(df.status) == ["ok", "refused"] and "escalated" in df.note[0]
     assert 0 < m.budget.spent_usd <= limit and m.budget.reserved_usd == 0
+
+
+@pytest.mark.parametrize("backend", ["cell", "book", "workshop"])
+def test_background_responses_are_held_until_their_usage_is_retrieved(backend, request):
+    """``responses.create(background=True)`` under a cap answers ``queued`` at $0. Before: the hold was settled at
+    that $0, so every submission fit (20 of 20 against a cap for 3.5) and the billed usage, retrieved later, never
+    reached the budget (cell: $0 spent after $0.0025 of rows) nor the workshop room. Now the worst case stays held
+    until the usage is retrieved, then settles to it."""
+    import time
+
+    import redis
+
+    from llmcost_magic import estimate_cost, workshop
+    from llmcost_magic.sandbox import client
+
+    limit = estimate_cost("gpt-4o-mini", 20, 300) * 3.5
+    if backend == "cell":
+        kwargs = {"budget": limit}
+    elif backend == "book":
+        kwargs = {"budgets": {"default": {"daily_max_per_user_usd": limit}}, "user": "bg-book"}
+    else:
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        workshop.configure(url, daily_limit_usd=limit)
+        kwargs = {"workshop": url, "user": "bg-room"}
+    oc, ids = client("openai"), []
+    with meter(**kwargs) as m:
+        for i in range(20):
+            try:
+                ids.append(oc.responses.create(model="gpt-4o-mini", input=f"Explain item {i}", background=True,
+                                               max_output_tokens=300).id)
+            except llmcost_magic.BudgetExceeded:
+                pass
+        for response_id in ids:
+            for _ in range(100):
+                if oc.responses.retrieve(response_id).status == "completed":
+                    break
+                time.sleep(0.02)
+    df = llmcost_magic.ledger()
+    spent = float(df.cost_usd.fillna(0).sum())
+    assert 0 < len(ids) <= 3 and (df.status == "ok").sum() == len(ids) and 0 < spent <= limit
+    if backend == "cell":
+        assert m.budget.spent_usd == pytest.approx(spent) and m.budget.reserved_usd == pytest.approx(0, abs=1e-12)
+    if backend == "workshop":
+        assert workshop.room(kwargs["workshop"]).loc["bg-room", "spent_usd"] == pytest.approx(spent)

@@ -214,6 +214,10 @@ class BudgetBook:
         self._day_spent += cost_usd or 0.0
         self._check_burn()
 
+    def charge(self, cost_usd: float) -> None:
+        """Spend that held nothing here: its ledger row already counts; only the burn alert needs it."""
+        self.settle(None, cost_usd)
+
     def _check_burn(self) -> None:
         day = self._starts[0]  # the start of the current day: alerts fire once per day
         limit = self.limits.daily_max_per_user_usd
