@@ -30,7 +30,9 @@ HOSTILE_USAGE = {
     "negative output": {"prompt_tokens": 10, "completion_tokens": -100_000_000, "total_tokens": 0},
     "strings": {"prompt_tokens": "12", "completion_tokens": "5", "total_tokens": "17"},
     "negative cached": {"prompt_tokens": 12, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": -5e9}},
-    "nan-like": {"prompt_tokens": 12, "completion_tokens": 5, "completion_tokens_details": {"audio_tokens": -1}},
+    "negative audio": {"prompt_tokens": 12, "completion_tokens": 5, "completion_tokens_details": {"audio_tokens": -1}},
+    "NaN": {"prompt_tokens": 12, "completion_tokens": float("nan"), "total_tokens": 17},
+    "Infinity": {"prompt_tokens": float("inf"), "completion_tokens": 5, "total_tokens": 17},
 }
 
 
@@ -576,3 +578,35 @@ def test_background_responses_are_held_until_their_usage_is_retrieved(backend, r
         assert m.budget.spent_usd == pytest.approx(spent) and m.budget.reserved_usd == pytest.approx(0, abs=1e-12)
     if backend == "workshop":
         assert workshop.room(kwargs["workshop"]).loc["bg-room", "spent_usd"] == pytest.approx(spent)
+
+
+def test_duplicated_usage_events_in_a_stream_are_counted_once():
+    """A proxy that repeats the usage chunk (OpenAI) or ``message_delta`` (Anthropic): the usage is cumulative, so
+    it must be counted once, never summed (a listener that raises changes nothing either)."""
+    chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"content": "hello"}, "finish_reason": "stop"}]}
+    usage = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", "choices": [],
+             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+    start = {"type": "message_start", "message": {"id": "m1", "type": "message", "role": "assistant", "content": [],
+             "model": "claude-haiku-4-5", "usage": {"input_tokens": 10, "output_tokens": 1}}}
+    delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 5}}
+    text = [{"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hello"}},
+            {"type": "content_block_stop", "index": 0}]
+
+    def boom(_meter) -> None:  # noqa: ANN001
+        raise RuntimeError("listener down")
+
+    with FakeProvider() as fake:
+        fake.stream([chunk, usage, usage, usage, "[DONE]"])
+        fake.stream([start, *text, delta, delta, {"type": "message_stop"}], named=True)
+        with meter(budget=0.01) as m:
+            m.subscribe(boom)
+            for _ in _openai(fake).chat.completions.create(model="gpt-4o-mini", messages=MSG, max_tokens=10, stream=True):
+                pass
+            claude = anthropic.Anthropic(api_key="x", base_url=fake.url, max_retries=0)
+            for _ in claude.messages.create(model="claude-haiku-4-5", max_tokens=10, messages=MSG, stream=True):
+                pass
+    df = llmcost_magic.ledger()
+    assert list(df.input_tokens) == [10, 10] and list(df.output_tokens) == [5, 5] and not df.estimated.any()
+    assert m.budget.spent_usd == pytest.approx(float(df.cost_usd.sum())) and m.totals.calls == 2
