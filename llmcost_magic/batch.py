@@ -29,7 +29,7 @@ from .clients import client_for
 from .intercept import anthropic_protocol, openai_protocol
 from .intercept.active import active_meter, default_user
 from .intercept.batch_results import collecting
-from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
+from .intercept.deferred import DRY_RUN_PREFIX, placeholder  # noqa: F401 - placeholder re-exported (it lived here)
 from .core.pricing import UnknownModelError, price_for
 from .core.records import CallRecord, Usage
 from .core.messages import labelled
@@ -352,11 +352,6 @@ def batches() -> pd.DataFrame:
 # -- %%llmcost --batch: calls deferred in a cell, sent as one batch when it ends -------------------
 
 _last_jobs: list[BatchJob] = []
-
-
-# A ``--dry-run --batch`` cell's batch name starts with this: it is sent to, and collected from, the sandbox (never
-# the provider, even with an API key set) and its ledger rows say they are simulated.
-DRY_RUN_PREFIX = "dry-run-"
 
 
 def _client_for(provider: str, batch_name: str) -> Any:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from .intercept.active import _scoped  # noqa: F401 - re-exported: benchmarks and tests scope a meter by hand
 from .intercept.active import active_meter, default_user, enter_scope, leave_scope, set_cell_meter
 from .intercept.call import Call
+from .intercept.deferred import DRY_RUN_PREFIX
 from .policies.budget import Budget
 from .policies.budgets.worst_case import worst_case
 from .policies.prompt_trail import observe as observe_prompt, seal as seal_prompts
@@ -126,8 +127,7 @@ class Meter:
         self.compression = compression  # policies.compression.CompressionPolicy, or None
         self.cascade = cascade  # policies.cascade.CascadeSettings (with ``tiers``), or None
         self.batch_mode = batch  # defer chat calls to one batch, sent when the meter closes
-        # A dry run's batch is the sandbox's, and its name says so (see batch.DRY_RUN_PREFIX)
-        self.batch_name = f"{'dry-run-' if dry_run else ''}cell{cell_run}-{int(time.time())}" if batch else ""
+        self.batch_name = f"{DRY_RUN_PREFIX if dry_run else ''}cell{cell_run}-{int(time.time())}" if batch else ""
         self.deferred: list[tuple[str, str, str, dict[str, Any]]] = []
         self.batch_jobs: list[Any] = []
         self.batch_refusal: Exception | None = None  # the deferred batch did not fit the budgets
@@ -153,8 +153,12 @@ class Meter:
 
         install()
         outer = active_meter()
-        if outer is not None and outer is not self and self.parent is None and outer.dry_run == self.dry_run:
-            self.parent = outer
+        if outer is not None and outer is not self and self.parent is None:
+            if outer.dry_run and not self.dry_run:  # a dry run stays one all the way in: nothing reaches a provider
+                self.dry_run = True
+                self.batch_name = DRY_RUN_PREFIX + self.batch_name if self.batch_name else ""
+            if outer.dry_run == self.dry_run:
+                self.parent = outer
         self._tokens.append(enter_scope(self))
         return self
 

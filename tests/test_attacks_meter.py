@@ -610,3 +610,39 @@ def test_duplicated_usage_events_in_a_stream_are_counted_once():
     df = llmcost_magic.ledger()
     assert list(df.input_tokens) == [10, 10] and list(df.output_tokens) == [5, 5] and not df.estimated.any()
     assert m.budget.spent_usd == pytest.approx(float(df.cost_usd.sum())) and m.totals.calls == 2
+
+
+def test_a_meter_nested_in_a_dry_run_never_sends_to_the_provider(shell, monkeypatch):
+    """A library's own ``with meter()`` inside a ``%%llmcost --dry-run`` cell, with OPENAI_API_KEY set. Before: the
+    inner (real) meter was the active one, so its calls went to the real provider from a "what would it cost?"
+    run. Now a meter entered inside a dry run is a dry run too."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    reached: list[str] = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            reached.append(self.path)
+            self.send_response(500)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    try:
+        shell.run_cell("import openai, llmcost_magic as lm\nreal = openai.OpenAI(max_retries=0)")
+        r = shell.run_cell("%%llmcost --dry-run --quiet\nwith lm.meter(tag='library'):\n"
+                           "    answer = real.chat.completions.create(model='gpt-4o-mini', max_tokens=20, "
+                           "messages=[{'role': 'user', 'content': 'hi'}])")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reached == [] and r.error_in_exec is None
+    df = llmcost_magic.ledger()
+    assert len(df) == 1 and df.note[0].startswith("dry-run") and df.tag[0] == "library"

@@ -5,7 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-__all__ = ["placeholder"]
+__all__ = ["DRY_RUN_PREFIX", "placeholder"]
+
+# A dry run's batch (``--dry-run --batch``) is named with this: it is sent to, and collected from, the sandbox
+# (never the provider, even with an API key set), and its ledger rows say they are simulated.
+DRY_RUN_PREFIX = "dry-run-"
 
 
 def placeholder(provider: str, model: str, custom_id: str) -> dict[str, Any]:
