@@ -646,3 +646,14 @@ def test_a_meter_nested_in_a_dry_run_never_sends_to_the_provider(shell, monkeypa
     assert reached == [] and r.error_in_exec is None
     df = llmcost_magic.ledger()
     assert len(df) == 1 and df.note[0].startswith("dry-run") and df.tag[0] == "library"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e309", "-0", "0", "'$1,000'", "-1", "abc", "1e-400"])
+def test_a_hostile_cell_budget_is_refused_before_any_call(shell, value):
+    """``%%llmcost --budget`` with NaN, infinity (also by overflow: 1e309), zero, negatives, underflow to 0 or
+    thousands separators: a usage error naming the option, and nothing sent (no row)."""
+    shell.run_cell("from llmcost_magic.sandbox import client\noc = client('openai')")
+    r = shell.run_cell(f"%%llmcost --quiet --budget {value}\n"
+                       "oc.chat.completions.create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])")
+    assert r.error_in_exec is not None and "budget" in str(r.error_in_exec).lower()
+    assert llmcost_magic.ledger().empty
