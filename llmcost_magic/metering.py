@@ -207,7 +207,8 @@ class Meter:
         own = [b for b in (self.budget, self.book, self.workshop) if b is not None]
         if self.parent is None:
             return own
-        return own + [b for b in self.parent.budgets if all(b is not mine for mine in own)]
+        mine = [_limit_key(b) for b in own]  # the same room or budget file for the same user holds once, not twice
+        return own + [b for b in self.parent.budgets if _limit_key(b) not in mine]
 
     def release(self, call: Call, cost_usd: float | None = 0.0) -> None:
         """Settle every reservation held for ``call`` at ``cost_usd`` (each on its own: one budget that fails
@@ -327,6 +328,12 @@ class Meter:
         from .notebook.display import summary_line
 
         return summary_line(self.totals, currency=currency, fx=fx)
+
+
+def _limit_key(budget: Any) -> Any:
+    """What a budget limits: two objects with the same key (one workshop room and user, one budget file's limits
+    for one user) are one limit."""
+    return getattr(budget, "limit_key", None) or id(budget)
 
 
 @contextlib.contextmanager

@@ -224,6 +224,11 @@ class WorkshopBudget:
         except Exception as exc:  # noqa: BLE001
             self._unreachable(exc, 0.0, refusing=False)
 
+    @property
+    def limit_key(self) -> tuple[str, str, str]:
+        """One participant's daily limit in one room (see ``Meter.budgets``)."""
+        return ("workshop", self.url, self.user)
+
     def charge(self, cost_usd: float) -> None:
         """Add spend that held nothing here to the room (one round trip)."""
         self.settle(None, cost_usd)

@@ -657,3 +657,38 @@ def test_a_hostile_cell_budget_is_refused_before_any_call(shell, value):
                        "oc.chat.completions.create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])")
     assert r.error_in_exec is not None and "budget" in str(r.error_in_exec).lower()
     assert llmcost_magic.ledger().empty
+
+
+@pytest.mark.parametrize("backend", ["book", "workshop"])
+def test_nested_meters_on_the_same_limit_hold_and_count_it_once(backend, request):
+    """Two nested meters on the same workshop room (or the same budget file) for one participant are one limit: the
+    earlier nesting fix first held each call twice there (the room counted every dollar twice: $7.9e-05 spent for
+    $3.96e-05 of calls, and calls were refused at half the limit)."""
+    import redis
+
+    from llmcost_magic import estimate_cost, workshop
+    from llmcost_magic.sandbox import client
+
+    worst = estimate_cost("gpt-4o-mini", 20, 50)
+    limit = worst * 8.5
+    if backend == "workshop":
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        workshop.configure(url, daily_limit_usd=limit)
+        kwargs = {"workshop": url, "user": "twice"}
+    else:
+        kwargs = {"budgets": {"default": {"daily_max_per_user_usd": limit}}, "user": "twice"}
+    oc = client("openai")
+    with meter(**kwargs):
+        with meter(**kwargs):
+            for i in range(20):
+                try:
+                    oc.chat.completions.create(model="gpt-4o-mini", max_tokens=50,
+                                               messages=[{"role": "user", "content": f"q{i}"}])
+                except llmcost_magic.BudgetExceeded:
+                    pass
+    df = llmcost_magic.ledger()
+    spent = float(df.cost_usd.fillna(0).sum())
+    assert (df.status == "ok").sum() >= 8 and spent <= limit
+    if backend == "workshop":
+        assert workshop.room(kwargs["workshop"]).loc["twice", "spent_usd"] == pytest.approx(spent)

@@ -214,6 +214,11 @@ class BudgetBook:
         self._day_spent += cost_usd or 0.0
         self._check_burn()
 
+    @property
+    def limit_key(self) -> tuple[Any, ...]:
+        """One user's limits from one budget configuration on one ledger (see ``Meter.budgets``)."""
+        return ("book", id(self.ledger), self.user, self.segment, self.tag, self.config)
+
     def charge(self, cost_usd: float) -> None:
         """Spend that held nothing here: its ledger row already counts; only the burn alert needs it."""
         self.settle(None, cost_usd)
