@@ -258,13 +258,16 @@ class Meter:
                 observe_prompt(rec, call)  # prefix fingerprints for the prompt-cache doctor (in memory)
             except Exception as exc:  # noqa: BLE001
                 self.report_failure(exc)
-        if self.workshop is not None and rec.status != "refused":
-            self.workshop.count_call()  # sent to the room with the call's settlement: one round trip
+        # the workshop rooms this call counts in: this meter's, or that of a meter it is nested in
+        rooms = [b for b in self.budgets if hasattr(b, "count_call")] if self.workshop or self.parent else ()
+        if rec.status != "refused":
+            for room in rooms:
+                room.count_call()  # sent to the room with the call's settlement: one round trip
         try:
             if call is not None and call.reservations:
                 self.release(call, rec.cost_usd)
-            if self.workshop is not None:
-                self.workshop.flush_counts()
+            for room in rooms:
+                room.flush_counts()
         except Exception as exc:  # noqa: BLE001
             self.report_failure(exc)
         self._count(rec)

@@ -691,4 +691,25 @@ def test_nested_meters_on_the_same_limit_hold_and_count_it_once(backend, request
     spent = float(df.cost_usd.fillna(0).sum())
     assert (df.status == "ok").sum() >= 8 and spent <= limit
     if backend == "workshop":
-        assert workshop.room(kwargs["workshop"]).loc["twice", "spent_usd"] == pytest.approx(spent)
+        room = workshop.room(kwargs["workshop"]).loc["twice"]
+        assert room.spent_usd == pytest.approx(spent) and room.calls == (df.status == "ok").sum()
+
+
+def test_a_library_meter_inside_a_workshop_cell_counts_in_the_room(shell, redis_url):
+    """A library's own ``with meter()`` (no workshop of its own) inside a participant's cell: its calls are held
+    and spent in the room (the nesting fix) and counted there too (before: spent, but 0 calls in the room)."""
+    import redis
+
+    from llmcost_magic import workshop
+
+    redis.Redis.from_url(redis_url).flushdb()
+    workshop.configure(redis_url, daily_limit_usd=1.0)
+    shell.run_cell(NESTED_WORK)
+    shell.run_cell(f"%config LLMCost.workshop = {redis_url!r}\n%config LLMCost.user = 'lib-user'")
+    try:
+        shell.run_cell("%%llmcost --quiet\nsent = library_job()")
+    finally:
+        shell.run_cell("%config LLMCost.workshop = ''\n%config LLMCost.user = ''")
+    df = llmcost_magic.ledger()
+    room = workshop.room(redis_url).loc["lib-user"]
+    assert room.calls == len(df) == 30 and room.spent_usd == pytest.approx(float(df.cost_usd.sum()))
