@@ -133,9 +133,9 @@ def test_nested_meters_each_hold_their_own_cap():
 
 
 def test_an_error_body_sent_with_http_200_is_an_error_row_at_zero_never_cached():
-    """Gateways and overloaded providers answer HTTP 200 with an error envelope. Before: an ``ok`` row priced at
-    the estimated input, as if answered (reports counted it as a success); now ``error:<type>``, $0, and the
-    envelope is never served from the cache (each ask reaches the provider)."""
+    """Gateways and overloaded providers answer HTTP 200 with an error envelope (a body, or a stream whose first
+    event is the error). Before: an ``ok`` (or ``closed``) row priced at the estimated input, as if answered; now
+    ``error:<type>``, $0, and the envelope is never served from the cache (each ask reaches the provider)."""
     with FakeProvider() as fake:
         client = _openai(fake)
         claude = anthropic.Anthropic(api_key="x", base_url=fake.url, max_retries=0)
@@ -149,8 +149,17 @@ def test_an_error_body_sent_with_http_200_is_an_error_row_at_zero_never_cached()
             for _ in range(2):
                 claude.messages.create(model="claude-haiku-4-5", max_tokens=20, messages=MSG)
         assert len(fake.requests) == 4
+        fake.stream([{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}], named=True)
+        fake.stream([{"error": {"message": "boom", "type": "server_error"}}])
+        with meter(budget=0.05) as streamed:
+            for stream in (lambda: claude.messages.create(model="claude-haiku-4-5", max_tokens=20, messages=MSG, stream=True),
+                           lambda: client.chat.completions.create(model="gpt-4o-mini", messages=MSG, stream=True)):
+                with pytest.raises(Exception):  # noqa: B017 - each SDK raises its own error for the event
+                    for _ in stream():
+                        pass
+        assert streamed.budget.spent_usd == 0
     df = llmcost_magic.ledger()
-    assert list(df.status) == ["error:server_error"] * 2 + ["error:overloaded_error"] * 2
+    assert list(df.status) == ["error:server_error"] * 2 + ["error:overloaded_error"] * 3 + ["error:server_error"]
     assert (df.cost_usd == 0).all() and not df.estimated.any() and (df.cache.fillna("") == "").all()
     assert m.budget.spent_usd == 0 and m.budget.reserved_usd == 0 and m.totals.errors == 4
 

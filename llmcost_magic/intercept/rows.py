@@ -14,7 +14,7 @@ from ..core.pricing import price_usage
 from ..core.records import CallRecord, Cost, Usage
 from ..core.tokens import count_text_tokens
 from .body import BodyCollector
-from .call import Call, Parsed, loads
+from .call import Call, Parsed, loads, loads_or_none
 from .protocols import ADAPTERS
 
 if TYPE_CHECKING:
@@ -73,6 +73,10 @@ def parse_answer(adapter: ModuleType, call: Call, collector: BodyCollector) -> P
     if collector.undecodable:
         return Parsed()
     if collector.sse:
+        first = collector.payloads[0] if collector.payloads else b""
+        if b'"error"' in first[:64] and isinstance(event := loads_or_none(first), dict) and (
+                error := _error_in(event)) is not None:  # the stream opened with an error event
+            return Parsed(error=error)
         return adapter.from_events(call.endpoint, collector.payloads, call)
     raw = collector.body
     try:
@@ -92,7 +96,7 @@ _ANSWER_KEYS = ("choices", "content", "output", "data", "usage")
 
 def _error_in(body: dict[str, Any]) -> str | None:
     """The error type of an error envelope answered with HTTP 200 (OpenAI ``{"error": {...}}``, Anthropic
-    ``{"type": "error", ...}``), as a safe status word; None for an answer."""
+    ``{"type": "error", ...}``; a body, or a stream's first event), as a safe status word; None for an answer."""
     error = body.get("error")
     if not isinstance(error, dict) or any(body.get(key) is not None for key in _ANSWER_KEYS):
         return None
