@@ -196,7 +196,7 @@ class Meter:
         try:
             for budget in budgets:
                 call.reservations.append((budget, budget.reserve(call, worst)))
-        except Exception:
+        except BaseException:  # a refusal, or Ctrl-C while a budget waits for its lock: give back what was held
             self.release(call)
             raise
 

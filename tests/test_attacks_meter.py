@@ -722,3 +722,27 @@ def test_a_library_meter_inside_a_workshop_cell_counts_in_the_room(shell, redis_
     df = llmcost_magic.ledger()
     room = workshop.room(redis_url).loc["lib-user"]
     assert room.calls == len(df) == 30 and room.spent_usd == pytest.approx(float(df.cost_usd.sum()))
+
+
+def test_ctrl_c_while_a_budget_file_waits_for_its_lock_releases_the_holds_already_taken(monkeypatch):
+    """Ctrl-C while the budget file's transaction waits for the ledger lock (another kernel holds it), after the cell
+    budget already held the call's worst case. Before: only ``Exception`` released earlier holds, so the
+    KeyboardInterrupt leaked the cell's hold and later calls were refused with $0 spent."""
+    from llmcost_magic.policies import budget_book
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    ask = {"model": "gpt-4o-mini", "max_tokens": 50, "messages": MSG}
+    original = budget_book.BudgetBook.reserve
+
+    def interrupted(self, call, worst, **kwargs):  # noqa: ANN001, ANN003
+        raise KeyboardInterrupt
+
+    with meter(budget=0.01, budgets={"default": {"daily_max_per_user_usd": 1.0}}, user="ctrl-c") as m:
+        monkeypatch.setattr(budget_book.BudgetBook, "reserve", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            oc.chat.completions.create(**ask)
+        monkeypatch.setattr(budget_book.BudgetBook, "reserve", original)
+        assert m.budget.reserved_usd == 0
+        oc.chat.completions.create(**ask)
+    assert m.budget.reserved_usd == pytest.approx(0, abs=1e-12) and m.budget.spent_usd > 0
