@@ -259,7 +259,8 @@ class Meter:
             except Exception as exc:  # noqa: BLE001
                 self.report_failure(exc)
         # the workshop rooms this call counts in: this meter's, or that of a meter it is nested in
-        rooms = [b for b in self.budgets if hasattr(b, "count_call")] if self.workshop or self.parent else ()
+        nested = self.workshop is not None or self.parent is not None
+        rooms = [b for b in self.budgets if hasattr(b, "count_call")] if nested else ()
         if rec.status != "refused":
             for room in rooms:
                 room.count_call()  # sent to the room with the call's settlement: one round trip
