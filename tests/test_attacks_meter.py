@@ -746,3 +746,25 @@ def test_ctrl_c_while_a_budget_file_waits_for_its_lock_releases_the_holds_alread
         assert m.budget.reserved_usd == 0
         oc.chat.completions.create(**ask)
     assert m.budget.reserved_usd == pytest.approx(0, abs=1e-12) and m.budget.spent_usd > 0
+
+
+@pytest.mark.parametrize("model", ["gpt-4o\x1b[2J\x1b[31mmini", "gpt-4o-mini\nINJECTED: $0.00", "gpt-4o-" + "x" * 10_000])
+def test_hostile_model_names_and_absurd_max_tokens_under_a_cap(model):
+    """Model names with ANSI escapes, a newline, 10 KB: refused before sending with the name escaped in the message
+    (no terminal control reaches the user), a refused row each, fast. ``max_tokens=10**20`` (read as a float past
+    64 bits) is held at the model's own output limit, the most it can produce: refused when that does not fit."""
+    import time
+
+    from llmcost_magic.sandbox import client
+
+    oc = client("openai")
+    started = time.perf_counter()
+    with meter(budget=0.005):
+        with pytest.raises(llmcost_magic.BudgetExceeded) as unpriced:
+            oc.chat.completions.create(model=model, max_tokens=5, messages=MSG)
+        with pytest.raises(llmcost_magic.BudgetExceeded) as absurd:
+            oc.chat.completions.create(model="gpt-4o-mini", max_tokens=10**20, messages=MSG)
+    assert time.perf_counter() - started < 5
+    assert "\x1b" not in str(unpriced.value) and "\nINJECTED" not in str(unpriced.value)
+    assert "16,384 max output tokens" in str(absurd.value)
+    assert list(llmcost_magic.ledger().status) == ["refused", "refused"]
