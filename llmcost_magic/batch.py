@@ -29,7 +29,7 @@ from .clients import client_for
 from .intercept import anthropic_protocol, openai_protocol
 from .intercept.active import active_meter, default_user
 from .intercept.batch_results import collecting
-from .intercept.deferred import placeholder  # noqa: F401 - re-exported (it lived here)
+from .intercept.deferred import DRY_RUN_PREFIX, placeholder  # noqa: F401 - placeholder re-exported (it lived here)
 from .core.pricing import UnknownModelError, price_for
 from .core.records import CallRecord, Usage
 from .core.messages import labelled, tr
@@ -83,16 +83,18 @@ class BatchPlan:
             size += line
         return out
 
-    def submit(self, client: Any, *, name: str = "", meter: Any = None) -> BatchJob:
+    def submit(self, client: Any, *, name: str = "", meter: Any = None, holds: list[tuple[Any, Any]] | None = None) -> BatchJob:
         """Send the batch (split if needed) and record it in the ledger database.
 
         Inside a metered scope with budgets (or given ``meter``), the batch first holds its worst case at batch
-        prices in each of them, as a whole; it is refused (nothing sent) when it does not fit."""
+        prices in each of them, as a whole; it is refused (nothing sent) when it does not fit. ``holds``: the
+        holds already taken for it (a cell's batches are all held before any is sent)."""
         from .policies.budgets.batch_holds import hold_batch
 
         meter = meter or active_meter()
         name = name or f"batch-{uuid.uuid4().hex[:8]}"
-        holds = hold_batch(meter, self.provider, self.model, self.requests, name)
+        if holds is None:
+            holds = hold_batch(meter, self.provider, self.model, self.requests, name)
         try:
             ids = self._send(client)
         except BaseException:
@@ -267,7 +269,8 @@ class BatchJob:
             ledger.record(CallRecord(ts=time.time(), provider=self.provider, endpoint="batch", model=self.model,
                                      usage=usage, cost_usd=row["cost_usd"],
                                      baseline_cost_usd=price_for(self.model).cost(usage).usd, latency_ms=0.0,
-                                     saved_by="batch", tag=self.name, note=f"batch {self.name} {cid}",
+                                     saved_by="batch", tag=self.name, note=("dry-run (simulated) " if self.name.startswith(
+                                         DRY_RUN_PREFIX) else "") + f"batch {self.name} {cid}",
                                      user=self.user))
         settle_batch_holds(ledger, self.name)  # commits the rows above and drops the batch's ledger holds at once
         holds, self.holds = self.holds, []
@@ -352,15 +355,36 @@ def batches() -> pd.DataFrame:
 _last_jobs: list[BatchJob] = []
 
 
+def _client_for(provider: str, batch_name: str) -> Any:
+    if batch_name.startswith(DRY_RUN_PREFIX):
+        from .sandbox import client
+
+        return client(provider)
+    return client_for(provider)
+
+
 def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: str, meter: Any = None) -> list[BatchJob]:
-    """Send a cell's deferred calls, one batch per (provider, model), with clients from the environment,
-    each checked as a whole against ``meter``'s budgets first."""
+    """Send a cell's deferred calls, one batch per (provider, model), with clients from the environment.
+    Every batch holds its worst case in ``meter``'s budgets before any is sent: when one does not fit, none
+    is sent (the cell's calls are checked as a whole)."""
+    from .policies.budgets.batch_holds import hold_batch
+
     groups: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
     for provider, model, custom_id, body in deferred:
         groups.setdefault((provider, model), []).append((custom_id, {**body, "max_tokens": body.get("max_tokens") or
                                                                     body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS}))
-    jobs = [BatchPlan(provider, model, requests).submit(client_for(provider), name=f"{name}-{model}", meter=meter)
-            for (provider, model), requests in groups.items()]
+    plans = [(BatchPlan(provider, model, requests), f"{name}-{model}") for (provider, model), requests in groups.items()]
+    held: list[list[tuple[Any, Any]]] = []
+    try:
+        for plan, plan_name in plans:
+            held.append(hold_batch(meter, plan.provider, plan.model, plan.requests, plan_name))
+    except BaseException:
+        for holds in held:
+            for budget, hold in holds:
+                budget.settle(hold, 0.0)
+        raise
+    jobs = [plan.submit(_client_for(plan.provider, name), name=plan_name, meter=meter, holds=holds)
+            for (plan, plan_name), holds in zip(plans, held)]
     _last_jobs[:] = jobs
     return jobs
 
@@ -372,7 +396,7 @@ def results(jobs: Sequence[BatchJob] | None = None, *, wait: bool = True, interv
         raise BatchError(tr("No deferred batch yet: run a cell with %%llmcost --batch first, or attach one by name."))
     frames = []
     for job in jobs:
-        client = client_for(job.provider)
+        client = _client_for(job.provider, job.name)
         if wait:
             job.wait(client, interval=interval)
         frames.append(job.collect(client).assign(model=job.model, batch=job.name))

@@ -19,6 +19,7 @@ from .core.messages import tr
 from .intercept.active import _scoped  # noqa: F401 - re-exported: benchmarks and tests scope a meter by hand
 from .intercept.active import active_meter, default_user, enter_scope, leave_scope, set_cell_meter
 from .intercept.call import Call
+from .intercept.deferred import DRY_RUN_PREFIX
 from .policies.budget import Budget
 from .policies.budgets.worst_case import worst_case
 from .policies.prompt_trail import observe as observe_prompt, seal as seal_prompts
@@ -127,7 +128,7 @@ class Meter:
         self.compression = compression  # policies.compression.CompressionPolicy, or None
         self.cascade = cascade  # policies.cascade.CascadeSettings (with ``tiers``), or None
         self.batch_mode = batch  # defer chat calls to one batch, sent when the meter closes
-        self.batch_name = f"cell{cell_run}-{int(time.time())}" if batch else ""
+        self.batch_name = f"{DRY_RUN_PREFIX if dry_run else ''}cell{cell_run}-{int(time.time())}" if batch else ""
         self.deferred: list[tuple[str, str, str, dict[str, Any]]] = []
         self.batch_jobs: list[Any] = []
         self.batch_refusal: Exception | None = None  # the deferred batch did not fit the budgets
@@ -142,12 +143,23 @@ class Meter:
         self._reported_failure = False
         self._tokens: list[contextvars.Token[Meter | None]] = []
         self.ended = False  # closed: calls still arriving are stragglers (recorded as late)
+        # The meter that was active when this one was entered (a cell, an outer block): its limits still hold
+        # for the calls made in here, and its totals count them (a library's own ``with meter()`` inside a
+        # capped cell must not escape the cell's cap).
+        self.parent: Meter | None = None
 
     def __enter__(self) -> Meter:
         """Meter the calls made inside the ``with`` block (this thread and the tasks it starts)."""
         from .intercept import install
 
         install()
+        outer = active_meter()
+        if outer is not None and outer is not self and self.parent is None:
+            if outer.dry_run and not self.dry_run:  # a dry run stays one all the way in: nothing reaches a provider
+                self.dry_run = True
+                self.batch_name = DRY_RUN_PREFIX + self.batch_name if self.batch_name else ""
+            if outer.dry_run == self.dry_run:
+                self.parent = outer
         self._tokens.append(enter_scope(self))
         return self
 
@@ -185,20 +197,47 @@ class Meter:
         try:
             for budget in budgets:
                 call.reservations.append((budget, budget.reserve(call, worst)))
-        except Exception:
+        except BaseException:  # a refusal, or Ctrl-C while a budget waits for its lock: give back what was held
             self.release(call)
             raise
 
     @property
     def budgets(self) -> list[Any]:
-        """The limits this meter's calls are checked against: cell, budget file, workshop."""
-        return [b for b in (self.budget, self.book, self.workshop) if b is not None]
+        """The limits this meter's calls are checked against: cell, budget file, workshop, then those of the
+        meters it is nested in."""
+        own = [b for b in (self.budget, self.book, self.workshop) if b is not None]
+        if self.parent is None:
+            return own
+        mine = [_limit_key(b) for b in own]  # the same room or budget file for the same user holds once, not twice
+        return own + [b for b in self.parent.budgets if _limit_key(b) not in mine]
 
     def release(self, call: Call, cost_usd: float | None = 0.0) -> None:
-        """Settle every reservation held for ``call`` at ``cost_usd``."""
+        """Settle every reservation held for ``call`` at ``cost_usd`` (each on its own: one budget that fails
+        does not leave the others held; the first failure is raised after all were tried)."""
         held, call.reservations = call.reservations, []
+        self.settle_holds(held, cost_usd)
+
+    def settle_holds(self, held: list[tuple[Any, Any]], cost_usd: float | None) -> None:
+        """Settle (budget, hold) pairs at ``cost_usd``, each on its own."""
+        failure: Exception | None = None
         for budget, hold in held:
-            budget.settle(hold, cost_usd)
+            try:
+                budget.settle(hold, cost_usd)
+            except Exception as exc:  # noqa: BLE001
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def charge(self, cost_usd: float | None) -> None:
+        """Count spend that no hold of this meter covered (a background Response or batch results queued elsewhere)
+        in each of its budgets; never raises."""
+        if not cost_usd:
+            return
+        for budget in self.budgets:
+            try:
+                budget.charge(cost_usd)
+            except Exception as exc:  # noqa: BLE001
+                self.report_failure(exc)
 
     def record(self, rec: CallRecord, call: Call | None = None) -> None:
         """Attribute, persist and count one call. Never raises into the user's code."""
@@ -220,15 +259,23 @@ class Meter:
                 observe_prompt(rec, call)  # prefix fingerprints for the prompt-cache doctor (in memory)
             except Exception as exc:  # noqa: BLE001
                 self.report_failure(exc)
-        if self.workshop is not None and rec.status != "refused":
-            self.workshop.count_call()  # sent to the room with the call's settlement: one round trip
+        # the workshop rooms this call counts in: this meter's, or that of a meter it is nested in
+        nested = self.workshop is not None or self.parent is not None
+        rooms = [b for b in self.budgets if hasattr(b, "count_call")] if nested else ()
+        if rec.status != "refused":
+            for room in rooms:
+                room.count_call()  # sent to the room with the call's settlement: one round trip
         try:
             if call is not None and call.reservations:
                 self.release(call, rec.cost_usd)
-            if self.workshop is not None:
-                self.workshop.flush_counts()
+            for room in rooms:
+                room.flush_counts()
         except Exception as exc:  # noqa: BLE001
             self.report_failure(exc)
+        self._count(rec)
+
+    def _count(self, rec: CallRecord) -> None:
+        """Add a recorded call to this meter's totals and those of the meters it is nested in; tell listeners."""
         with self._lock:
             self.records.append(rec)
             self.totals.add(rec)
@@ -237,6 +284,8 @@ class Meter:
                 listener(self)
             except Exception as exc:  # noqa: BLE001
                 self.report_failure(exc)
+        if self.parent is not None:
+            self.parent._count(rec)
 
     def report_failure(self, exc: BaseException) -> None:
         """Say once that metering failed; the user's call goes on regardless."""
@@ -284,6 +333,12 @@ class Meter:
         from .notebook.display import summary_line
 
         return summary_line(self.totals, currency=currency, fx=fx)
+
+
+def _limit_key(budget: Any) -> Any:
+    """What a budget limits: two objects with the same key (one workshop room and user, one budget file's limits
+    for one user) are one limit."""
+    return getattr(budget, "limit_key", None) or id(budget)
 
 
 @contextlib.contextmanager

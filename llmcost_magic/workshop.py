@@ -224,6 +224,15 @@ class WorkshopBudget:
         except Exception as exc:  # noqa: BLE001
             self._unreachable(exc, 0.0, refusing=False)
 
+    @property
+    def limit_key(self) -> tuple[str, str, str]:
+        """One participant's daily limit in one room (see ``Meter.budgets``)."""
+        return ("workshop", self.url, self.user)
+
+    def charge(self, cost_usd: float) -> None:
+        """Add spend that held nothing here to the room (one round trip)."""
+        self.settle(None, cost_usd)
+
     def count_call(self) -> None:
         """Count one recorded call for the room (cache hits included: they cost $0 but were served); sent with
         the call's settlement, or now when it held nothing."""

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+_INF = float("inf")
+
 
 @dataclass(slots=True)
 class Usage:
@@ -27,6 +29,19 @@ class Usage:
     ``audio_output_tokens``, ``image_input_tokens``, ``image_output_tokens``, ``text_input_tokens``
     (parts of input/output tokens, priced at their modality's rate), ``characters`` (speech input),
     ``audio_seconds`` (transcription), ``tool_calls`` ({kind: count}), ``service_tier``, ``speed``, ``batch``."""
+
+    def counts_valid(self) -> bool:
+        """Every count (and every number in ``details``) is a finite number >= 0: what a provider or a proxy
+        sent is read as it came, and a negative count would price a call below $0 and give a budget money back."""
+        counts = (self.input_tokens, self.cached_input_tokens, self.cache_write_tokens, self.cache_write_1h_tokens,
+                  self.output_tokens, self.reasoning_tokens)
+        if not all(type(n) in (int, float) and 0 <= n < _INF for n in counts):
+            return False
+        for value in self.details.values():
+            for n in value.values() if isinstance(value, dict) else (value,):
+                if isinstance(n, (int, float)) and not (0 <= n < _INF):  # (a bool is 0 or 1: harmless)
+                    return False
+        return True
 
     @property
     def uncached_input_tokens(self) -> int:

@@ -29,6 +29,7 @@ _main_thread_scopes: list[Meter] = []
 _cell_context: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("llmcost_cell", default=None)
 _threads_at_start: set[threading.Thread] = set()
 _late_threads: dict[int, tuple[weakref.ref[threading.Thread], Meter]] = {}
+_threads_at_enter: dict[int, set[threading.Thread]] = {}  # id(meter) -> threads alive when its block was entered
 
 
 def default_user() -> str:
@@ -41,9 +42,12 @@ def default_user() -> str:
 
 def active_meter() -> Meter | None:
     """The meter a request starting now belongs to, or None (then the seam does nothing)."""
-    found = _scoped.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
-    if found is None and (_late_threads or _cell_context.get() is not None):
-        found = _cell_context.get() or _late_thread_meter()
+    # A task keeps the cell it was created in (its copy of _cell_context), even while a later cell runs. A thread
+    # cannot tell whose work it runs (a pool made in one cell serves the next ones): the running scope wins, and
+    # only with none does a thread started by an ended cell or block count for it.
+    found = _scoped.get() or _cell_context.get() or _cell_meter or (_main_thread_scopes[-1] if _main_thread_scopes else None)
+    if found is None and _late_threads:
+        found = _late_thread_meter()
     return found
 
 
@@ -57,14 +61,26 @@ def enter_scope(m: Meter) -> contextvars.Token[Meter | None]:
     token = _scoped.set(m)
     if threading.current_thread() is threading.main_thread():
         _main_thread_scopes.append(m)
+        _threads_at_enter[id(m)] = set(threading.enumerate())
     return token
 
 
 def leave_scope(m: Meter, token: contextvars.Token[Meter | None]) -> None:
-    """Undo :func:`enter_scope`."""
+    """Undo :func:`enter_scope`; threads the block started that still run keep counting for ``m`` (late)."""
     _scoped.reset(token)
     if m in _main_thread_scopes:
         _main_thread_scopes.remove(m)
+        _remember_stragglers(m, _threads_at_enter.pop(id(m), set()))
+
+
+def _remember_stragglers(m: Meter, threads_at_start: set[threading.Thread]) -> None:
+    """Threads started since ``threads_at_start`` and still alive count for ``m`` when no scope is active."""
+    for ident, (ref, _) in list(_late_threads.items()):
+        if ref() is None or not ref().is_alive():  # type: ignore[union-attr]
+            del _late_threads[ident]
+    for thread in threading.enumerate():
+        if thread not in threads_at_start and thread.ident is not None and thread is not threading.current_thread():
+            _late_threads[thread.ident] = (weakref.ref(thread), m)
 
 
 def set_cell_meter(m: Meter | None) -> None:
@@ -76,10 +92,5 @@ def set_cell_meter(m: Meter | None) -> None:
         _cell_context.set(m)
         return
     _cell_context.set(None)
-    for ident, (ref, _) in list(_late_threads.items()):
-        if ref() is None or not ref().is_alive():  # type: ignore[union-attr]
-            del _late_threads[ident]
     if ended is not None:
-        for thread in threading.enumerate():
-            if thread not in _threads_at_start and thread.ident is not None and thread is not threading.current_thread():
-                _late_threads[thread.ident] = (weakref.ref(thread), ended)
+        _remember_stragglers(ended, _threads_at_start)

@@ -14,6 +14,8 @@ _lock = threading.Lock()
 # (id of the ledger, response id): background responses submitted here and not recorded yet / recorded
 _waiting: set[tuple[int, str]] = set()
 _recorded: set[tuple[int, str]] = set()
+# response id -> (meter, its budget holds): a queued response keeps its worst case held until its usage is retrieved
+_holds: dict[str, tuple[Any, list[tuple[Any, Any]]]] = {}
 QUEUED_NOTE = "background {id}: billed when retrieved"
 RETRIEVED_NOTE = "background {id} retrieved"
 FINISHED = ("completed", "incomplete", "failed", "cancelled")
@@ -24,6 +26,19 @@ def queued(ledger: Any, response_id: str) -> str:
     with _lock:
         _waiting.add((id(ledger), response_id))
     return QUEUED_NOTE.format(id=response_id)
+
+
+def keep_holds(response_id: str, meter: Any, holds: list[tuple[Any, Any]]) -> None:
+    """Keep a queued response's budget holds (its worst case) until its billed usage is retrieved."""
+    if holds:
+        with _lock:
+            _holds[response_id] = (meter, holds)
+
+
+def take_holds(response_id: str) -> tuple[Any, list[tuple[Any, Any]]] | None:
+    """The (meter, holds) kept for a queued response, once; None when it held nothing here."""
+    with _lock:
+        return _holds.pop(response_id, None)
 
 
 def claim(ledger: Any, body: dict[str, Any]) -> str | None:

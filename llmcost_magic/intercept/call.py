@@ -87,6 +87,7 @@ class Parsed:
     text: str = ""
     estimated: bool = False
     response_id: str = ""  # a background Response that answered "queued" (billed when retrieved)
+    error: str = ""  # the error type of an error body sent with HTTP 200 (no answer, nothing billed)
 
 
 def loads_or_none(raw: bytes) -> Any:

@@ -7,7 +7,11 @@ from typing import Any
 
 from ..core.messages import tr
 
-__all__ = ["placeholder"]
+__all__ = ["DRY_RUN_PREFIX", "placeholder"]
+
+# A dry run's batch (``--dry-run --batch``) is named with this: it is sent to, and collected from, the sandbox
+# (never the provider, even with an API key set), and its ledger rows say they are simulated.
+DRY_RUN_PREFIX = "dry-run-"
 
 
 def placeholder(provider: str, model: str, custom_id: str) -> dict[str, Any]:

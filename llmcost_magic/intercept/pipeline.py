@@ -202,6 +202,8 @@ def finish(meter: Meter, call: Call, status_code: int, collector: BodyCollector,
         record.status, record.cost_usd, record.baseline_cost_usd, record.estimated = "queued", 0.0, 0.0, False
         record.usage = Usage()
         record.note = join_notes(call.note, background.queued(meter.ledger, parsed.response_id))
+        background.keep_holds(parsed.response_id, meter, call.reservations)  # settled when its usage is retrieved
+        call.reservations = []
     meter.record(record, call)
     if parsed is not None and call.cache_hit is None and meter.cache is not None:
         try:
@@ -231,6 +233,11 @@ def _record_retrieval(meter: Meter, call: Call, status_code: int, collector: Bod
         meter.report_failure(exc)
         return
     meter.record(record, call)
+    held = background.take_holds(str(body.get("id")))
+    if held is not None:  # the worst case it held when queued becomes what it cost
+        held[0].settle_holds(held[1], record.cost_usd)
+    else:  # queued elsewhere (another process or an unbudgeted scope): still spend under this meter's limits
+        meter.charge(record.cost_usd)
 
 
 def _record_batch_results(meter: Meter, call: Call, raw: bytes) -> None:
@@ -246,8 +253,11 @@ def _record_batch_results(meter: Meter, call: Call, raw: bytes) -> None:
                 continue
             parsed = adapter.from_body("batch", body)
             model, usage = parsed.model or "", parsed.usage or Usage()
-            record = row(call, usage, price_usage(model, usage, batch=True).usd, status="ok", model=model,
-                             note=batch_results.NOTE.format(source=source, custom_id=custom_id))
+            note, readable = batch_results.NOTE.format(source=source, custom_id=custom_id), usage.counts_valid()
+            if not readable:  # never priced below $0: kept with its cost unknown
+                usage, note = Usage(), join_notes(note, "usage unreadable (not counts >= 0): cost unknown")
+            record = row(call, usage, price_usage(model, usage, batch=True).usd if readable else None,
+                         status="ok", model=model, note=note, estimated=not readable)
             record.endpoint, record.requested_model, record.latency_ms = "batch", model, 0.0
             record.baseline_cost_usd, record.saved_by = price_usage(model, usage).usd, "batch"
             records.append(record)
@@ -256,6 +266,7 @@ def _record_batch_results(meter: Meter, call: Call, raw: bytes) -> None:
         return
     for record in records:
         meter.record(record)
+        meter.charge(record.cost_usd)  # a batch sent straight through the SDK held nothing: its spend counts now
 
 
 def _stream_ended(collector: BodyCollector) -> bool:

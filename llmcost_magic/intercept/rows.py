@@ -14,7 +14,7 @@ from ..core.pricing import price_usage
 from ..core.records import CallRecord, Cost, Usage
 from ..core.tokens import count_text_tokens
 from .body import BodyCollector
-from .call import Call, Parsed, loads
+from .call import Call, Parsed, loads, loads_or_none
 from .protocols import ADAPTERS
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ def row_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, s
     """The call's row; never raises (a row that cannot be priced is kept with its cost unknown)."""
     if parsed is None:
         return row(call, Usage(), 0.0, status=f"http_{status_code}")
+    if parsed.error:  # an error body sent with HTTP 200: no answer, billed nothing, like an HTTP error
+        return row(call, Usage(), 0.0, status=f"error:{parsed.error}")
     adapter = ADAPTERS[call.provider]
     try:
         record = priced(adapter, call, parsed, status)
@@ -46,7 +48,8 @@ def row_for(meter: Meter, call: Call, status_code: int, parsed: Parsed | None, s
         return record
     except Exception as exc:  # noqa: BLE001
         meter.report_failure(exc)
-        return row(call, parsed.usage or Usage(), None, status=status, estimated=True)
+        usage = parsed.usage if parsed.usage is not None and parsed.usage.counts_valid() else Usage()
+        return row(call, usage, None, status=status, estimated=True)
 
 
 def as_cache_hit(record: CallRecord, hit: Any) -> None:
@@ -70,6 +73,10 @@ def parse_answer(adapter: ModuleType, call: Call, collector: BodyCollector) -> P
     if collector.undecodable:
         return Parsed()
     if collector.sse:
+        first = collector.payloads[0] if collector.payloads else b""
+        if b'"error"' in first[:64] and isinstance(event := loads_or_none(first), dict) and (
+                error := _error_in(event)) is not None:  # the stream opened with an error event
+            return Parsed(error=error)
         return adapter.from_events(call.endpoint, collector.payloads, call)
     raw = collector.body
     try:
@@ -77,12 +84,31 @@ def parse_answer(adapter: ModuleType, call: Call, collector: BodyCollector) -> P
     except ValueError:  # the body never arrived whole, or is not JSON (speech audio, a plain-text transcript)
         from_raw = getattr(adapter, "from_raw", None)
         return from_raw(call, raw) if from_raw is not None and not collector.content_type.startswith("application/json") else Parsed()
-    return adapter.from_body(call.endpoint, body, call) if isinstance(body, dict) else Parsed()
+    if not isinstance(body, dict):
+        return Parsed()
+    if (error := _error_in(body)) is not None:
+        return Parsed(error=error)
+    return adapter.from_body(call.endpoint, body, call)
+
+
+_ANSWER_KEYS = ("choices", "content", "output", "data", "usage")
+
+
+def _error_in(body: dict[str, Any]) -> str | None:
+    """The error type of an error envelope answered with HTTP 200 (OpenAI ``{"error": {...}}``, Anthropic
+    ``{"type": "error", ...}``; a body, or a stream's first event), as a safe status word; None for an answer."""
+    error = body.get("error")
+    if not isinstance(error, dict) or any(body.get(key) is not None for key in _ANSWER_KEYS):
+        return None
+    kind = str(error.get("type") or error.get("code") or "error")
+    return "".join(ch for ch in kind if ch.isascii() and (ch.isalnum() or ch in "_-."))[:40] or "error"
 
 
 def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> CallRecord:
     model = parsed.model or call.model
-    usage, estimated = parsed.usage, parsed.estimated
+    usage, estimated, unreadable = parsed.usage, parsed.estimated, ""
+    if usage is not None and not usage.counts_valid():  # negative, NaN or non-numeric counts: never priced as sent
+        usage, unreadable = None, "usage unreadable (not counts >= 0): estimated"
     if usage is None:  # the response reported no usage: count what was sent and what came back
         usage = Usage(input_tokens=adapter.estimate_input(call), output_tokens=count_text_tokens(parsed.text, model))
         estimated = True
@@ -92,6 +118,8 @@ def priced(adapter: ModuleType, call: Call, parsed: Parsed, status: str) -> Call
         cost = Cost(None, estimated=estimated)  # billed per character, minute or image: unknown, never a silent $0
     record = row(call, usage, cost.usd, status=status, model=model, estimated=estimated, finish=parsed.finish)
     record.price_source = cost.source
+    if unreadable:
+        record.note = join_notes(record.note, unreadable)
     if cost.note:
         record.note = join_notes(record.note, cost.note)
     if cost.usd is not None and (usage.cached_input_tokens or usage.cache_write_tokens):

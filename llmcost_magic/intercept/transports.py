@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import LLMCostError
 from . import open_calls, pipeline
 from .deferred import placeholder
 from .body import BodyCollector, UsageChunkFilter
@@ -161,8 +162,14 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             if call.deferred:
                 return deferred_response(call, request)
             if plan := pipeline.cascade_plan(self._meter, call):
+                answered = None  # the last answer paid for: kept when the next tier does not fit a budget
                 for i, (tier, model, body) in enumerate(plan):
-                    attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
+                    try:
+                        attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
+                    except LLMCostError:
+                        if answered is None:
+                            raise
+                        return plain_response(*answered, request)
                     try:
                         response = self._inner.handle_request(with_body(request, body))
                         raw = response.read()
@@ -172,6 +179,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                     response.close()
                     if pipeline.cascade_step(self._meter, call, attempt, response.status_code, raw, i == len(plan) - 1):
                         return plain_response(response, raw, request)
+                    answered = (response, raw)
             try:
                 response = self._inner.handle_request(request)
                 if call.strip_usage_chunk and response.status_code == 400:
@@ -201,8 +209,14 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
             if call.deferred:
                 return deferred_response(call, request)
             if plan := pipeline.cascade_plan(self._meter, call):
+                answered = None  # the last answer paid for: kept when the next tier does not fit a budget
                 for i, (tier, model, body) in enumerate(plan):
-                    attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
+                    try:
+                        attempt = pipeline.cascade_attempt(self._meter, call, tier, model, body)  # holds its worst case
+                    except LLMCostError:
+                        if answered is None:
+                            raise
+                        return plain_response(*answered, request)
                     try:
                         response = await self._inner.handle_async_request(with_body(request, body))
                         raw = await response.aread()
@@ -212,6 +226,7 @@ def wrappers_for(module: ModuleType) -> tuple[type, type]:
                     await response.aclose()
                     if pipeline.cascade_step(self._meter, call, attempt, response.status_code, raw, i == len(plan) - 1):
                         return plain_response(response, raw, request)
+                    answered = (response, raw)
             try:
                 response = await self._inner.handle_async_request(request)
                 if call.strip_usage_chunk and response.status_code == 400:

@@ -78,6 +78,11 @@ class Budget:
             self.reserved_usd -= reserved
             self.spent_usd += cost_usd if cost_usd is not None else reserved
 
+    def charge(self, cost_usd: float) -> None:
+        """Count spend that held nothing here (e.g. a background Response retrieved in this scope)."""
+        with self._lock:
+            self.spent_usd += cost_usd
+
     def _refusal(self, call: Call, worst: WorstCase, needed: float, committed: float) -> BudgetExceeded:
         left = max(self.limit_usd - committed, 0.0)
         suggestion = suggestion_for(call, worst, left)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,11 @@ def on_alert(callback: Callable[[Alert], None]) -> Callable[[Alert], None]:
 
 def _announce(alert: Alert) -> None:
     for callback in list(_callbacks):
-        callback(alert)
+        try:
+            callback(alert)
+        except Exception as exc:  # noqa: BLE001 - the user's hook fails alone: the call's hold is settled regardless
+            warnings.warn(f"llmcost_magic: the alert hook {getattr(callback, '__qualname__', callback)!r} failed "
+                          f"({type(exc).__name__}: {exc})", stacklevel=2)
     try:
         from IPython import get_ipython
         from IPython.display import HTML, display
@@ -209,6 +214,15 @@ class BudgetBook:
             self.holds.settle(hold, cost_usd)
         self._day_spent += cost_usd or 0.0
         self._check_burn()
+
+    @property
+    def limit_key(self) -> tuple[Any, ...]:
+        """One user's limits from one budget configuration on one ledger (see ``Meter.budgets``)."""
+        return ("book", id(self.ledger), self.user, self.segment, self.tag, self.config)
+
+    def charge(self, cost_usd: float) -> None:
+        """Spend that held nothing here: its ledger row already counts; only the burn alert needs it."""
+        self.settle(None, cost_usd)
 
     def _check_burn(self) -> None:
         day = self._starts[0]  # the start of the current day: alerts fire once per day

@@ -42,10 +42,12 @@ def hold_batch(meter: Any, provider: str, model: str, requests: list[tuple[str, 
     try:
         for budget in budgets:
             held.append((budget, budget.reserve(whole, total, batch=name)))
-    except BudgetExceeded as refusal:
+    except BaseException as exc:  # a refusal, or Ctrl-C while a budget waits for its lock: give back what was held
         for budget, hold in held:
             budget.settle(hold, 0.0)
-        raise _refused(meter, whole, refusal, each, total, name) from None
+        if isinstance(exc, BudgetExceeded):
+            raise _refused(meter, whole, exc, each, total, name) from None
+        raise
     return held
 
 

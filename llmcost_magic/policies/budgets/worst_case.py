@@ -39,13 +39,15 @@ class WorstCase:
     usd: float | None
     batch: bool = False
     tool_calls: int = 0  # built-in tool calls counted (web search, file search...)
+    output_kind: str = ""  # "audio": the output is held at the model's audio output rate
 
     @property
     def described(self) -> str:
         times = tr(" x {n} choices", n=self.choices) if self.choices > 1 else ""
         tools = tr(" + {n} built-in tool calls", n=self.tool_calls) if self.tool_calls else ""
+        kind = f" ({self.output_kind})" if self.output_kind else ""
         return tr("{input:,} input + {output:,} max output tokens{times}{tools} on {model}", input=self.input_tokens,
-                  output=self.output_tokens, times=times, tools=tools, model=self.model)
+                  output=self.output_tokens, times=times, tools=tools, model=self.model) + kind
 
 
 # A request that bounds neither max_uses nor max_tool_calls lets the model call a built-in tool any number of
@@ -77,15 +79,18 @@ def model_output_limit(model: str) -> int:
 
 
 def worst_case_usd(model: str, input_tokens: int, output_tokens: int, *, batch: bool = False,
-                   service_tier: str | None = None, speed: str | None = None) -> float:
+                   service_tier: str | None = None, speed: str | None = None, output_unit: str = "") -> float:
     """Dollars for ``input_tokens`` at the model's dearest input rate and ``output_tokens`` of output, at the
-    dearer of standard and the requested service tier / speed. Raises
+    dearer of standard and the requested service tier / speed (and of ``output_unit``'s rate, e.g.
+    ``audio_output_tokens``, when the request asks for that output). Raises
     :class:`~llmcost_magic.core.pricing.UnknownModelError` for a model with no price."""
-    standard = price_for(model, batch=batch).rates_for(input_tokens)
+    prices = price_for(model, batch=batch)
+    standard = prices.rates_for(input_tokens)
     chosen = price_for(model, batch=batch, service_tier=service_tier, speed=speed).rates_for(input_tokens) \
         if (service_tier or speed) else standard
     input_rate = max(r for rates in (standard, chosen) for r in (rates.input, rates.cache_write, rates.cache_write_1h))
-    return input_tokens * input_rate + output_tokens * max(standard.output, chosen.output)
+    output_rate = max(standard.output, chosen.output, prices.units.get(output_unit, 0.0) if output_unit else 0.0)
+    return input_tokens * input_rate + output_tokens * output_rate
 
 
 def _tool_fees(model: str, body: dict[str, Any], batch: bool) -> tuple[int, float]:
@@ -126,17 +131,20 @@ def worst_case(model: str, body: dict[str, Any], input_tokens: int, *, allow_unp
     counts = [c for c in (body.get("n"), body.get("best_of")) if isinstance(c, int) and not isinstance(c, bool)]
     choices = max([1, *counts])
     tier, speed = body.get("service_tier"), body.get("speed")
+    modalities = body.get("modalities")
+    audio = isinstance(modalities, list) and "audio" in modalities  # spoken answers: billed at the audio rate
     try:
         usd = worst_case_usd(model, input_tokens, output * choices, batch=batch,
                              service_tier=tier if isinstance(tier, str) else None,
-                             speed=speed if isinstance(speed, str) else None)
+                             speed=speed if isinstance(speed, str) else None,
+                             output_unit="audio_output_tokens" if audio else "")
         tool_calls, fees = _tool_fees(model, body, batch)
         usd += fees
     except UnknownModelError:
         if not allow_unpriced:
             raise unpriced(model) from None
         usd, tool_calls = None, 0
-    return WorstCase(model, input_tokens, output, choices, usd, batch, tool_calls)
+    return WorstCase(model, input_tokens, output, choices, usd, batch, tool_calls, "audio" if audio else "")
 
 
 def unpriced(model: str) -> UnpricedModel:
