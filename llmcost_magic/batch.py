@@ -122,6 +122,17 @@ class BatchPlan:
         return ids
 
 
+def with_output_cap(provider: str, body: dict[str, Any], default: int) -> dict[str, Any]:
+    """``body`` with an output cap in the field its provider takes, unless it has one: Anthropic requires
+    ``max_tokens``; OpenAI's reasoning models reject it and take ``max_completion_tokens`` (as every current
+    chat model does), and a request may not carry both."""
+    if provider == "anthropic":
+        return body if body.get("max_tokens") else {**body, "max_tokens": default}
+    if body.get("max_completion_tokens") or body.get("max_tokens"):
+        return body
+    return {**body, "max_completion_tokens": default}
+
+
 def build(items: Iterable[Any], *, model: str, template: str = "{}", system: str | None = None,
           max_tokens: int = DEFAULT_MAX_TOKENS, custom_ids: Sequence[str] | None = None) -> BatchPlan:
     """A plan from texts (a list or a DataFrame column; ``template`` formats each) or from ready
@@ -144,13 +155,14 @@ def build(items: Iterable[Any], *, model: str, template: str = "{}", system: str
     requests = []
     for cid, value in zip(custom_ids, values):
         if isinstance(value, dict):
-            body = {"model": model, "max_tokens": max_tokens, **value}
+            body = with_output_cap(provider, {"model": model, **value}, max_tokens)
             if not body.get("messages"):
                 raise BatchError(tr("Request {cid!r} has no messages: the provider would reject it.", cid=cid))
         else:
             if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
                 raise BatchError(tr("Request {cid!r} is empty: the provider would reject it; drop or fill it first.", cid=cid))
-            body = {"model": model, "max_tokens": max_tokens, "messages": [{"role": "user", "content": template.format(value)}]}
+            body = with_output_cap(provider, {"model": model, "messages": [{"role": "user", "content": template.format(value)}]},
+                                   max_tokens)
         if system:
             if provider == "anthropic":
                 body["system"] = system
@@ -371,8 +383,7 @@ def submit_deferred(deferred: list[tuple[str, str, str, dict[str, Any]]], name: 
 
     groups: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
     for provider, model, custom_id, body in deferred:
-        groups.setdefault((provider, model), []).append((custom_id, {**body, "max_tokens": body.get("max_tokens") or
-                                                                    body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS}))
+        groups.setdefault((provider, model), []).append((custom_id, with_output_cap(provider, body, DEFAULT_MAX_TOKENS)))
     plans = [(BatchPlan(provider, model, requests), f"{name}-{model}") for (provider, model), requests in groups.items()]
     held: list[list[tuple[Any, Any]]] = []
     try:

@@ -136,3 +136,30 @@ def test_batch_results_are_parsed_and_priced_like_live_answers():
     row = batch._openai_result({"custom_id": "b", "response": {"status_code": 200, "body": body}}, "gpt-5-mini")
     live = openai_protocol.from_body("chat.completions", body).usage
     assert row["cost_usd"] == pytest.approx(price_for("gpt-5-mini", batch=True).cost(live).usd)
+
+
+def test_batch_lines_carry_the_output_cap_each_provider_accepts(monkeypatch):
+    """OpenAI's reasoning models reject ``max_tokens`` (they take ``max_completion_tokens``, which every current
+    chat model accepts), and a request may not set both; Anthropic requires ``max_tokens``. Before, every line got
+    ``max_tokens``, also beside the user's own ``max_completion_tokens``."""
+    plan = batch.build(["a", "b"], model="o3", max_tokens=64)
+    assert all(body.get("max_completion_tokens") == 64 and "max_tokens" not in body for _, body in plan.requests)
+    own = batch.build([{"messages": [{"role": "user", "content": "a"}], "max_completion_tokens": 9}], model="o3")
+    assert own.requests[0][1]["max_completion_tokens"] == 9 and "max_tokens" not in own.requests[0][1]
+    legacy = batch.build([{"messages": [{"role": "user", "content": "a"}], "max_tokens": 7}], model="gpt-4o-mini")
+    assert legacy.requests[0][1] == {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "a"}], "max_tokens": 7}
+    claude = batch.build(["a"], model="claude-haiku-4-5", max_tokens=32)
+    assert claude.requests[0][1]["max_tokens"] == 32 and "max_completion_tokens" not in claude.requests[0][1]
+
+    sent = []
+    monkeypatch.setattr(batch, "hold_batch", lambda *a, **k: [], raising=False)
+    monkeypatch.setattr(batch.BatchPlan, "submit", lambda self, *a, **k: sent.append(self.requests) or None)
+    batch.submit_deferred([("openai", "o3", "c-0", {"model": "o3", "messages": [{"role": "user", "content": "a"}],
+                                                      "max_completion_tokens": 5}),
+                           ("openai", "gpt-4o-mini", "c-1", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "b"}]}),
+                           ("anthropic", "claude-haiku-4-5", "c-2", {"model": "claude-haiku-4-5", "messages": [{"role": "user", "content": "c"}]})],
+                          "cell")
+    bodies = {cid: body for requests in sent for cid, body in requests}
+    assert bodies["c-0"]["max_completion_tokens"] == 5 and "max_tokens" not in bodies["c-0"]
+    assert "max_completion_tokens" in bodies["c-1"] and "max_tokens" not in bodies["c-1"]
+    assert "max_tokens" in bodies["c-2"] and "max_completion_tokens" not in bodies["c-2"]
