@@ -36,6 +36,36 @@ HOSTILE_USAGE = {
 }
 
 
+@pytest.fixture
+def real_provider(monkeypatch):
+    """A stand-in for the real provider, where OPENAI_API_KEY / OPENAI_BASE_URL point: it answers 500 to anything
+    and lists the paths that reached it (a dry run must leave it empty)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    reached: list[str] = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            reached.append(self.path)
+            self.send_response(500)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    yield reached
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.mark.parametrize("kind", HOSTILE_USAGE)
 def test_hostile_usage_never_prices_below_zero_nor_crashes_the_call(kind):
     """A provider or proxy answering HTTP 200 with usage counts that are negative or strings. Before: negative
@@ -216,45 +246,21 @@ def test_a_batch_cell_with_two_models_submits_nothing_when_one_batch_does_not_fi
     assert list(df.status) == ["refused"] and "Nothing was sent" in df.note[0]
 
 
-def test_a_dry_run_batch_never_reaches_the_provider_even_with_a_key(monkeypatch):
+def test_a_dry_run_batch_never_reaches_the_provider_even_with_a_key(monkeypatch, real_provider):
     """``--dry-run --batch`` with OPENAI_API_KEY set. Before: the deferred calls went out when the meter closed,
     after its dry-run scope had ended, through a client built from the environment: the files and the batch were
     sent to the real API (real money, from a "what would it cost?" run). Now they go to the sandbox, the batch's
     name says ``dry-run-``, and its collected rows say they are simulated."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from llmcost_magic import batch
     from llmcost_magic.intercept import seam
 
-    reached: list[str] = []
-
-    class Provider(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            reached.append(self.path)
-            self.send_response(500)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        do_GET = do_POST
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-key")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    reached = real_provider
     monkeypatch.setattr(seam, "PROVIDER_HOSTS", (*seam.PROVIDER_HOSTS, "127.0.0.1"))  # stands for api.openai.com
-    try:
-        with meter(batch=True, dry_run=True, budget=1.0):
-            for i in range(3):
-                openai.OpenAI(max_retries=0).chat.completions.create(
-                    model="gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": f"q{i}"}])
-        table = batch.results(interval=0.01)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with meter(batch=True, dry_run=True, budget=1.0):
+        for i in range(3):
+            openai.OpenAI(max_retries=0).chat.completions.create(
+                model="gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": f"q{i}"}])
+    table = batch.results(interval=0.01)
     assert reached == []
     assert len(table) == 3 and table.error.isna().all()
     df = llmcost_magic.ledger()
@@ -621,37 +627,15 @@ def test_duplicated_usage_events_in_a_stream_are_counted_once():
     assert m.budget.spent_usd == pytest.approx(float(df.cost_usd.sum())) and m.totals.calls == 2
 
 
-def test_a_meter_nested_in_a_dry_run_never_sends_to_the_provider(shell, monkeypatch):
+def test_a_meter_nested_in_a_dry_run_never_sends_to_the_provider(shell, real_provider):
     """A library's own ``with meter()`` inside a ``%%llmcost --dry-run`` cell, with OPENAI_API_KEY set. Before: the
     inner (real) meter was the active one, so its calls went to the real provider from a "what would it cost?"
     run. Now a meter entered inside a dry run is a dry run too."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    reached: list[str] = []
-
-    class Provider(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            reached.append(self.path)
-            self.send_response(500)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-key")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
-    try:
-        shell.run_cell("import openai, llmcost_magic as lm\nreal = openai.OpenAI(max_retries=0)")
-        r = shell.run_cell("%%llmcost --dry-run --quiet\nwith lm.meter(tag='library'):\n"
-                           "    answer = real.chat.completions.create(model='gpt-4o-mini', max_tokens=20, "
-                           "messages=[{'role': 'user', 'content': 'hi'}])")
-    finally:
-        server.shutdown()
-        server.server_close()
+    reached = real_provider
+    shell.run_cell("import openai, llmcost_magic as lm\nreal = openai.OpenAI(max_retries=0)")
+    r = shell.run_cell("%%llmcost --dry-run --quiet\nwith lm.meter(tag='library'):\n"
+                       "    answer = real.chat.completions.create(model='gpt-4o-mini', max_tokens=20, "
+                       "messages=[{'role': 'user', 'content': 'hi'}])")
     assert reached == [] and r.error_in_exec is None
     df = llmcost_magic.ledger()
     assert len(df) == 1 and df.note[0].startswith("dry-run") and df.tag[0] == "library"
