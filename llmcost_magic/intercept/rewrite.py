@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextvars
 from typing import TYPE_CHECKING, Any
 
+from ..policies.model_fit import rejected_params
 from ..policies.prompt_cache import place_breakpoints
 from .call import Call, dumps
 
@@ -34,9 +35,14 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
         finally:
             routing_in_progress.reset(token)
         model = meter.tiers.model(decision.tier, call.provider)
-        if model and model != call.model:
-            body, call.model = {**body, "model": model}, model
-        notes.append(f"route {decision.tier} ({decision.reason})")
+        rejected = rejected_params(model, call.endpoint, body) if model and model != call.model else []
+        if rejected:  # the routed model would answer 400: the call keeps its model
+            notes.append(f"route skipped: {decision.tier} ({decision.reason}) is {model}, which does not take "
+                         f"{', '.join(rejected)}")
+        else:
+            if model and model != call.model:
+                body, call.model = {**body, "model": model}, model
+            notes.append(f"route {decision.tier} ({decision.reason})")
     if meter.output is not None:
         body, changed = meter.output.apply(call.endpoint, body)
         notes += changed
