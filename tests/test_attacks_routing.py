@@ -71,7 +71,9 @@ class StrictFake:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
-        if body.get("tools") and self.tool_call:
+        if "Classify the complexity" in json.dumps(body.get("messages")):
+            message, finish = {"role": "assistant", "content": '{"complexity": "simple"}'}, "stop"
+        elif body.get("tools") and self.tool_call:
             message = {"role": "assistant", "content": None, "tool_calls": [
                 {"id": "t1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Seoul"}'}}]}
             finish = "tool_calls"
@@ -207,3 +209,20 @@ def test_a_cascade_with_no_tier_for_the_provider_still_holds_its_budget():
         with pytest.raises(Exception, match="(?i)budget"):
             client.messages.create(model="claude-opus-4-6", max_tokens=1000, messages=MSG)
     assert llmcost_magic.ledger().iloc[-1].status == "refused"
+
+
+def test_the_classifier_router_works_with_a_reasoning_small_tier_and_its_row_says_whose_it_is(fake):
+    """``--route classifier`` with a tiers file whose small model is gpt-5-nano. Failed before: the classifier's
+    own call sent ``max_tokens`` (400), so every call fell back to the default tier after paying for nothing
+    useful; and its row in the ledger looked like a user's call. Now it sends ``max_completion_tokens`` and its
+    row's note says it is the router's own call (its cost counts against the router)."""
+    from llmcost_magic.policies.routing import ClassifierRouter
+
+    tiers = {"tiers": {"small": {"openai": "gpt-5-nano"}, "large": {"openai": "gpt-4.1"}}, "default": "large"}
+    with meter(route=ClassifierRouter(client_factory=lambda provider: fake.client()), tiers=tiers):
+        fake.client().chat.completions.create(model="gpt-4.1", messages=MSG)
+    assert "max_tokens" not in fake.bodies[0] and fake.bodies[0]["model"] == "gpt-5-nano"
+    assert fake.bodies[1]["model"] == "gpt-5-nano"
+    df = llmcost_magic.ledger()
+    assert list(df.status) == ["ok", "ok"] and "router's own call" in df.note.iloc[0]
+    assert df.requested_model.iloc[1] == "gpt-4.1" and "classifier (gpt-5-nano): simple" in df.note.iloc[1]

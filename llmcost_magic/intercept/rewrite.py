@@ -28,7 +28,9 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
         if done.tokens_removed > 0:
             body, call.tokens_removed = done.body, done.tokens_removed
         notes.append("compress " + ", ".join(done.notes))
-    if meter.router is not None and not routing_in_progress.get() and meter.cascade is None:
+    if routing_in_progress.get():  # the router's own call (the classifier's): metered, said so, never routed
+        notes.append("router's own call")
+    elif meter.router is not None and meter.cascade is None:
         token = routing_in_progress.set(True)
         try:
             decision = meter.router.decide(call, meter.tiers)
