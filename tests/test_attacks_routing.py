@@ -226,3 +226,19 @@ def test_the_classifier_router_works_with_a_reasoning_small_tier_and_its_row_say
     df = llmcost_magic.ledger()
     assert list(df.status) == ["ok", "ok"] and "router's own call" in df.note.iloc[0]
     assert df.requested_model.iloc[1] == "gpt-4.1" and "classifier (gpt-5-nano): simple" in df.note.iloc[1]
+
+
+@pytest.mark.parametrize("route", ["rules", "embedding"])
+def test_embeddings_are_never_routed_to_a_chat_model(route):
+    """``--route`` in a cell that also embeds. Failed before: the
+    router sent ``text-embedding-3-small`` requests to the tier's chat model (gpt-4.1-mini), which the real
+    API answers 404/400 on /v1/embeddings. Now only chat, messages and responses calls are routed (the legacy
+    completions endpoint neither: the tiers' chat models are not served there)."""
+    from llmcost_magic import sandbox
+
+    client = sandbox.client("openai")
+    with meter(route=route):
+        client.embeddings.create(model="text-embedding-3-small", input="Translate hello")
+    df = llmcost_magic.ledger()
+    assert list(df.model) == ["text-embedding-3-small"]
+    assert not df.note.str.contains("route").any()

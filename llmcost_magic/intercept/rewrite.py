@@ -14,9 +14,11 @@ from .call import Call, dumps
 if TYPE_CHECKING:
     from ..metering import Meter
 
-# Set while a router makes its own call (the classifier): that call is metered but not routed.
 # Hosts that answered 400 to the stream_options the seam adds (Azure-style deployments).
 stream_usage_refused: set[str] = set()
+# The endpoints a router may send to a tier's chat model (never embeddings or legacy completions).
+ROUTED_ENDPOINTS = ("chat.completions", "messages", "responses")
+# Set while a router makes its own call (the classifier): that call is metered but not routed.
 routing_in_progress: contextvars.ContextVar[bool] = contextvars.ContextVar("llmcost_routing", default=False)
 
 
@@ -30,7 +32,7 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
         notes.append("compress " + ", ".join(done.notes))
     if routing_in_progress.get():  # the router's own call (the classifier's): metered, said so, never routed
         notes.append("router's own call")
-    elif meter.router is not None and meter.cascade is None:
+    elif meter.router is not None and meter.cascade is None and call.endpoint in ROUTED_ENDPOINTS:
         token = routing_in_progress.set(True)
         try:
             decision = meter.router.decide(call, meter.tiers)
