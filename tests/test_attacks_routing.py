@@ -242,3 +242,20 @@ def test_embeddings_are_never_routed_to_a_chat_model(route):
     df = llmcost_magic.ledger()
     assert list(df.model) == ["text-embedding-3-small"]
     assert not df.note.str.contains("route").any()
+
+
+def test_a_route_never_sends_an_output_cap_above_the_routed_models_limit(fake):
+    """``max_completion_tokens=30000`` (fine on gpt-4.1, limit 32,768) routed by the rules to gpt-4o-mini (limit
+    16,384). Failed before: the routed call answered 400 "max_tokens is too large". Now the route is skipped
+    for that call; ``rejected_params`` also names ``thinking`` for Claude 3 models before 3.7 (budget
+    fallback candidates)."""
+    from llmcost_magic.policies.model_fit import rejected_params
+
+    with meter(route="rules"):
+        fake.client().chat.completions.create(model="gpt-4.1", max_completion_tokens=30000,
+                                              messages=[{"role": "user", "content": "Translate 'hi' to Korean."}])
+    assert fake.bodies[-1]["model"] == "gpt-4.1"
+    assert "route skipped" in llmcost_magic.ledger().iloc[-1].note
+    thinking = {"max_tokens": 2000, "thinking": {"type": "enabled", "budget_tokens": 1024}}
+    assert rejected_params("claude-3-5-haiku-latest", "messages", thinking) == ["thinking"]
+    assert rejected_params("claude-haiku-4-5", "messages", thinking) == []
