@@ -259,3 +259,17 @@ def test_a_route_never_sends_an_output_cap_above_the_routed_models_limit(fake):
     thinking = {"max_tokens": 2000, "thinking": {"type": "enabled", "budget_tokens": 1024}}
     assert rejected_params("claude-3-5-haiku-latest", "messages", thinking) == ["thinking"]
     assert rejected_params("claude-haiku-4-5", "messages", thinking) == []
+
+
+def test_max_tokens_default_is_held_at_the_models_limit_and_stop_on_responses_is_noted(fake):
+    """``--max-tokens 20000`` on gpt-4o-mini (limit 16,384), e.g. after a route sent the call there. Failed
+    before: the injected cap answered 400 "max_tokens is too large"; and ``--stop`` on the Responses API was
+    dropped without a word. Now the cap is the model's limit and both notes say what happened."""
+    from llmcost_magic.policies.output_controls import OutputControls
+
+    with meter(max_tokens=20000):
+        fake.client().chat.completions.create(model="gpt-4o-mini", messages=MSG)
+    assert fake.bodies[-1]["max_completion_tokens"] == 16384
+    assert "the model's limit" in llmcost_magic.ledger().iloc[-1].note
+    _, notes = OutputControls(stop=("x",)).apply("responses", {"model": "gpt-4.1", "input": "hi"})
+    assert notes == ["stop not sent (the Responses API takes none)"]

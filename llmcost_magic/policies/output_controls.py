@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .budgets.worst_case import model_output_limit
 from .model_fit import is_reasoning
 
 _MAX_KEY = {"chat.completions": "max_completion_tokens", "responses": "max_output_tokens", "completions": "max_tokens",
@@ -34,11 +35,15 @@ class OutputControls:
             return body, []
         out, notes = dict(body), []
         if self.max_tokens is not None and not any(k in body for k in _OTHER_MAX_KEYS):
-            out[_MAX_KEY[endpoint]] = self.max_tokens
-            notes.append(f"max_tokens {self.max_tokens}")
+            limit = model_output_limit(str(body.get("model")))
+            out[_MAX_KEY[endpoint]] = min(self.max_tokens, limit)
+            notes.append(f"max_tokens {self.max_tokens}" if self.max_tokens <= limit else
+                         f"max_tokens {limit} (the model's limit; asked {self.max_tokens})")
         if self.stop:
             key = "stop_sequences" if endpoint == "messages" else "stop"
-            if key not in body and endpoint != "responses":
+            if endpoint == "responses":
+                notes.append("stop not sent (the Responses API takes none)")
+            elif key not in body:
                 notes.append(self._add_stop(endpoint, key, out))
         if self.concise_words is not None:
             instruction = f"Answer in at most {self.concise_words} words."
