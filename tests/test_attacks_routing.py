@@ -273,3 +273,19 @@ def test_max_tokens_default_is_held_at_the_models_limit_and_stop_on_responses_is
     assert "the model's limit" in llmcost_magic.ledger().iloc[-1].note
     _, notes = OutputControls(stop=("x",)).apply("responses", {"model": "gpt-4.1", "input": "hi"})
     assert notes == ["stop not sent (the Responses API takes none)"]
+
+
+def test_cascade_with_a_cached_answer_and_a_stream(fake):
+    """Guard. A repeated deterministic call under ``--route cascade --cache exact`` is served from the cache
+    (no attempt sent, the hit row names the user's model); a streamed call is not cascaded and still holds
+    its worst case (refused over the cell's limit)."""
+    with meter(route="cascade", cache="exact"):
+        for _ in range(2):
+            fake.client().chat.completions.create(model="gpt-4.1", messages=MSG, temperature=0)
+    assert len(fake.bodies) == 1 and fake.bodies[0]["model"] == "gpt-4o-mini"
+    df = llmcost_magic.ledger()
+    assert df.iloc[-1].cache and df.iloc[-1].requested_model == "gpt-4.1" and df.iloc[-1].saved_by == "cache"
+    with meter(route="cascade", budget=0.000001):
+        with pytest.raises(Exception, match="(?i)budget"):
+            fake.client().chat.completions.create(model="gpt-4.1", messages=MSG, stream=True, max_tokens=1000)
+    assert len(fake.bodies) == 1 and llmcost_magic.ledger().iloc[-1].status == "refused"
