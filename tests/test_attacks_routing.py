@@ -289,3 +289,17 @@ def test_cascade_with_a_cached_answer_and_a_stream(fake):
         with pytest.raises(Exception, match="(?i)budget"):
             fake.client().chat.completions.create(model="gpt-4.1", messages=MSG, stream=True, max_tokens=1000)
     assert len(fake.bodies) == 1 and llmcost_magic.ledger().iloc[-1].status == "refused"
+
+
+def test_a_tier_without_a_model_for_the_provider_is_not_claimed_as_a_route():
+    """A tiers file for OpenAI only and an Anthropic call under ``--route rules``. Failed before: the call kept
+    its model but the ledger note said "route small (...)", as if it had been routed. Now the note says the
+    route was skipped and why."""
+    from llmcost_magic import sandbox
+
+    tiers = {"tiers": {"small": {"openai": "gpt-4o-mini"}, "large": {"openai": "gpt-4.1"}}, "default": "small"}
+    with meter(route="rules", tiers=tiers):
+        sandbox.client("anthropic").messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MSG)
+    row = llmcost_magic.ledger().iloc[-1]
+    assert row.model == row.requested_model == "claude-sonnet-4-6"
+    assert row.note.startswith("route skipped: small") and "no anthropic model" in row.note

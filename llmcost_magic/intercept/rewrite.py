@@ -40,11 +40,13 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
             routing_in_progress.reset(token)
         model = meter.tiers.model(decision.tier, call.provider)
         rejected = rejected_params(model, call.endpoint, body) if model and model != call.model else []
-        if rejected:  # the routed model would answer 400: the call keeps its model
+        if not model:  # the tier names no model for this provider: the call keeps its model
+            notes.append(f"route skipped: {decision.tier} ({decision.reason}) has no {call.provider} model")
+        elif rejected:  # the routed model would answer 400: the call keeps its model
             notes.append(f"route skipped: {decision.tier} ({decision.reason}) is {model}, which does not take "
                          f"{', '.join(rejected)}")
         else:
-            if model and model != call.model:
+            if model != call.model:
                 body, call.model = {**body, "model": model}, model
             notes.append(f"route {decision.tier} ({decision.reason})")
     if meter.output is not None:
