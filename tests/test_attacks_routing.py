@@ -153,6 +153,14 @@ def test_a_tier_naming_another_providers_model_is_refused():
         load_tiers({"tiers": {"small": {"anthropic": "gpt-4o"}}})
 
 
+@pytest.mark.parametrize("model", ["text-embedding-3-small", "gpt-4o-mini-tts", "tts-1", "whisper-1"])
+def test_a_tier_naming_a_model_that_does_not_chat_is_refused(model):
+    """A priced model that does not answer chat requests as a tier (a slip such as ``text-embedding-3-small``).
+    Failed before: accepted (it has a price), and every call routed there answered 404. Now a TierFileError."""
+    with pytest.raises(TierFileError, match="does not answer chat"):
+        load_tiers({"tiers": {"small": {"openai": model}, "large": {"openai": "gpt-4.1"}}})
+
+
 def test_a_route_to_a_model_that_rejects_the_request_keeps_the_requested_model(fake):
     """A tiers file with a reasoning model as the large tier, and a request with ``temperature`` / ``max_tokens``
     routed there; or a ``reasoning_effort`` request routed to a small non-reasoning model. Failed before: the
