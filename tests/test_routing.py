@@ -69,7 +69,7 @@ def test_the_classifiers_own_call_is_metered_and_not_routed():
         oc.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": "Translate to French: thank you"}])
     df = llmcost_magic.ledger()
     assert len(df) == 2 and m.totals.calls == 2
-    assert df.iloc[0].model == "gpt-4o-mini" and df.iloc[0].note == ""  # the classifier's call
+    assert df.iloc[0].model == "gpt-4o-mini" and df.iloc[0].note == "router's own call"  # the classifier's call, said so
     assert "classifier" in df.iloc[1].note
 
 

@@ -17,6 +17,7 @@ from ..core.errors import LLMCostError, as_sdk_error
 from ..core.pricing import price_usage
 from ..core.records import Usage
 from ..core.vendors import vendor_for
+from ..policies.model_fit import rejected_params
 from ..policies.cascade import answer_text, tiers_to_try, why_escalate, with_confidence
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
@@ -276,8 +277,19 @@ def _stream_ended(collector: BodyCollector) -> bool:
 
 
 def _cascades(meter: Meter, call: Call) -> bool:
-    return not (meter.cascade is None or call.stream or call.cache_hit is not None or call.deferred
-                or call.endpoint not in ("chat.completions", "messages"))
+    """Whether the cascade sends this call: not streamed, cached or deferred, and some tier has a model for its
+    provider that takes its parameters (else it goes as asked, holding its worst case like any call)."""
+    if (meter.cascade is None or call.stream or call.cache_hit is not None or call.deferred
+            or call.endpoint not in ("chat.completions", "messages")):
+        return False
+    body = call.sent_body or call.body
+    return any(_tier_model(meter, tier, call, body) for tier in meter.tiers.names)
+
+
+def _tier_model(meter: Meter, tier: str, call: Call, body: dict[str, Any]) -> str | None:
+    """The tier's model for the call's provider, unless it rejects the call's parameters."""
+    model = meter.tiers.model(tier, call.provider)
+    return model if model and not rejected_params(model, call.endpoint, body) else None
 
 
 def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any]]] | None:
@@ -286,7 +298,7 @@ def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any
         return None
     body = with_confidence(call.provider, call.sent_body or call.body) if meter.cascade.ask_confidence else (call.sent_body or call.body)
     plan = [(tier, model, {**body, "model": model}) for tier in tiers_to_try(meter.cascade, call, meter.tiers)
-            if (model := meter.tiers.model(tier, call.provider))]
+            if (model := _tier_model(meter, tier, call, body))]
     return plan or None
 
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 import contextvars
 from typing import TYPE_CHECKING, Any
 
+from ..policies.model_fit import rejected_params
 from ..policies.prompt_cache import place_breakpoints
 from .call import Call, dumps
 
 if TYPE_CHECKING:
     from ..metering import Meter
 
-# Set while a router makes its own call (the classifier): that call is metered but not routed.
 # Hosts that answered 400 to the stream_options the seam adds (Azure-style deployments).
 stream_usage_refused: set[str] = set()
+# The endpoints a router may send to a tier's chat model (never embeddings or legacy completions).
+ROUTED_ENDPOINTS = ("chat.completions", "messages", "responses")
+# Set while a router makes its own call (the classifier): that call is metered but not routed.
 routing_in_progress: contextvars.ContextVar[bool] = contextvars.ContextVar("llmcost_routing", default=False)
 
 
@@ -27,16 +30,25 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
         if done.tokens_removed > 0:
             body, call.tokens_removed = done.body, done.tokens_removed
         notes.append("compress " + ", ".join(done.notes))
-    if meter.router is not None and not routing_in_progress.get() and meter.cascade is None:
+    if routing_in_progress.get():  # the router's own call (the classifier's): metered, said so, never routed
+        notes.append("router's own call")
+    elif meter.router is not None and meter.cascade is None and call.endpoint in ROUTED_ENDPOINTS:
         token = routing_in_progress.set(True)
         try:
             decision = meter.router.decide(call, meter.tiers)
         finally:
             routing_in_progress.reset(token)
         model = meter.tiers.model(decision.tier, call.provider)
-        if model and model != call.model:
-            body, call.model = {**body, "model": model}, model
-        notes.append(f"route {decision.tier} ({decision.reason})")
+        rejected = rejected_params(model, call.endpoint, body) if model and model != call.model else []
+        if not model:  # the tier names no model for this provider: the call keeps its model
+            notes.append(f"route skipped: {decision.tier} ({decision.reason}) has no {call.provider} model")
+        elif rejected:  # the routed model would answer 400: the call keeps its model
+            notes.append(f"route skipped: {decision.tier} ({decision.reason}) is {model}, which does not take "
+                         f"{', '.join(rejected)}")
+        else:
+            if model != call.model:
+                body, call.model = {**body, "model": model}, model
+            notes.append(f"route {decision.tier} ({decision.reason})")
     if meter.output is not None:
         body, changed = meter.output.apply(call.endpoint, body)
         notes += changed

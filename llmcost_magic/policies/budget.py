@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from ..core.errors import BudgetExceeded
 from ..core.messages import label, tr
 from ..intercept.call import Call
 from ..core.pricing import UnknownModelError
 from .budgets.worst_case import WorstCase, worst_case_usd
+from .model_fit import rejected_params
 
 # Cheaper models to suggest when a call does not fit, most capable first.
 CHEAPER_MODELS = {
@@ -18,9 +20,12 @@ CHEAPER_MODELS = {
 
 
 def cheaper_model_that_fits(provider: str, model: str, input_tokens: int, output_tokens: int, left_usd: float,
-                            *, batch: bool = False) -> str | None:
-    """The most capable of the provider's cheaper models whose worst case fits in ``left_usd``."""
+                            *, batch: bool = False, endpoint: str = "", body: dict[str, Any] | None = None) -> str | None:
+    """The most capable of the provider's cheaper models whose worst case fits in ``left_usd`` (and that takes
+    the parameters of ``body`` on ``endpoint``, when given)."""
     for candidate in CHEAPER_MODELS.get(provider, ()):
+        if body is not None and rejected_params(candidate, endpoint, body):
+            continue
         try:
             cost = worst_case_usd(candidate, input_tokens, output_tokens, batch=batch)
         except UnknownModelError:
@@ -33,7 +38,7 @@ def cheaper_model_that_fits(provider: str, model: str, input_tokens: int, output
 def suggestion_for(call: Call, worst: WorstCase, left_usd: float) -> str | None:
     """A cheaper model whose worst case (same input, same output cap and choices) fits in ``left_usd``."""
     return cheaper_model_that_fits(call.provider, worst.model, worst.input_tokens, worst.output_tokens * worst.choices,
-                                   left_usd, batch=worst.batch)
+                                   left_usd, batch=worst.batch, endpoint=call.endpoint, body=call.sent_body or call.body)
 
 
 def _fmt(usd: float) -> str:

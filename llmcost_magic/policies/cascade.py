@@ -1,7 +1,8 @@
 """The cascade: try the cheapest tier first and escalate while a check fails.
 
 Checks, in order (``why_escalate``): the answer is empty, a refusal, truncated (max_tokens), fails the user's validator
-(returns False or raises), or states a confidence below ``min_confidence``. The cascade asks for a
+(returns False or raises), or states a confidence below ``min_confidence``. An answer that calls a tool is
+accepted: it has no text to check. The cascade asks for a
 stated confidence (one added instruction, so answers end with "Confidence: 0.NN"). Every attempt is
 metered and recorded; the cell's cost includes the failed ones. Streamed calls are not cascaded.
 
@@ -18,6 +19,7 @@ from typing import Any
 
 CONFIDENCE_INSTRUCTION = "After your answer, state your confidence on its own line as 'Confidence: 0.NN'."
 _CONFIDENCE = re.compile(r"Confidence:\s*([01](?:\.\d+)?)", re.I)
+_TOOL_CALL_FINISHES = ("tool_calls", "function_call", "tool_use")
 _REFUSAL = re.compile(r"^\s*(I can(?:no|')t|I'm sorry, but|I am unable|I won't)", re.I)
 
 
@@ -52,7 +54,9 @@ def answer_text(provider: str, body: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def why_escalate(text: str, finish: str | None, settings: CascadeSettings) -> str | None:
-    """The failed check, or None when the answer is accepted."""
+    """The failed check, or None when the answer is accepted (a tool call has no text to check: accepted)."""
+    if finish in _TOOL_CALL_FINISHES:
+        return None
     if not text.strip():
         return "empty answer"
     if _REFUSAL.match(text):

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .budgets.worst_case import model_output_limit
+from .model_fit import is_reasoning
+
 _MAX_KEY = {"chat.completions": "max_completion_tokens", "responses": "max_output_tokens", "completions": "max_tokens",
             "messages": "max_tokens"}
 _OTHER_MAX_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+OPENAI_MAX_STOP = 4  # OpenAI answers 400 to more stop sequences
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,16 @@ class OutputControls:
             return body, []
         out, notes = dict(body), []
         if self.max_tokens is not None and not any(k in body for k in _OTHER_MAX_KEYS):
-            out[_MAX_KEY[endpoint]] = self.max_tokens
-            notes.append(f"max_tokens {self.max_tokens}")
+            limit = model_output_limit(str(body.get("model")))
+            out[_MAX_KEY[endpoint]] = min(self.max_tokens, limit)
+            notes.append(f"max_tokens {self.max_tokens}" if self.max_tokens <= limit else
+                         f"max_tokens {limit} (the model's limit; asked {self.max_tokens})")
         if self.stop:
             key = "stop_sequences" if endpoint == "messages" else "stop"
-            if key not in body and endpoint != "responses":
-                out[key] = list(self.stop)
-                notes.append(f"stop {list(self.stop)}")
+            if endpoint == "responses":
+                notes.append("stop not sent (the Responses API takes none)")
+            elif key not in body:
+                notes.append(self._add_stop(endpoint, key, out))
         if self.concise_words is not None:
             instruction = f"Answer in at most {self.concise_words} words."
             if endpoint == "messages":
@@ -50,3 +57,15 @@ class OutputControls:
                 out["messages"] = [*(body.get("messages") or []), {"role": "system", "content": instruction}]
             notes.append(f"concise ≤ {self.concise_words} words")
         return (out, notes) if notes else (body, [])
+
+    def _add_stop(self, endpoint: str, key: str, out: dict[str, Any]) -> str:
+        """Put the stop sequences into ``out`` as the model takes them; the note says what was left out."""
+        model = str(out.get("model"))
+        if endpoint == "chat.completions" and is_reasoning(model):
+            return f"stop not sent ({model} does not take stop)"
+        stop = list(self.stop)
+        if endpoint != "messages" and len(stop) > OPENAI_MAX_STOP:
+            out[key] = stop[:OPENAI_MAX_STOP]
+            return f"stop {stop[:OPENAI_MAX_STOP]} (OpenAI takes at most {OPENAI_MAX_STOP}; left out {stop[OPENAI_MAX_STOP:]})"
+        out[key] = stop
+        return f"stop {stop}"

@@ -22,6 +22,7 @@ from ..core.messages import tr
 from ..clients import client_for
 from ..intercept.call import Call
 from ..core.tokens import count_tokens
+from .model_fit import is_reasoning
 from .response_cache import last_user_text
 from .tiers import TIER_ORDER, TierFileError, Tiers, load_tiers  # noqa: F401 - re-exported (they lived here)
 
@@ -131,7 +132,10 @@ class ClassifierRouter:
             r = client.messages.create(model=model, max_tokens=30, system=CLASSIFIER_PROMPT,
                                        messages=[{"role": "user", "content": question}])
             return r.content[0].text
-        r = client.chat.completions.create(model=model, max_tokens=30, response_format={"type": "json_object"},
+        # max_completion_tokens: reasoning models reject max_tokens (and think before answering: a larger cap)
+        cap = {"max_completion_tokens": 1000, "reasoning_effort": "low"} if is_reasoning(model) else {
+            "max_completion_tokens": 30}
+        r = client.chat.completions.create(model=model, **cap, response_format={"type": "json_object"},
                                            messages=[{"role": "system", "content": CLASSIFIER_PROMPT},
                                                      {"role": "user", "content": question}])
         return r.choices[0].message.content or ""

@@ -13,10 +13,14 @@ from typing import Any
 
 from ..core.config_files import read_table
 from ..core.pricing import UnknownModelError, price_for
+from ..core.tokens import provider_for_model
 
 __all__ = ["TIER_ORDER", "TierFileError", "Tiers", "load_tiers"]
 
 TIER_ORDER = ("small", "medium", "large")
+KNOWN_PROVIDERS = ("openai", "anthropic")
+# Model families that do not answer chat requests (priced, so the price check alone lets them through).
+_NOT_CHAT = ("embedding", "tts", "whisper", "transcribe", "dall-e", "gpt-image", "moderation", "realtime")
 
 
 class TierFileError(ValueError):
@@ -70,6 +74,13 @@ def _validate(data: Any, source: str) -> Tiers:
                 price_for(str(model))
             except UnknownModelError as exc:
                 raise TierFileError(f"{source}: tier {tier!r} names an unknown model. {exc}") from None
+            if any(part in str(model).lower() for part in _NOT_CHAT):
+                raise TierFileError(f"{source}: tier {tier!r} names {model!r}, which does not answer chat "
+                                    f"requests: name a chat model")
+            if str(provider) in KNOWN_PROVIDERS and provider_for_model(str(model)) != str(provider):
+                raise TierFileError(f"{source}: tier {tier!r} gives {provider} the model {model!r}, which is a "
+                                    f"{provider_for_model(str(model))} model: routed {provider} calls would ask "
+                                    f"{provider}'s API for a model it does not serve")
         models[str(tier)] = {str(p): str(m) for p, m in by_provider.items()}
     default = str(data.get("default", "medium" if "medium" in models else next(iter(models))))
     if default not in models:
