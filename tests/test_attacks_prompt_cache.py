@@ -154,3 +154,33 @@ def test_gpt56_agent_loop_turn_after_a_tool_call_is_sent_and_accepted(strict, as
               for part in m["content"] if "prompt_cache_breakpoint" in part]
     assert [i for i, _ in marked] == [1]  # the user's question before the call: the last markable block
     assert "explicit breakpoint on messages[1]" in llmcost_magic.ledger().iloc[-1].note
+
+
+def test_a_prompt_that_mentions_cache_control_is_still_marked():
+    """A documentation assistant whose prompt talks about prompt caching. Before: ``auto`` searched the JSON text
+    for "cache_control" and, finding the word in the system prompt, left every such request unmarked (the user
+    asked for caching and silently got none). Now only real markers (keys, at any depth) count as the user's own."""
+    system = POLICY + " Explain how the cache_control field and prompt_cache_breakpoint work."
+    body = {"model": "claude-sonnet-4-6", "max_tokens": 50, "system": system, "messages": [{"role": "user", "content": "hi"}]}
+    marked, note = place_breakpoints(body, "claude-sonnet-4-6")
+    assert marked["system"][0]["cache_control"] == {"type": "ephemeral"} and "breakpoint on system" in note
+    nested = {**body, "system": POLICY, "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+              "content": [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]}]}]}
+    assert place_breakpoints(nested, "claude-sonnet-4-6") == (nested, "")  # a breakpoint inside a tool_result is the user's own
+
+
+def test_a_prefilled_answer_does_not_move_the_breakpoint_onto_the_question():
+    """A long document, then the question, then a prefilled assistant turn (``{`` to force JSON). Before: the
+    stable part was taken to end one block before the last block, i.e. on the question: every call paid a
+    1.25x write of document + question and none was ever read. Now the breakpoint is on the document."""
+    from llmcost_magic.sandbox import Sandbox, client
+
+    ac = client("anthropic", sandbox=Sandbox())
+    with meter(prompt_cache="auto"):
+        for question in ("Summarise rule 7.", "Summarise rule 8.", "Summarise rule 9."):
+            ac.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=[
+                {"role": "user", "content": [{"type": "text", "text": POLICY}, {"type": "text", "text": question}]},
+                {"role": "assistant", "content": "{"}])
+    df = llmcost_magic.ledger()
+    assert (df.iloc[1:].cached_input_tokens > 1024).all() and df.saved_usd.sum() > 0
+    assert df.note.str.contains(r"breakpoint on messages\[0\].user\[0\]").all()

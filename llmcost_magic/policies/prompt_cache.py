@@ -55,6 +55,13 @@ def _mark(body: dict[str, Any], label: str, key: str, marker: dict[str, Any]) ->
     message["content"][index][key] = dict(marker)
 
 
+def _has_marker(value: Any) -> bool:
+    """Whether the request carries a breakpoint of its own (a marker key at any depth; not the word in a text)."""
+    if isinstance(value, dict):
+        return "cache_control" in value or "prompt_cache_breakpoint" in value or any(map(_has_marker, value.values()))
+    return isinstance(value, list) and any(map(_has_marker, value))
+
+
 def _markable(body: dict[str, Any], label: str, provider: str) -> bool:
     """Whether the API accepts a marker on the block ``label`` names: not on an assistant turn without
     content (only tool calls), a refusal or thinking part, or an empty text."""
@@ -79,8 +86,7 @@ def _markable(body: dict[str, Any], label: str, provider: str) -> bool:
 
 def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthropic") -> tuple[dict[str, Any], str]:
     """A copy of ``body`` marked for prompt caching, and a note saying how (``""``: left as it was)."""
-    text = json.dumps(body)
-    if "cache_control" in text or "prompt_cache_breakpoint" in text:
+    if _has_marker(body):
         return body, ""
     if provider == "openai" and not (openai_has_breakpoints(model) and isinstance(body.get("messages"), list)):
         return body, ""  # before GPT-5.6: cached in 128-token steps, nothing to mark (Responses: left as written)
@@ -91,7 +97,7 @@ def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthrop
     def reaches(i: int) -> bool:
         return i >= 0 and count_text_tokens("".join(b.text for b in blocks[: i + 1]), model) >= minimum
 
-    end = stable_end(kinds, labels)
+    end = stable_end(kinds)
     while end >= 0 and not _markable(body, labels[end], provider):
         end -= 1  # e.g. the assistant turn that only called a tool: the breakpoint goes on the block before it
     out = copy.deepcopy(body)

@@ -74,7 +74,7 @@ def _cost(model: str, input_tokens: int, cached: int = 0, written: int = 0, writ
 
 
 def _stable_end(e: TrailEntry) -> int:
-    return stable_end(e.kinds, e.labels)
+    return stable_end(e.kinds)
 
 
 def _similarity(old: str, new: str) -> float:
