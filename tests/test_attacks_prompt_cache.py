@@ -184,3 +184,134 @@ def test_a_prefilled_answer_does_not_move_the_breakpoint_onto_the_question():
     df = llmcost_magic.ledger()
     assert (df.iloc[1:].cached_input_tokens > 1024).all() and df.saved_usd.sum() > 0
     assert df.note.str.contains(r"breakpoint on messages\[0\].user\[0\]").all()
+
+
+M = 1e-6
+ANTHROPIC_USAGE = {"input_tokens": 100, "output_tokens": 50, "cache_read_input_tokens": 2_000,
+                   "cache_creation_input_tokens": 3_000,
+                   "cache_creation": {"ephemeral_5m_input_tokens": 1_000, "ephemeral_1h_input_tokens": 2_000}}
+# claude-sonnet-4-6: $3 in, $15 out, reads $0.30, 5m writes $3.75, 1h writes $6 per million
+ANTHROPIC_COST = (100 * 3 + 2_000 * 0.3 + 1_000 * 3.75 + 2_000 * 6 + 50 * 15) * M
+ANTHROPIC_BASELINE = (5_100 * 3 + 50 * 15) * M
+
+
+def _anthropic_events(usage: dict[str, Any], delta_usage: dict[str, Any]) -> list[dict[str, Any]]:
+    start = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6", "content": [],
+             "stop_reason": None, "stop_sequence": None, "usage": {**usage, "output_tokens": 1}}
+    return [{"type": "message_start", "message": start},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "ok"}},
+            {"type": "content_block_stop", "index": 0},
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": delta_usage},
+            {"type": "message_stop"}]
+
+
+@pytest.mark.parametrize("shape", ["json", "stream", "stream, cumulative delta"])
+def test_anthropic_read_5m_and_1h_writes_priced_exactly_with_a_negative_saving(shape):
+    """Reads, 5m and 1h writes each at their own rate; the 1h premium costs more than the reads save, so the
+    row's prompt_cache saving is negative, and re-pricing the row gives the ledger's dollars. The stream's
+    message_delta may repeat the cumulative cache counts (the API does): they are not counted twice."""
+    from tests.fake_provider import FakeProvider
+
+    with FakeProvider() as fake:
+        ac = anthropic.Anthropic(api_key="x", base_url=fake.url, max_retries=0)
+        if shape == "json":
+            fake.reply({**_anthropic_answer({"model": "claude-sonnet-4-6"}), "usage": ANTHROPIC_USAGE})
+        else:
+            delta = dict(ANTHROPIC_USAGE) if "cumulative" in shape else {"output_tokens": 50}
+            fake.stream(_anthropic_events(ANTHROPIC_USAGE, delta), named=True)
+        with meter():
+            answer = ac.messages.create(model="claude-sonnet-4-6", max_tokens=50, stream=shape != "json",
+                                        messages=[{"role": "user", "content": "hi"}])
+            for _ in answer if shape != "json" else ():
+                pass
+    calls = llmcost_magic.ledger()
+    row = calls.iloc[-1]
+    assert (row.cached_input_tokens, row.cache_write_tokens, row.input_tokens) == (2_000, 3_000, 5_100)
+    assert row.cost_usd == pytest.approx(ANTHROPIC_COST, abs=1e-12)
+    assert row.saved_by == "prompt_cache" and row.saved_usd == pytest.approx(ANTHROPIC_BASELINE - ANTHROPIC_COST, abs=1e-12)
+    assert row.saved_usd < 0
+    assert llmcost_magic.whatif(calls).loc["actual (re-priced)", "cost_usd"] == pytest.approx(row.cost_usd, abs=1e-12)
+
+
+def _own_breakpoints(n: int) -> dict[str, Any]:
+    hour, five = {"type": "ephemeral", "ttl": "1h"}, {"type": "ephemeral"}
+    tools = [{"name": f"tool_{i}", "description": POLICY[:400], "input_schema": {"type": "object"}} for i in range(2)]
+    tools[-1]["cache_control"] = hour
+    system = [{"type": "text", "text": POLICY, "cache_control": hour}]
+    messages = [{"role": "user", "content": [{"type": "text", "text": POLICY, **({"cache_control": five} if n > 2 else {})}]},
+                {"role": "assistant", "content": [{"type": "text", "text": "Noted.", **({"cache_control": five} if n > 3 else {})}]},
+                {"role": "user", "content": "And shoes?"}]
+    return {"model": "claude-sonnet-4-6", "max_tokens": 50, "tools": tools, "system": system, "messages": messages}
+
+
+@pytest.mark.parametrize("own", [2, 3, 4])
+def test_a_request_with_its_own_breakpoints_is_sent_as_written_every_time(strict, own):
+    """The user's own breakpoints on tools + system + messages (1h before 5m, up to the limit of 4), one request
+    dict reused for several calls: auto adds nothing (never a 5th, never a 5m before their 1h), the API accepts
+    every call and the user's dict is never changed."""
+    body = _own_breakpoints(own)
+    before = copy.deepcopy(body)
+    with meter(prompt_cache="auto"):
+        for _ in range(2):
+            strict.anthropic().messages.create(**body)
+    assert body == before and all(sent == before for sent in strict.bodies)
+
+
+def test_a_thinking_conversation_ending_in_a_tool_result_is_accepted_and_left_unchanged(strict):
+    """Thinking blocks and a tool_result (with an image) at the end: auto uses automatic mode plus a breakpoint
+    on the system prompt, never cache_control on a thinking block; the user's messages stay as written."""
+    messages = [{"role": "user", "content": "Where is order 5?"},
+                {"role": "assistant", "content": [{"type": "thinking", "thinking": "Look it up.", "signature": "sig"},
+                                                  {"type": "tool_use", "id": "t1", "name": "lookup_order", "input": {"id": "5"}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
+                    {"type": "text", "text": "shipped"},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}]}]
+    before = copy.deepcopy(messages)
+    tools = [{"name": "lookup_order", "description": "Find an order", "input_schema": {"type": "object"}}]
+    with meter(prompt_cache="auto"):
+        strict.anthropic().messages.create(model="claude-sonnet-4-6", max_tokens=2_000, system=POLICY, tools=tools,
+                                           thinking={"type": "enabled", "budget_tokens": 1_024}, messages=messages)
+    sent = strict.bodies[-1]
+    assert messages == before and sent["messages"] == before and sent["cache_control"] == {"type": "ephemeral"}
+    assert sent["system"][-1]["cache_control"] == {"type": "ephemeral"}
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpt-5", "gpt-5.5", "o3"])
+def test_models_before_gpt56_never_get_cache_fields(strict, model):
+    """Automatic 128-token prefix caching only: no prompt_cache_breakpoint or options (the API rejects them)."""
+    messages = [{"role": "system", "content": POLICY}, {"role": "user", "content": "Can I return a phone?"}]
+    with meter(prompt_cache="auto"):
+        strict.openai().chat.completions.create(model=model, messages=messages)
+    assert strict.bodies[-1]["messages"] == messages and "prompt_cache_options" not in strict.bodies[-1]
+
+
+def test_responses_requests_are_left_as_written():
+    body = {"model": "gpt-5.6", "instructions": POLICY, "input": [{"role": "user", "content": "Can I return a phone?"}]}
+    assert place_breakpoints(body, "gpt-5.6", "openai") == (body, "")
+    assert place_breakpoints({**body, "model": "gpt-4o"}, "gpt-4o", "openai")[1] == ""
+
+
+def test_a_system_prompt_just_under_the_minimum_is_not_marked_and_one_at_it_is_cached():
+    """The policy and the sandbox count with the same counter: one character under 1,024 tokens on Sonnet is left
+    alone; 1,024 is marked, written once and read by the next call."""
+    from llmcost_magic.core.tokens import count_text_tokens
+    from llmcost_magic.sandbox import Sandbox, client
+
+    def count(n: int) -> int:
+        return count_text_tokens(POLICY[:n], "claude-sonnet-4-6")
+
+    low, high = 0, len(POLICY)  # the shortest prefix of 1,024 tokens
+    while low < high:
+        low, high = (low, (low + high) // 2) if count((low + high) // 2) >= 1_024 else ((low + high) // 2 + 1, high)
+    under, at = POLICY[: low - 1], POLICY[:low]
+    assert count(low) == 1_024 and 1_022 <= count(low - 1) < 1_024  # one character less: just under
+    ac = client("anthropic", sandbox=Sandbox())
+    for tag, system in (("under", under), ("at", at)):
+        with meter(tag=tag, prompt_cache="auto"):
+            for q in ("Can I return a phone?", "Can I return shoes?"):
+                ac.messages.create(model="claude-sonnet-4-6", max_tokens=20, system=system, messages=[{"role": "user", "content": q}])
+    df = llmcost_magic.ledger()
+    assert not df[df.tag == "under"].note.str.contains("prompt-cache").any() and df[df.tag == "under"].cache_write_tokens.sum() == 0
+    at_rows = df[df.tag == "at"]
+    assert list(at_rows.cache_write_tokens) == [1_024, 0] and list(at_rows.cached_input_tokens) == [0, 1_024]
