@@ -73,7 +73,7 @@ def _openai_problem(body: dict[str, Any]) -> str | None:
 def _anthropic_answer(body: dict[str, Any]) -> dict[str, Any]:
     return {"id": "msg_1", "type": "message", "role": "assistant", "model": body["model"], "stop_reason": "end_turn",
             "stop_sequence": None, "content": [{"type": "text", "text": "ok"}],
-            "usage": {"input_tokens": 10, "output_tokens": 1}}
+            "usage": {"input_tokens": len(json.dumps(body)) // 4, "output_tokens": 1}}
 
 
 def _openai_answer(body: dict[str, Any]) -> dict[str, Any]:
@@ -315,3 +315,35 @@ def test_a_system_prompt_just_under_the_minimum_is_not_marked_and_one_at_it_is_c
     assert not df[df.tag == "under"].note.str.contains("prompt-cache").any() and df[df.tag == "under"].cache_write_tokens.sum() == 0
     at_rows = df[df.tag == "at"]
     assert list(at_rows.cache_write_tokens) == [1_024, 0] and list(at_rows.cached_input_tokens) == [0, 1_024]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("", ""), ("a", ""), ("abc", "abc"), ("abc", "abd"), ("x" * 4096, "x" * 4097), ("x" * 4096 + "a", "x" * 4096 + "b"),
+    ("y" * 9000 + "tail", "z" + "y" * 8999 + "tail"), ("same" * 3000, "same" * 3000 + "!"), ("ab" * 5000, "ab" * 4999 + "b"),
+])
+def test_the_doctors_chunked_comparison_equals_the_per_character_one(old, new):
+    """The doctor compares texts in chunks (the per-character os.path.commonprefix took 39 s on 60 calls of a
+    100k-token prompt: benchmarks/bench_doctor.py); prefix and suffix lengths stay exactly the same."""
+    import os
+
+    from llmcost_magic.policies.prompt_cache_doctor import _common_ends
+
+    prefix = len(os.path.commonprefix([old, new]))
+    assert _common_ends(old, new) == (prefix, len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]])))
+
+
+def test_a_timestamp_in_front_of_a_long_system_prompt_is_named(strict):
+    """A ~250k-token system prompt that starts with the time: the doctor names the timestamp and its fix."""
+    from llmcost_magic.policies.prompt_trail import current_trail
+
+    current_trail().clear()
+    body = "Policy line. " * 80_000
+    client = strict.anthropic()
+    with meter():
+        for minute in (15, 16, 17):
+            client.messages.create(model="claude-sonnet-4-6", max_tokens=5, system=f"Now: 2026-11-30 09:{minute}. " + body,
+                                   messages=[{"role": "user", "content": "hi"}])
+    table = llmcost_magic.prompt_cache_doctor().table
+    assert list(table.reason) == ["first call", "prefix changed", "prefix changed"]
+    assert table.detail.iloc[2].startswith("a timestamp ('09:16") and "'09:17" in table.detail.iloc[2]
+    assert "move the timestamp" in table.fix.iloc[2]

@@ -16,7 +16,6 @@ beyond Anthropic's 20-block lookback, no breakpoint on the stable prefix, TTL ex
 from __future__ import annotations
 
 import html
-import os
 import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -77,16 +76,36 @@ def _stable_end(e: TrailEntry) -> int:
     return stable_end(e.kinds)
 
 
+_CHUNK = 4096
+
+
+def _common_prefix_len(a: str, b: str) -> int:
+    """Characters ``a`` and ``b`` share at the start, compared chunk by chunk (os.path.commonprefix loops
+    in Python per character: seconds per pair on a prompt of a few MB, times every pair the doctor compares)."""
+    n, i = min(len(a), len(b)), 0
+    while i < n and a[i: i + _CHUNK] == b[i: i + _CHUNK]:
+        i += _CHUNK
+    i, end = min(i, n), min(i + _CHUNK, n)
+    while i < end and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _common_ends(old: str, new: str) -> tuple[int, int]:
+    """(common prefix, common suffix after it) of two texts, in characters."""
+    prefix = _common_prefix_len(old, new)
+    return prefix, _common_prefix_len(old[prefix:][::-1], new[prefix:][::-1])
+
+
 def _similarity(old: str, new: str) -> float:
-    prefix = len(os.path.commonprefix([old, new]))
-    suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
+    prefix, suffix = _common_ends(old, new)
     return (prefix + suffix) / max(len(old), len(new), 1)
 
 
 def _what_changed(old: str, new: str) -> tuple[str, str]:
     """(what changed, the fix) for a block whose text went from ``old`` to ``new`` (in memory only)."""
-    prefix = len(os.path.commonprefix([old, new]))
-    suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
+    prefix, suffix = _common_ends(old, new)
+
     def mid_word(i: int) -> bool:  # new[i - 1] and new[i] are both inside one word
         return 0 < i < len(new) and not new[i - 1].isspace() and not new[i].isspace()
 
