@@ -347,3 +347,27 @@ def test_a_timestamp_in_front_of_a_long_system_prompt_is_named(strict):
     assert list(table.reason) == ["first call", "prefix changed", "prefix changed"]
     assert table.detail.iloc[2].startswith("a timestamp ('09:16") and "'09:17" in table.detail.iloc[2]
     assert "move the timestamp" in table.fix.iloc[2]
+
+
+KEYS = ["sk-proj-" + "Ab3dE5fG7hJ9kL1mN3pQ5rS7", "sk-ant-api03-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2", "AKIA" + "IOSFODNN7EXAMPLE",
+        "ghp_" + "1a2b3c4d5e6f7g8h9i0jKLMNOPQRSTuvwx"]
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["openai", "anthropic", "aws", "github"])
+def test_the_doctor_never_shows_a_credential_that_changed_in_a_prompt(strict, key, capsys):
+    """A system prompt carrying a credential for a tool, rotated between calls. Before: the doctor's excerpt of the
+    edit printed the old and new keys ("an edit ('sk-proj-Ab3d…' → 'sk-proj-Zz…')") into the notebook's output.
+    Now credential-shaped words are masked in every excerpt; the verdict and the fix stay."""
+    from llmcost_magic.policies.prompt_trail import current_trail
+
+    current_trail().clear()
+    rotated = key[:-6] + "QQQQQQ"
+    client = strict.anthropic()
+    with meter():
+        for secret in (key, rotated):
+            client.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=[{"role": "user", "content": "hi"}],
+                                   system=POLICY + f" Call the orders tool with the header X-Token: {secret} on every request.")
+    report = llmcost_magic.prompt_cache_doctor()
+    shown = repr(report) + report._repr_html_() + report.table.to_string()
+    assert report.table.reason.iloc[-1] == "prefix changed" and "edit" in report.table.detail.iloc[-1]
+    assert key[:12] not in shown and key[8:20] not in shown and "QQQQQQ" not in shown and "***" in shown

@@ -31,6 +31,7 @@ from ..core.provider_rules import (
 )
 from ..core.prompt_blocks import stable_end
 from ..core.records import Usage
+from ..core.redaction import mask_credentials
 from .prompt_trail import TrailEntry, current_trail
 
 if TYPE_CHECKING:
@@ -113,7 +114,9 @@ def _what_changed(old: str, new: str) -> tuple[str, str]:
         prefix -= 1
     while suffix > 0 and mid_word(len(new) - suffix):
         suffix -= 1
-    changed_old, changed_new = old[prefix: len(old) - suffix], new[prefix: len(new) - suffix]
+    # excerpts only, with credential-shaped words masked before they are cut to size
+    changed_old = mask_credentials(old[prefix: min(len(old) - suffix, prefix + 200)])
+    changed_new = mask_credentials(new[prefix: min(len(new) - suffix, prefix + 200)])
     around = new[max(0, prefix - 12): len(new) - suffix + 12]
     if (_TIMESTAMP.search(around) or _TIMESTAMP.search(changed_old)) and max(len(changed_new), len(changed_old)) <= 40:
         return (tr("a timestamp ({old!r} → {new!r})", old=changed_old.strip(), new=changed_new.strip()),
