@@ -371,3 +371,53 @@ def test_the_doctor_never_shows_a_credential_that_changed_in_a_prompt(strict, ke
     shown = repr(report) + report._repr_html_() + report.table.to_string()
     assert report.table.reason.iloc[-1] == "prefix changed" and "edit" in report.table.detail.iloc[-1]
     assert key[:12] not in shown and key[8:20] not in shown and "QQQQQQ" not in shown and "***" in shown
+
+
+@pytest.fixture
+def world():
+    from llmcost_magic.policies.prompt_trail import current_trail
+    from llmcost_magic.sandbox import ManualClock, Sandbox, client
+
+    clock, trail = ManualClock(), current_trail()
+    trail.clear()
+    previous, trail.clock = trail.clock, clock
+    yield clock, client("anthropic", sandbox=Sandbox(clock=clock))
+    trail.clock = previous
+    trail.clear()
+
+
+def _ask(ac, system, question):
+    ac.messages.create(model="claude-sonnet-4-6", max_tokens=20, messages=[{"role": "user", "content": question}],
+                       system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}])
+
+
+@pytest.mark.parametrize("idle", [299.0, 300.0, 301.0])
+def test_ttl_expiry_at_the_five_minute_boundary_agrees_with_the_provider(world, idle):
+    """Idle exactly 5 minutes: the sandbox (the provider) no longer serves the 5m entry. The doctor must say the TTL
+    expired whenever the provider missed for it, never "eligible and within the TTL, but the provider read nothing"."""
+    clock, ac = world
+    with meter():
+        _ask(ac, POLICY, "Can I return a phone?")
+        clock.advance(idle)
+        _ask(ac, POLICY, "Can I return shoes?")
+    calls = llmcost_magic.ledger()
+    table = llmcost_magic.prompt_cache_doctor().table
+    if calls.cached_input_tokens.iloc[-1] > 0:
+        assert list(table.reason) == ["first call"]
+    else:
+        assert list(table.reason) == ["first call", "TTL expired"]
+
+
+def test_a_one_token_edit_deep_inside_the_cached_block_is_named(world):
+    """One number changed in the middle of a ~2,900-token policy (the breakpoint after it): the doctor names the
+    edit, word for word, and prices the miss."""
+    clock, ac = world
+    edited = POLICY.replace("Rule 107: items of class 107 can be returned within 18 days.",
+                            "Rule 107: items of class 107 can be returned within 19 days.")
+    assert edited != POLICY
+    with meter():
+        _ask(ac, POLICY, "Can I return a phone?")
+        _ask(ac, edited, "Can I return shoes?")
+    finding = llmcost_magic.prompt_cache_doctor().table.iloc[-1]
+    assert (finding.reason, finding.block) == ("prefix changed", "block 0 (system[0])")
+    assert finding.detail == "an edit ('18' → '19')" and finding.miss_usd > 0

@@ -295,9 +295,9 @@ def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Fi
     last = max(history.sharing(e, index)[-SCANNED:], key=lambda p: p.ts)
     idle = e.ts - last.ts
     ttl_s, ttl = _ttl_s(writer, index)
-    if idle > ttl_s:
+    if idle >= ttl_s:  # an entry lives less than its TTL: the sandbox (and the provider) miss at exactly the TTL
         minutes = idle / 60
-        if e.provider == "anthropic" and ttl == "5m" and idle <= ANTHROPIC_CACHE_TTL_S["1h"]:
+        if e.provider == "anthropic" and ttl == "5m" and idle < ANTHROPIC_CACHE_TTL_S["1h"]:
             size = e.tokens[index]
             premium = _cost(e.model, size, 0, size, size) - _cost(e.model, size, 0, size)
             fix = tr("a 1h TTL (\"ttl\": \"1h\"): calls ~{minutes:.0f} min apart; its write costs ${premium:.4f} more "
