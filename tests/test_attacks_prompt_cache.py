@@ -421,3 +421,19 @@ def test_a_one_token_edit_deep_inside_the_cached_block_is_named(world):
     finding = llmcost_magic.prompt_cache_doctor().table.iloc[-1]
     assert (finding.reason, finding.block) == ("prefix changed", "block 0 (system[0])")
     assert finding.detail == "an edit ('18' → '19')" and finding.miss_usd > 0
+
+
+@pytest.mark.parametrize("route", ["cascade", "rules"])
+def test_routing_a_gpt56_request_to_an_older_model_never_sends_it_gpt56_cache_fields(strict, route):
+    """``--prompt-cache auto`` (or the user's own breakpoint) on a GPT-5.6 request, with routing that sends it to
+    gpt-4o-mini / gpt-4.1 (the default tiers). Before: the cascade's attempts carried the prompt_cache_breakpoint
+    placed for GPT-5.6 (and the router kept the user's), which older models reject: every attempt a 400.
+    Now each attempt's body fits its own model."""
+    own = [{"role": "system", "content": [{"type": "text", "text": POLICY, "prompt_cache_breakpoint": {"mode": "explicit"}}]},
+           {"role": "user", "content": "Summarize rule 7."}]
+    for messages in ([{"role": "system", "content": POLICY}, {"role": "user", "content": "Summarize rule 7."}], own):
+        with meter(prompt_cache="auto", route=route):
+            strict.openai().chat.completions.create(model="gpt-5.6", messages=messages)
+    sent = [(b["model"], _openai_problem(b)) for b in strict.bodies]
+    assert sent and all(problem is None for _, problem in sent), sent
+    assert any(model != "gpt-5.6" for model, _ in sent)

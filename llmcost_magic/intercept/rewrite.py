@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextvars
 from typing import TYPE_CHECKING, Any
 
-from ..policies.prompt_cache import place_breakpoints
+from ..policies.prompt_cache import fit_to_model, place_breakpoints
 from .call import Call, dumps
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
             routing_in_progress.reset(token)
         model = meter.tiers.model(decision.tier, call.provider)
         if model and model != call.model:
-            body, call.model = {**body, "model": model}, model
+            body, call.model = {**fit_to_model(body, model, call.provider), "model": model}, model
         notes.append(f"route {decision.tier} ({decision.reason})")
     if meter.output is not None:
         body, changed = meter.output.apply(call.endpoint, body)

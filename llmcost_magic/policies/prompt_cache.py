@@ -122,6 +122,25 @@ def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthrop
     return (out, "prompt-cache: " + " + ".join(notes)) if notes else (body, "")
 
 
+def _without_breakpoints(item: Any) -> Any:
+    if not (isinstance(item, dict) and isinstance(item.get("content"), list)):
+        return item
+    parts = [{k: v for k, v in p.items() if k != "prompt_cache_breakpoint"} if isinstance(p, dict) else p for p in item["content"]]
+    return {**item, "content": parts}
+
+
+def fit_to_model(body: dict[str, Any], model: str, provider: str) -> dict[str, Any]:
+    """``body`` for the ``model`` a router or cascade chose: without GPT-5.6's cache fields
+    (``prompt_cache_breakpoint``, ``prompt_cache_options``) when that model is older and would reject them."""
+    if provider != "openai" or openai_has_breakpoints(model) or not (_has_marker(body) or "prompt_cache_options" in body):
+        return body
+    out = {k: v for k, v in body.items() if k != "prompt_cache_options"}
+    for key in ("messages", "input"):
+        if isinstance(out.get(key), list):
+            out[key] = [_without_breakpoints(item) for item in out[key]]
+    return out
+
+
 def _segments(body: dict[str, Any]) -> list[str]:
     """A request as its ordered prompt parts: tools, system, then each message."""
     parts = []
