@@ -437,3 +437,35 @@ def test_routing_a_gpt56_request_to_an_older_model_never_sends_it_gpt56_cache_fi
     sent = [(b["model"], _openai_problem(b)) for b in strict.bodies]
     assert sent and all(problem is None for _, problem in sent), sent
     assert any(model != "gpt-5.6" for model, _ in sent)
+
+
+def test_gpt56_chat_cache_reads_and_paid_writes_priced_exactly():
+    """GPT-5.6 Chat usage: cached_tokens at the read rate, cache_write_tokens at 1.25x input ($4 in, $0.40 read,
+    $5 write per million); a write-heavy call's prompt_cache saving is negative; re-pricing equals the ledger."""
+    from tests.fake_provider import FakeProvider
+
+    usage = {"prompt_tokens": 10_000, "completion_tokens": 100, "total_tokens": 10_100,
+             "prompt_tokens_details": {"cached_tokens": 1_000, "cache_write_tokens": 8_000}}
+    with FakeProvider() as fake:
+        fake.reply({**_openai_answer({"model": "gpt-5.6"}), "usage": usage})
+        with meter():
+            openai.OpenAI(api_key="x", base_url=fake.url + "/v1", max_retries=0).chat.completions.create(
+                model="gpt-5.6", messages=[{"role": "user", "content": "hi"}])
+    calls = llmcost_magic.ledger()
+    row = calls.iloc[-1]
+    cost = (1_000 * 4 + 1_000 * 0.4 + 8_000 * 5 + 100 * 20) * M
+    assert row.cost_usd == pytest.approx(cost, abs=1e-12) and row.saved_by == "prompt_cache"
+    assert row.saved_usd == pytest.approx((10_000 * 4 + 100 * 20) * M - cost, abs=1e-12) and row.saved_usd < 0
+    assert llmcost_magic.whatif(calls).loc["actual (re-priced)", "cost_usd"] == pytest.approx(row.cost_usd, abs=1e-12)
+
+
+def test_auto_on_a_reused_request_dict_sends_the_same_marked_body_each_time(strict):
+    """One request dict (string system prompt and string content) reused for three calls under auto: each call
+    sends the same marked copy, and the user's dict keeps its strings."""
+    body = {"model": "claude-sonnet-4-6", "max_tokens": 20, "system": POLICY, "messages": [{"role": "user", "content": "hi"}]}
+    before = copy.deepcopy(body)
+    with meter(prompt_cache="auto"):
+        for _ in range(3):
+            strict.anthropic().messages.create(**body)
+    assert body == before and strict.bodies[0] == strict.bodies[1] == strict.bodies[2]
+    assert strict.bodies[0]["system"][0]["cache_control"] == {"type": "ephemeral"}
