@@ -101,12 +101,10 @@ def prefix_hashes(model: str, blocks: list[Block]) -> list[str]:
     return hashes
 
 
-def stable_end(kinds: list[str], labels: list[str]) -> int:
-    """Index of the last block of the part meant to repeat: everything before the newest user/tool
-    message, or all but the last block when that message has several (a document, then the question)."""
+def stable_end(kinds: list[str]) -> int:
+    """Index of the last block of the part meant to repeat: the block before the newest user/tool block
+    (the previous message, or a document before the question in the same message; a prefilled assistant
+    turn after the question does not move it)."""
     if not kinds:
         return -1
-    newest = max((i for i, kind in enumerate(kinds) if kind in ("user", "tool")), default=len(kinds) - 1)
-    message = labels[newest].split("]")[0]
-    start = next(i for i, label in enumerate(labels) if label.split("]")[0] == message)
-    return newest - 1 if start == newest else len(kinds) - 2
+    return max((i for i, kind in enumerate(kinds) if kind in ("user", "tool")), default=len(kinds) - 1) - 1

@@ -19,6 +19,7 @@ from ..core.records import Usage
 from ..core.vendors import vendor_for
 from ..policies.model_fit import rejected_params
 from ..policies.cascade import answer_text, tiers_to_try, why_escalate, with_confidence
+from ..policies.prompt_cache import fit_to_model
 from . import anthropic_protocol, openai_protocol
 from .body import BodyCollector
 from ..core.multipart_form import form_fields, stream_fields
@@ -297,8 +298,8 @@ def cascade_plan(meter: Meter, call: Call) -> list[tuple[str, str, dict[str, Any
     if not _cascades(meter, call):
         return None
     body = with_confidence(call.provider, call.sent_body or call.body) if meter.cascade.ask_confidence else (call.sent_body or call.body)
-    plan = [(tier, model, {**body, "model": model}) for tier in tiers_to_try(meter.cascade, call, meter.tiers)
-            if (model := _tier_model(meter, tier, call, body))]
+    plan = [(tier, model, {**fit_to_model(body, model, call.provider), "model": model})
+            for tier in tiers_to_try(meter.cascade, call, meter.tiers) if (model := _tier_model(meter, tier, call, body))]
     return plan or None
 
 

@@ -8,7 +8,7 @@ import contextvars
 from typing import TYPE_CHECKING, Any
 
 from ..policies.model_fit import rejected_params
-from ..policies.prompt_cache import place_breakpoints
+from ..policies.prompt_cache import fit_to_model, place_breakpoints
 from .call import Call, dumps
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def rewrite(call: Call, meter: Meter, request: Any) -> Any:
                          f"{', '.join(rejected)}")
         else:
             if model != call.model:
-                body, call.model = {**body, "model": model}, model
+                body, call.model = {**fit_to_model(body, model, call.provider), "model": model}, model
             notes.append(f"route {decision.tier} ({decision.reason})")
     if meter.output is not None:
         body, changed = meter.output.apply(call.endpoint, body)

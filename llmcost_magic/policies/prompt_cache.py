@@ -29,6 +29,8 @@ from ..core.tokens import count_text_tokens, provider_for_model
 
 _EPHEMERAL = {"type": "ephemeral"}
 _EXPLICIT = {"mode": "explicit"}
+_OPENAI_MARKABLE = ("text", "image_url", "input_audio", "file")  # the content parts with prompt_cache_breakpoint
+_ANTHROPIC_UNMARKABLE = ("thinking", "redacted_thinking")  # cache_control on these is a 400
 
 
 def _text(value: Any) -> str:
@@ -53,10 +55,38 @@ def _mark(body: dict[str, Any], label: str, key: str, marker: dict[str, Any]) ->
     message["content"][index][key] = dict(marker)
 
 
+def _has_marker(value: Any) -> bool:
+    """Whether the request carries a breakpoint of its own (a marker key at any depth; not the word in a text)."""
+    if isinstance(value, dict):
+        return "cache_control" in value or "prompt_cache_breakpoint" in value or any(map(_has_marker, value.values()))
+    return isinstance(value, list) and any(map(_has_marker, value))
+
+
+def _markable(body: dict[str, Any], label: str, provider: str) -> bool:
+    """Whether the API accepts a marker on the block ``label`` names: not on an assistant turn without
+    content (only tool calls), a refusal or thinking part, or an empty text."""
+    if label.startswith("tools["):
+        return provider == "anthropic"  # OpenAI tools have no prompt_cache_breakpoint
+    if label == "instructions":  # a top-level string: no block to mark
+        return False
+    head, _, part = label.partition("].")
+    if label.startswith("system"):
+        content: Any = body["system"]
+        index = int(label[7:-1]) if "[" in label else None
+    else:
+        content = body["messages"][int(head.split("[")[1])].get("content")
+        index = int(part.split("[")[1][:-1]) if "[" in part else None
+    if index is None:
+        return isinstance(content, str) and bool(content)
+    block = content[index]
+    if not isinstance(block, dict) or (block.get("type") == "text" and not block.get("text")):
+        return False
+    return block.get("type") in _OPENAI_MARKABLE if provider == "openai" else block.get("type") not in _ANTHROPIC_UNMARKABLE
+
+
 def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthropic") -> tuple[dict[str, Any], str]:
     """A copy of ``body`` marked for prompt caching, and a note saying how (``""``: left as it was)."""
-    text = json.dumps(body)
-    if "cache_control" in text or "prompt_cache_breakpoint" in text:
+    if _has_marker(body):
         return body, ""
     if provider == "openai" and not (openai_has_breakpoints(model) and isinstance(body.get("messages"), list)):
         return body, ""  # before GPT-5.6: cached in 128-token steps, nothing to mark (Responses: left as written)
@@ -67,14 +97,17 @@ def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthrop
     def reaches(i: int) -> bool:
         return i >= 0 and count_text_tokens("".join(b.text for b in blocks[: i + 1]), model) >= minimum
 
-    end = stable_end(kinds, labels)
+    end = stable_end(kinds)
+    while end >= 0 and not _markable(body, labels[end], provider):
+        end -= 1  # e.g. the assistant turn that only called a tool: the breakpoint goes on the block before it
     out = copy.deepcopy(body)
     if provider == "openai":
-        if not reaches(end) or labels[end] == "instructions":
+        if not reaches(end):
             return body, ""
         _mark(out, labels[end], "prompt_cache_breakpoint", _EXPLICIT)
         return out, f"prompt-cache: explicit breakpoint on {labels[end]} (GPT-5.6's implicit one sits on the newest message)"
-    head = max((i for i, kind in enumerate(kinds) if kind in ("tools", "system")), default=-1)
+    head = max((i for i, kind in enumerate(kinds) if kind in ("tools", "system") and _markable(body, labels[i], provider)),
+               default=-1)
     conversation = "assistant" in kinds[head + 1: end + 1]
     notes = []
     if reaches(head):
@@ -87,6 +120,25 @@ def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthrop
         _mark(out, labels[end], "cache_control", _EPHEMERAL)
         notes.append(f"breakpoint on {labels[end]} (automatic mode would include the question, new every call)")
     return (out, "prompt-cache: " + " + ".join(notes)) if notes else (body, "")
+
+
+def _without_breakpoints(item: Any) -> Any:
+    if not (isinstance(item, dict) and isinstance(item.get("content"), list)):
+        return item
+    parts = [{k: v for k, v in p.items() if k != "prompt_cache_breakpoint"} if isinstance(p, dict) else p for p in item["content"]]
+    return {**item, "content": parts}
+
+
+def fit_to_model(body: dict[str, Any], model: str, provider: str) -> dict[str, Any]:
+    """``body`` for the ``model`` a router or cascade chose: without GPT-5.6's cache fields
+    (``prompt_cache_breakpoint``, ``prompt_cache_options``) when that model is older and would reject them."""
+    if provider != "openai" or openai_has_breakpoints(model) or not (_has_marker(body) or "prompt_cache_options" in body):
+        return body
+    out = {k: v for k, v in body.items() if k != "prompt_cache_options"}
+    for key in ("messages", "input"):
+        if isinstance(out.get(key), list):
+            out[key] = [_without_breakpoints(item) for item in out[key]]
+    return out
 
 
 def _segments(body: dict[str, Any]) -> list[str]:

@@ -16,7 +16,6 @@ beyond Anthropic's 20-block lookback, no breakpoint on the stable prefix, TTL ex
 from __future__ import annotations
 
 import html
-import os
 import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -32,6 +31,7 @@ from ..core.provider_rules import (
 )
 from ..core.prompt_blocks import stable_end
 from ..core.records import Usage
+from ..core.redaction import mask_credentials
 from .prompt_trail import TrailEntry, current_trail
 
 if TYPE_CHECKING:
@@ -74,19 +74,39 @@ def _cost(model: str, input_tokens: int, cached: int = 0, written: int = 0, writ
 
 
 def _stable_end(e: TrailEntry) -> int:
-    return stable_end(e.kinds, e.labels)
+    return stable_end(e.kinds)
+
+
+_CHUNK = 4096
+
+
+def _common_prefix_len(a: str, b: str) -> int:
+    """Characters ``a`` and ``b`` share at the start, compared chunk by chunk (os.path.commonprefix loops
+    in Python per character: seconds per pair on a prompt of a few MB, times every pair the doctor compares)."""
+    n, i = min(len(a), len(b)), 0
+    while i < n and a[i: i + _CHUNK] == b[i: i + _CHUNK]:
+        i += _CHUNK
+    i, end = min(i, n), min(i + _CHUNK, n)
+    while i < end and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _common_ends(old: str, new: str) -> tuple[int, int]:
+    """(common prefix, common suffix after it) of two texts, in characters."""
+    prefix = _common_prefix_len(old, new)
+    return prefix, _common_prefix_len(old[prefix:][::-1], new[prefix:][::-1])
 
 
 def _similarity(old: str, new: str) -> float:
-    prefix = len(os.path.commonprefix([old, new]))
-    suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
+    prefix, suffix = _common_ends(old, new)
     return (prefix + suffix) / max(len(old), len(new), 1)
 
 
 def _what_changed(old: str, new: str) -> tuple[str, str]:
     """(what changed, the fix) for a block whose text went from ``old`` to ``new`` (in memory only)."""
-    prefix = len(os.path.commonprefix([old, new]))
-    suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
+    prefix, suffix = _common_ends(old, new)
+
     def mid_word(i: int) -> bool:  # new[i - 1] and new[i] are both inside one word
         return 0 < i < len(new) and not new[i - 1].isspace() and not new[i].isspace()
 
@@ -94,7 +114,9 @@ def _what_changed(old: str, new: str) -> tuple[str, str]:
         prefix -= 1
     while suffix > 0 and mid_word(len(new) - suffix):
         suffix -= 1
-    changed_old, changed_new = old[prefix: len(old) - suffix], new[prefix: len(new) - suffix]
+    # excerpts only, with credential-shaped words masked before they are cut to size
+    changed_old = mask_credentials(old[prefix: min(len(old) - suffix, prefix + 200)])
+    changed_new = mask_credentials(new[prefix: min(len(new) - suffix, prefix + 200)])
     around = new[max(0, prefix - 12): len(new) - suffix + 12]
     if (_TIMESTAMP.search(around) or _TIMESTAMP.search(changed_old)) and max(len(changed_new), len(changed_old)) <= 40:
         return (tr("a timestamp ({old!r} → {new!r})", old=changed_old.strip(), new=changed_new.strip()),
@@ -273,9 +295,9 @@ def _finding(n: int, e: TrailEntry, history: _History, include_hits: bool) -> Fi
     last = max(history.sharing(e, index)[-SCANNED:], key=lambda p: p.ts)
     idle = e.ts - last.ts
     ttl_s, ttl = _ttl_s(writer, index)
-    if idle > ttl_s:
+    if idle >= ttl_s:  # an entry lives less than its TTL: the sandbox (and the provider) miss at exactly the TTL
         minutes = idle / 60
-        if e.provider == "anthropic" and ttl == "5m" and idle <= ANTHROPIC_CACHE_TTL_S["1h"]:
+        if e.provider == "anthropic" and ttl == "5m" and idle < ANTHROPIC_CACHE_TTL_S["1h"]:
             size = e.tokens[index]
             premium = _cost(e.model, size, 0, size, size) - _cost(e.model, size, 0, size)
             fix = tr("a 1h TTL (\"ttl\": \"1h\"): calls ~{minutes:.0f} min apart; its write costs ${premium:.4f} more "
