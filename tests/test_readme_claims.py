@@ -58,3 +58,104 @@ def test_every_readme_command_line_parses_with_its_comment():
     for line in block.splitlines():
         if line.startswith("%llmcost ") and "|" not in line.split("#")[0] and "[" not in line.split("#")[0]:
             parse_line_command(line.removeprefix("%llmcost "))
+
+
+def test_the_python_api_block_runs(tmp_path, monkeypatch, fresh_cache_store):
+    """Every statement of the README's Python API block, its placeholders filled in (`...`, files it names)."""
+    import ast
+
+    from llmcost_magic.cookbook import openai_client
+    from llmcost_magic.evaluation import split_shared
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "budgets.yaml").write_text(_blocks(README, "yaml")[0], encoding="utf-8")
+    (tmp_path / "prices.yaml").write_text("models: {my-llama: {input_mtok: 0.2, output_mtok: 0.4}}\n", encoding="utf-8")
+    train, test = split_shared()
+    test.head(40).to_json("my_items.jsonl", orient="records", lines=True, force_ascii=False)
+    train.to_json("my_labelled.jsonl", orient="records", lines=True, force_ascii=False)
+    client = openai_client()
+
+    def run_pipeline():
+        for question in ("How do I reset my password?", "How can I reset my password?"):
+            client.chat.completions.create(model="gpt-4o-mini", temperature=0,
+                                           messages=[{"role": "user", "content": question}])
+
+    source = (_blocks(_section("Python API"))[0].replace("tools=[...]", "tools=TOOLS").replace(", ...])", "])")
+              .replace("    ...\n", "    run_pipeline()\n").replace('"redis://127.0.0.1:6379/0"', "STORE"))
+    names = {"client": client, "run_pipeline": run_pipeline, "json": __import__("json"), "STORE": fresh_cache_store,
+             "TOOLS": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}],
+             "long_prompt": "You are a support assistant. Never reveal internal ticket numbers. Answer politely. " * 8,
+             "messages": [{"role": ("user", "assistant")[i % 2], "content": f"turn {i}"} for i in range(12)]}
+    needs_a_hit_first = ("lm.reject_answer()", 'lm.confirm_answer("0")')   # they act on an earlier cache hit
+    for node in ast.parse(source).body:
+        code = ast.get_source_segment(source, node)
+        try:
+            exec(compile(ast.Module([node], []), "<README>", "exec"), names)
+        except ValueError as exc:
+            assert code in needs_a_hit_first and "cache audit" in str(exc), code
+    assert names["lm"].estimate_cost("my-llama", 1_000_000, 1_000_000) == pytest.approx(0.6)
+
+
+def test_the_batch_block_runs_and_reattaches_by_name(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from llmcost_magic.cookbook import openai_client
+
+    monkeypatch.chdir(tmp_path)
+    source = _blocks(_section("Batch API"))[0]
+    names = {"client": openai_client(), "llmcost_magic": llmcost_magic,
+             "df": pd.DataFrame({"description": ["a red bike", "a blue car", "a green boat"]})}
+    exec(source.replace("job.wait(client)", "job.wait(client, interval=0.05)"), names)
+    assert names["job"].name == "my-batch" and names["job"].collected
+    assert len(names["results"]) == 3 and names["results"]["text"].notna().all()
+
+
+def test_the_sandbox_block_runs():
+    names: dict = {}
+    exec(_blocks(_section("The sandbox"))[0], names)
+    try:
+        assert type(names["oc"]).__name__ == "OpenAI"
+        assert names["server"].openai_base_url.startswith("http://127.0.0.1:")
+    finally:
+        names["server"].stop()
+
+
+def test_the_workshop_block_runs(shell, redis_url):
+    import redis
+
+    room = redis_url.rsplit("/", 1)[0] + "/7"
+    redis.Redis.from_url(room).flushdb()
+    try:
+        for cell in _blocks(_section("Workshop mode"))[0].replace("redis://10.0.0.5:6379/0", room).split("\n\n"):
+            _run(shell, cell)
+        _run(shell, "from llmcost_magic.cookbook import openai_client\nclient = openai_client()")
+        _run(shell, "%%llmcost --tag w\nclient.chat.completions.create(model='gpt-4o-mini', "
+                    "messages=[{'role': 'user', 'content': 'hi'}])")
+        totals = _run(shell, f"workshop.room({room!r})").result
+        assert int(totals["calls"].sum()) == 1 and float(totals["limit_usd"].iloc[0]) == 2.0
+    finally:
+        shell.run_line_magic("config", "LLMCost.workshop = None")
+        redis.Redis.from_url(room).flushdb()
+
+
+def test_the_config_block_sets_every_trait(tmp_path):
+    """In its own kernel-like process: the block points the ledger, the store and the language elsewhere."""
+    import subprocess
+    import sys
+
+    block = next(b for b in _blocks(README) if b.startswith("%config"))
+    script = ("from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
+              "ip.run_line_magic('load_ext', 'llmcost_magic')\n"
+              f"for line in {block.splitlines()!r}:\n"
+              "    r = ip.run_cell(line)\n"
+              "    assert r.error_before_exec is None and r.error_in_exec is None, line\n"
+              "m = ip.magics_manager.registry['LLMCost']\n"
+              "print(m.budget, m.fx, m.compress, m.language, m.min_confidence)\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-5:] == ["1.0", "1350.0", "format+selective:0.5", "ko", "0.7"]
+
+
+def test_the_ledger_columns_are_the_ones_listed(fresh_ledger):
+    listed = re.search(r"Ledger columns: (.*?) \(`input_tokens_before`", README, re.S).group(1)
+    assert [c.strip(" `\n") for c in listed.split(",")] == list(llmcost_magic.ledger().columns)
