@@ -159,3 +159,60 @@ def test_the_config_block_sets_every_trait(tmp_path):
 def test_the_ledger_columns_are_the_ones_listed(fresh_ledger):
     listed = re.search(r"Ledger columns: (.*?) \(`input_tokens_before`", README, re.S).group(1)
     assert [c.strip(" `\n") for c in listed.split(",")] == list(llmcost_magic.ledger().columns)
+
+
+ROOT = Path(__file__).parent.parent
+
+
+def _notebook_text(name: str) -> str:
+    """A committed notebook's markdown and text outputs: what its last execution showed."""
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    parts = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def test_each_lesson_time_is_the_same_in_both_tables_and_the_notebook():
+    row = r"^\| (\d\d) \| \[[^\]]+\]\(([^)]+)\) \| (\d+) min \|"
+    readme = {n: m for n, _, m in re.findall(row, README, re.M)}
+    guide = {n: m for n, _, m in re.findall(row, (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8"), re.M)}
+    assert readme and readme == guide
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        shown = re.search(r"\*\*Time:\*\* (\d+) minutes", _notebook_text(path.name)).group(1)
+        assert readme[path.name[:2]] == shown, f"{path.name} says {shown} minutes"
+
+
+# The course table's "saving measured" column, each figure next to the output line of the notebook that shows it.
+COURSE_FIGURES = {
+    "02_prompt_compression.ipynb": [("66%", r"66% fewer tokens"), ("removes 35% of the English", r"en\s+0\.5\s+479 -> 311\s+35%"),
+                                    ("16% of the Korean", r"ko\s+0\.5\s+559 -> 472\s+16%")],
+    "03_conversation_history.ipynb": [("45–50%", r"window:6\s+[\d.]+\s+-50%"), ("45–50%", r"gpt-4\.1-mini\)\s+[\d.]+\s+-45%")],
+    "04_response_caching.ipynb": [("95.9%", r"95\.9% cheaper")],
+    "05_provider_prompt_caching.ipynb": [("50–56%", r"-55\.9%"), ("50–56%", r"50\.0%")],
+    "06_model_routing.ipynb": [("APGR 0.83", r"answer-checks\+probe\s+answer\s+0\.83"),
+                               ("35% of calls", r"answer-checks\+probe\s+0\.352\s+0\.352"),
+                               ("RouteLLM's best: 0.62", r"causal LLM router\s+gsm8k\s+0\.622")],
+    "07_batch_api.ipynb": [("50%", r"cost 50% of live calls")],
+    "08_output_control.ipynb": [("74–83%", r"-74%"), ("74–83%", r"-83%")],
+    "09_budgets_and_monitoring.ipynb": [("refused before it is sent ($0 spent)", r"0 calls .* \$0\.00 · 1 refused by budget")],
+    "10_capstone_case_study.ipynb": [("$493 → $20 a month (96.0%)", r"\$493 → \$20 \(96\.0% less\)"),
+                                     ("98.7% from the legacy Opus 4.1 ($1,480)", r"legacy claude-opus-4-1 \(\$15/\$75\): \$1,480"),
+                                     ("98.7%", r"legacy claude-opus-4-1\s+\$20\s+98\.7%"),
+                                     ("at 96% accuracy", r"accuracy 100\.0% → 96\.4%")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COURSE_FIGURES))
+def test_the_course_table_quotes_the_committed_outputs(name):
+    row = next(line for line in README.splitlines() if f"](notebooks/{name})" in line and line.startswith("| "))
+    shown = _notebook_text(name)
+    for claim, evidence in COURSE_FIGURES[name]:
+        assert claim in row, f"README row for {name} no longer says {claim!r}: update this test with its evidence"
+        assert re.search(evidence, shown), f"{name}'s committed outputs do not show {claim!r} ({evidence})"
