@@ -216,3 +216,27 @@ def test_the_course_table_quotes_the_committed_outputs(name):
     for claim, evidence in COURSE_FIGURES[name]:
         assert claim in row, f"README row for {name} no longer says {claim!r}: update this test with its evidence"
         assert re.search(evidence, shown), f"{name}'s committed outputs do not show {claim!r} ({evidence})"
+
+
+def test_the_readme_constants_are_the_code_defaults():
+    """Each figure the README states as a default is the code's default (a change to either fails here)."""
+    from llmcost_magic.bookkeeping.sqlite_ledger import COMMIT_DELAY
+    from llmcost_magic.policies.budgets import reservations
+    from llmcost_magic.policies.budgets.worst_case import UNBOUNDED_TOOL_CALLS
+    from llmcost_magic.policies.cascade import CascadeSettings
+    from llmcost_magic.policies.semantic_cache import DEFAULT_ERROR_BOUND, DEFAULT_THRESHOLD
+
+    stated = {
+        r"committed to the SQLite file within ~(\d+) ms": (COMMIT_DELAY * 1000, float),
+        r"Holds are leases \((\d+) s, renewed": (reservations.LEASE_S, float),
+        r"allotment of up to (\d+) calls": (reservations.BLOCK_CALLS, int),
+        r"with neither, (\d+) per tool is assumed": (UNBOUNDED_TOOL_CALLS, int),
+        r"within a (\d+)% error bound": (DEFAULT_ERROR_BOUND * 100, float),
+        r"≥ `--threshold` \(default ([\d.]+)\)": (DEFAULT_THRESHOLD, float),
+        r"states a confidence < ([\d.]+)": (CascadeSettings.__dataclass_fields__["min_confidence"].default, float),
+        r"LLMCost\.min_confidence = ([\d.]+)": (CascadeSettings.__dataclass_fields__["min_confidence"].default, float),
+    }
+    for pattern, (code_value, kind) in stated.items():
+        found = re.search(pattern, README)
+        assert found, f"the README no longer says {pattern!r}: drop it here"
+        assert kind(found.group(1)) == pytest.approx(code_value), f"README {found.group(0)!r}, code {code_value}"
