@@ -240,3 +240,41 @@ def test_the_readme_constants_are_the_code_defaults():
         found = re.search(pattern, README)
         assert found, f"the README no longer says {pattern!r}: drop it here"
         assert kind(found.group(1)) == pytest.approx(code_value), f"README {found.group(0)!r}, code {code_value}"
+
+
+@pytest.mark.parametrize("name", ["test_binder.py", "test_browser.py"])
+def test_not_slow_skips_the_binder_and_browser_tests(name):
+    """The README: `pytest -m "not slow"` skips the Binder and browser tests."""
+    import ast
+
+    assert '`pytest -m "not slow"` skips the Binder and\nbrowser tests' in README or "skips the Binder and browser" in README
+    tree = ast.parse((ROOT / "tests" / name).read_text(encoding="utf-8"))
+    marks = [ast.unparse(node.value) for node in tree.body if isinstance(node, ast.Assign)
+             and any(getattr(t, "id", "") == "pytestmark" for t in node.targets)]
+    assert marks == ["pytest.mark.slow"], f"tests/{name} is not marked slow"
+
+
+def test_the_newcomer_commands_and_binder_files_match():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^lab: .*\.lab-installed", makefile, re.M) and "-e '.[cookbook]'" in makefile
+    assert re.search(r"^test: test-newest test-oldest", makefile, re.M)
+    assert "'openai==1.40.0' 'anthropic==0.40.0'" in makefile and "openai 1.40 / anthropic 0.40" in README
+    assert re.search(r"^sandbox: ", makefile, re.M) and re.search(r"^bench: ", makefile, re.M)
+    assert (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8").strip().endswith("-e .[cookbook]")
+    post_build = (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
+    assert 'extensions.append("llmcost_magic")' in post_build and "/lab/tree/notebooks/00_quickstart.ipynb" in post_build
+    assert "?urlpath=lab/tree/notebooks/00_quickstart.ipynb" in README
+    assert "python-3.11" in (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "redis-server" in ci and "chromium" in ci and "make test" in ci
+
+
+def test_every_path_the_readme_names_exists():
+    named = set(re.findall(r"\]\(((?:notebooks|docs|llmcost_magic)/[^)#\s]+)", README))
+    named |= set(re.findall(r"`((?:tests|benchmarks|tools|binder|docs|llmcost_magic|data)/[\w./-]+\.\w+)`", README))
+    for shorthand in [p for p in named if re.search(r"_v\d+/v\d+\.", p)]:   # rules_heldout_v2/v3.jsonl: both files
+        named.discard(shorthand)
+        stem, first, second, ext = re.match(r"(.*_)(v\d+)/(v\d+)(\..*)", shorthand).groups()
+        named |= {f"{stem}{first}{ext}", f"{stem}{second}{ext}"}
+    missing = [p for p in sorted(named) if not (ROOT / p).exists() and not (ROOT / "llmcost_magic" / p).exists()]
+    assert named and not missing, f"the README names files that do not exist: {missing}"
