@@ -278,3 +278,33 @@ def test_every_path_the_readme_names_exists():
         named |= {f"{stem}{first}{ext}", f"{stem}{second}{ext}"}
     missing = [p for p in sorted(named) if not (ROOT / p).exists() and not (ROOT / "llmcost_magic" / p).exists()]
     assert named and not missing, f"the README names files that do not exist: {missing}"
+
+
+def test_the_sandbox_and_bench_commands_are_what_their_comments_say(monkeypatch):
+    import argparse
+    import importlib
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "$(BIN)/python -m llmcost_magic.sandbox" in makefile and "$(BIN)/python -m benchmarks" in makefile
+    assert "make sandbox                            # python -m llmcost_magic.sandbox --port 8765" in README
+    parsers = []
+
+    def stop(self, *args, **kwargs):
+        parsers.append(self)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", stop)
+    with pytest.raises(SystemExit):
+        importlib.import_module("llmcost_magic.sandbox.__main__").main()
+    port = next(a for a in parsers[0]._actions if "--port" in a.option_strings)
+    assert port.default == 8765   # `make sandbox` runs it without --port
+    suites = sorted(p.stem.removeprefix("bench_") for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    assert sorted(re.search(r"python -m benchmarks \[([\w|]+)\]", README).group(1).split("|")) == suites
+
+
+def test_the_layout_names_files_that_exist():
+    layout = README.split("\n## Layout\n", 1)[1].split("Design notes:", 1)[0]
+    for name in set(re.findall(r"\b([a-z_]+\.py)\b", layout)):
+        assert list(ROOT.glob(f"llmcost_magic/**/{name}")) or (ROOT / "tools" / name).exists(), name
+    for folder in re.findall(r"^      ([a-z_]+)/ ", layout, re.M):
+        assert (ROOT / "llmcost_magic" / folder).is_dir(), folder
