@@ -308,3 +308,19 @@ def test_the_layout_names_files_that_exist():
         assert list(ROOT.glob(f"llmcost_magic/**/{name}")) or (ROOT / "tools" / name).exists(), name
     for folder in re.findall(r"^      ([a-z_]+)/ ", layout, re.M):
         assert (ROOT / "llmcost_magic" / folder).is_dir(), folder
+
+
+def test_every_ttl_form_the_readme_lists_and_ttl_0_never_stores():
+    from llmcost_magic.policies.response_cache import parse_duration
+    from llmcost_magic.sandbox import client
+
+    forms = re.search(r"\| `--ttl 1h` \| how long cached answers live \(([^)]*)\)", README).group(1)
+    assert [parse_duration(f.split("`")[1]) for f in forms.split(", ")] == [90, 1800, 86400, 604800, 0, None]
+    oc = client("openai")
+    question = [{"role": "user", "content": "What is the capital of France?"}]
+    for ttl, hits in (("0", 0), ("1h", 1)):
+        with llmcost_magic.meter(cache="exact", ttl=ttl, tag=f"ttl-{ttl}"):
+            for _ in range(2):
+                oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=question)
+        rows = llmcost_magic.ledger(tag=f"ttl-{ttl}")
+        assert int(rows["cache"].fillna("").ne("").sum()) == hits, rows[["cache", "note"]]
