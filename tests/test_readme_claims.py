@@ -324,3 +324,43 @@ def test_every_ttl_form_the_readme_lists_and_ttl_0_never_stores():
                 oc.chat.completions.create(model="gpt-4o-mini", temperature=0, messages=question)
         rows = llmcost_magic.ledger(tag=f"ttl-{ttl}")
         assert int(rows["cache"].fillna("").ne("").sum()) == hits, rows[["cache", "note"]]
+
+
+def test_the_readme_budget_file_holds_its_monthly_and_per_tag_limits(tmp_path, fresh_ledger):
+    """The README's budget file, as written: a month's spend refuses a call its day's limit would pass, and a tag's
+    spend by other users refuses the next user's call with that tag (both before sending)."""
+    import datetime as dt
+    import time
+    from zoneinfo import ZoneInfo
+
+    from llmcost_magic.core.records import CallRecord, Usage
+    from llmcost_magic.sandbox import client
+
+    budgets = tmp_path / "budgets.yaml"
+    text = _blocks(README, "yaml")[0]
+    assert "timezone: Asia/Seoul" in text
+    # The test needs a day of this month before today; on the 1st in Seoul, a zone where it is not the 1st yet.
+    zone = next((z for z in ("Asia/Seoul", "UTC", "America/Los_Angeles", "Pacific/Auckland")
+                 if dt.datetime.now(ZoneInfo(z)).day > 1 and dt.datetime.now(ZoneInfo(z)).hour > 0), None)
+    if zone is None:
+        pytest.skip("no zone with an earlier day this month right now")
+    budgets.write_text(text.replace("Asia/Seoul", zone), encoding="utf-8")
+    earlier_this_month = dt.datetime.now(ZoneInfo(zone)).replace(day=1, hour=12).timestamp()
+
+    def spent(usd: float, ts: float, user: str, tag: str = "") -> None:
+        fresh_ledger.record(CallRecord(ts=ts, provider="openai", endpoint="chat.completions", model="gpt-4o-mini",
+                                       usage=Usage(), cost_usd=usd, baseline_cost_usd=usd, latency_ms=0.0, user=user,
+                                       segment="sales_default", tag=tag))
+
+    oc = client("openai")
+    ask = {"model": "gpt-4o-mini", "max_tokens": 1000, "messages": [{"role": "user", "content": "hi"}]}  # worst ~$0.0006
+    spent(14.9999, earlier_this_month, "kim")            # under sales_default's $15 a month, not today
+    with llmcost_magic.meter(budgets=str(budgets), user="kim", segment="sales_default"):
+        with pytest.raises(llmcost_magic.BudgetExceeded, match="monthly limit per user"):
+            oc.chat.completions.create(**ask)
+    spent(9.9999, time.time() - 60, "someone-else", tag="summaries")   # today, another user, the tag's $10 a day
+    with llmcost_magic.meter(budgets=str(budgets), user="lee", segment="sales_default", tag="summaries"):
+        with pytest.raises(llmcost_magic.BudgetExceeded, match="daily limit of tag 'summaries'"):
+            oc.chat.completions.create(**ask)
+    with llmcost_magic.meter(budgets=str(budgets), user="lee", segment="sales_default", tag="other"):
+        oc.chat.completions.create(**ask)
