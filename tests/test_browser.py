@@ -25,6 +25,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+# A JupyterLab server and a browser: minutes on a loaded machine; `pytest -m "not slow"` skips it (README).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"

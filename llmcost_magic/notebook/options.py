@@ -26,6 +26,31 @@ LINE_USAGE = (
 )
 
 
+def split_words(line: str) -> list[str]:
+    """Shell words of a magic's line, without a trailing ``# comment`` (an unquoted ``#`` that starts a word).
+
+    IPython hands a line magic its comment too: ``%llmcost report --by model  # by model`` must still parse.
+    A ``#`` inside a word (``--tag a#b``), escaped or quoted stays. shlex's own ``comments=True`` would cut
+    ``a#b``, so the comment is found here, with POSIX shell quoting rules.
+    """
+    quote, escaped, word_start = "", False, True
+    for i, char in enumerate(line):
+        literal = escaped or bool(quote)
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and word_start:
+            line = line[:i]
+            break
+        word_start = not literal and char.isspace()
+    return shlex.split(line)
+
+
 @dataclass(kw_only=True)
 class CellOptions:
     """A ``%%llmcost`` line's options, one field per option (named as its argparse dest), built by keyword only."""
@@ -148,7 +173,7 @@ def _threshold(text: str) -> float:
 def parse_cell_options(line: str) -> CellOptions:
     """``--tag demo --budget 0.5`` -> CellOptions; malformed options raise UsageError with usage."""
     try:
-        words = shlex.split(line)
+        words = split_words(line)
     except ValueError as exc:
         raise UsageError(tr("llmcost: cannot parse options {line!r}: {error}. Usage: {usage}", line=line, error=exc,
                             usage=CELL_USAGE)) from None
@@ -202,7 +227,7 @@ def parse_line_command(line: str) -> argparse.Namespace:
     ca.add_argument("--tag")
     ca.add_argument("--model")
     try:
-        words = shlex.split(line)
+        words = split_words(line)
     except ValueError as exc:
         raise UsageError(tr("llmcost: cannot parse {line!r}: {error}. Usage: {usage}", line=line, error=exc,
                             usage=LINE_USAGE)) from None
