@@ -311,3 +311,14 @@ def test_a_tier_without_a_model_for_the_provider_is_not_claimed_as_a_route():
     row = llmcost_magic.ledger().iloc[-1]
     assert row.model == row.requested_model == "claude-sonnet-4-6"
     assert row.note.startswith("route skipped: small") and "no anthropic model" in row.note
+
+
+def test_concise_leaves_a_legacy_completions_prompt_alone():
+    """``--concise`` on the legacy completions endpoint (``prompt``, no messages). Failed before: a ``messages``
+    list was added to the body, which that endpoint answers 400 to. Now nothing is added and the note says
+    why."""
+    from llmcost_magic.policies.output_controls import OutputControls
+
+    body = {"model": "gpt-3.5-turbo-instruct", "prompt": "Say hello", "max_tokens": 5}
+    out, notes = OutputControls(concise_words=20).apply("completions", body)
+    assert out == body and notes == ["concise not applied (the legacy completions endpoint has no system prompt)"]

@@ -53,9 +53,12 @@ class OutputControls:
                                  [*(system or []), {"type": "text", "text": instruction}])
             elif endpoint == "responses":
                 out["instructions"] = f"{body.get('instructions') or ''}\n\n{instruction}".strip()
-            else:
+            elif endpoint == "chat.completions":
                 out["messages"] = [*(body.get("messages") or []), {"role": "system", "content": instruction}]
-            notes.append(f"concise ≤ {self.concise_words} words")
+            if endpoint == "completions":  # a bare prompt, no system prompt: an instruction would change the text
+                notes.append("concise not applied (the legacy completions endpoint has no system prompt)")
+            else:
+                notes.append(f"concise ≤ {self.concise_words} words")
         return (out, notes) if notes else (body, [])
 
     def _add_stop(self, endpoint: str, key: str, out: dict[str, Any]) -> str:
