@@ -36,6 +36,8 @@ def _rejects(body: dict[str, Any]) -> str | None:
         return "Unsupported value: 'temperature' does not support 0.2 with this model."
     if not reasoning and "reasoning_effort" in body:
         return "Unrecognized request argument supplied: reasoning_effort"
+    if model == "gpt-4o-mini" and "LONG DOCUMENT" in json.dumps(body.get("messages")):  # over its 128k window
+        return "This model's maximum context length is 128000 tokens. (context_length_exceeded)"
     if isinstance(body.get("stop"), list) and len(body["stop"]) > 4:
         return "'stop': array too long. Expected an array with maximum length 4."
     return None
@@ -322,3 +324,16 @@ def test_concise_leaves_a_legacy_completions_prompt_alone():
     body = {"model": "gpt-3.5-turbo-instruct", "prompt": "Say hello", "max_tokens": 5}
     out, notes = OutputControls(concise_words=20).apply("completions", body)
     assert out == body and notes == ["concise not applied (the legacy completions endpoint has no system prompt)"]
+
+
+def test_cascade_escalates_when_the_small_tier_refuses_the_request(fake):
+    """A prompt over the small tier's context window (gpt-4o-mini 128k; gpt-4.1 takes 1M) under ``--route
+    cascade``. Failed before: the small tier's 400 was handed to the user, who had asked gpt-4.1. Now a 400/404
+    from a tier that is not the last escalates (the refused attempt is in the ledger, at $0)."""
+    long = [{"role": "user", "content": "LONG DOCUMENT: summarise it."}]
+    with meter(route="cascade"):
+        answer = fake.client().chat.completions.create(model="gpt-4.1", messages=long)
+    assert answer.model == "gpt-4.1-mini" and [b["model"] for b in fake.bodies] == ["gpt-4o-mini", "gpt-4.1-mini"]
+    df = llmcost_magic.ledger()
+    assert "escalated (HTTP 400)" in df.note.iloc[0] and df.cost_usd.iloc[0] == 0
+    assert df.status.iloc[1] == "ok" and "accepted" in df.note.iloc[1]
