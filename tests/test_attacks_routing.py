@@ -144,6 +144,9 @@ def test_cascade_accepts_a_tool_call_from_the_small_tier(fake):
     assert len(fake.bodies) == 1 and fake.bodies[0]["model"] == "gpt-4o-mini"
     row = llmcost_magic.ledger().iloc[-1]
     assert row.model == "gpt-4o-mini" and row.requested_model == "gpt-4.1" and "accepted" in row.note
+    from llmcost_magic.policies.cascade import CascadeSettings, why_escalate
+
+    assert why_escalate("", "tool_use", CascadeSettings()) is None  # Anthropic's tool call, likewise
 
 
 def test_a_tier_naming_another_providers_model_is_refused():

@@ -69,6 +69,7 @@ class OutputControls:
         stop = list(self.stop)
         if endpoint != "messages" and len(stop) > OPENAI_MAX_STOP:
             out[key] = stop[:OPENAI_MAX_STOP]
-            return f"stop {stop[:OPENAI_MAX_STOP]} (OpenAI takes at most {OPENAI_MAX_STOP}; left out {stop[OPENAI_MAX_STOP:]})"
+            return (f"stop {stop[:OPENAI_MAX_STOP]} (OpenAI takes at most {OPENAI_MAX_STOP}; "
+                    f"left out {stop[OPENAI_MAX_STOP:]})")
         out[key] = stop
         return f"stop {stop}"
