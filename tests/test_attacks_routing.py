@@ -340,3 +340,25 @@ def test_cascade_escalates_when_the_small_tier_refuses_the_request(fake):
     df = llmcost_magic.ledger()
     assert "escalated (HTTP 400)" in df.note.iloc[0] and df.cost_usd.iloc[0] == 0
     assert df.status.iloc[1] == "ok" and "accepted" in df.note.iloc[1]
+
+
+class _Fenced:
+    """A classifier client whose model wraps its JSON in a Markdown fence (as Claude models often do)."""
+
+    class messages:  # noqa: N801 - the SDK's attribute name
+        @staticmethod
+        def create(**kwargs):
+            from types import SimpleNamespace
+
+            return SimpleNamespace(content=[SimpleNamespace(text='```json\n{"complexity": "simple"}\n```')])
+
+
+def test_the_classifier_reads_json_inside_a_markdown_fence():
+    """Failed before: a fenced answer was "garbage", so every call went to the default tier (and paid for the
+    classification). Now the JSON object inside is read."""
+    from llmcost_magic.intercept.call import Call
+    from llmcost_magic.policies.routing import ClassifierRouter
+
+    call = Call("anthropic", "messages", "claude-opus-4-6", {"model": "claude-opus-4-6", "messages": MSG}, False)
+    decision = ClassifierRouter(client_factory=lambda provider: _Fenced()).decide(call, load_tiers())
+    assert decision.tier == "small" and "simple" in decision.reason
