@@ -362,3 +362,27 @@ def test_the_classifier_reads_json_inside_a_markdown_fence():
     call = Call("anthropic", "messages", "claude-opus-4-6", {"model": "claude-opus-4-6", "messages": MSG}, False)
     decision = ClassifierRouter(client_factory=lambda provider: _Fenced()).decide(call, load_tiers())
     assert decision.tier == "small" and "simple" in decision.reason
+
+
+def test_whitespace_stop_sequences_are_not_sent_to_anthropic():
+    """``--stop "\\n\\n"`` (the README's example) on a Claude call. Failed before: sent as ``stop_sequences``,
+    which Anthropic answers 400 "each stop sequence must contain non-whitespace". Now whitespace-only
+    sequences are left out for Anthropic (the others sent) and the note says so; OpenAI still gets them."""
+    import anthropic
+
+    from llmcost_magic.policies.output_controls import OutputControls
+    from tests.fake_provider import FakeProvider
+
+    reply = {"id": "m1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "stop_reason": "end_turn",
+             "content": [{"type": "text", "text": "hello"}], "usage": {"input_tokens": 10, "output_tokens": 2}}
+    with FakeProvider() as fake:
+        fake.reply(reply)
+        client = anthropic.Anthropic(api_key="x", base_url=fake.url, max_retries=0)
+        with meter(stop=("\n\n",)):
+            client.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=MSG)
+        assert "stop_sequences" not in fake.requests[-1]
+    assert "whitespace-only" in llmcost_magic.ledger().iloc[-1].note
+    out, _ = OutputControls(stop=("\n\n", "END")).apply("messages", {"model": "claude-haiku-4-5", "max_tokens": 5})
+    assert out["stop_sequences"] == ["END"]
+    out, _ = OutputControls(stop=("\n\n",)).apply("chat.completions", {"model": "gpt-4o-mini", "messages": MSG})
+    assert out["stop"] == ["\n\n"]

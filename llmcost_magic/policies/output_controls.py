@@ -67,6 +67,12 @@ class OutputControls:
         if endpoint == "chat.completions" and is_reasoning(model):
             return f"stop not sent ({model} does not take stop)"
         stop = list(self.stop)
+        if endpoint == "messages" and any(not s.strip() for s in stop):  # Anthropic: 400 "must contain non-whitespace"
+            kept = [s for s in stop if s.strip()]
+            if kept:
+                out[key] = kept
+            why = "(Anthropic takes no whitespace-only stop sequence)"
+            return f"stop {kept} {why}" if kept else f"stop not sent {why}"
         if endpoint != "messages" and len(stop) > OPENAI_MAX_STOP:
             out[key] = stop[:OPENAI_MAX_STOP]
             return (f"stop {stop[:OPENAI_MAX_STOP]} (OpenAI takes at most {OPENAI_MAX_STOP}; "
