@@ -36,6 +36,8 @@ def _rejects(body: dict[str, Any]) -> str | None:
         return "Unsupported value: 'temperature' does not support 0.2 with this model."
     if not reasoning and "reasoning_effort" in body:
         return "Unrecognized request argument supplied: reasoning_effort"
+    if model == "gpt-4o-mini" and "LONG DOCUMENT" in json.dumps(body.get("messages")):  # over its 128k window
+        return "This model's maximum context length is 128000 tokens. (context_length_exceeded)"
     if isinstance(body.get("stop"), list) and len(body["stop"]) > 4:
         return "'stop': array too long. Expected an array with maximum length 4."
     return None
@@ -142,6 +144,9 @@ def test_cascade_accepts_a_tool_call_from_the_small_tier(fake):
     assert len(fake.bodies) == 1 and fake.bodies[0]["model"] == "gpt-4o-mini"
     row = llmcost_magic.ledger().iloc[-1]
     assert row.model == "gpt-4o-mini" and row.requested_model == "gpt-4.1" and "accepted" in row.note
+    from llmcost_magic.policies.cascade import CascadeSettings, why_escalate
+
+    assert why_escalate("", "tool_use", CascadeSettings()) is None  # Anthropic's tool call, likewise
 
 
 def test_a_tier_naming_another_providers_model_is_refused():
@@ -311,3 +316,73 @@ def test_a_tier_without_a_model_for_the_provider_is_not_claimed_as_a_route():
     row = llmcost_magic.ledger().iloc[-1]
     assert row.model == row.requested_model == "claude-sonnet-4-6"
     assert row.note.startswith("route skipped: small") and "no anthropic model" in row.note
+
+
+def test_concise_leaves_a_legacy_completions_prompt_alone():
+    """``--concise`` on the legacy completions endpoint (``prompt``, no messages). Failed before: a ``messages``
+    list was added to the body, which that endpoint answers 400 to. Now nothing is added and the note says
+    why."""
+    from llmcost_magic.policies.output_controls import OutputControls
+
+    body = {"model": "gpt-3.5-turbo-instruct", "prompt": "Say hello", "max_tokens": 5}
+    out, notes = OutputControls(concise_words=20).apply("completions", body)
+    assert out == body and notes == ["concise not applied (the legacy completions endpoint has no system prompt)"]
+
+
+def test_cascade_escalates_when_the_small_tier_refuses_the_request(fake):
+    """A prompt over the small tier's context window (gpt-4o-mini 128k; gpt-4.1 takes 1M) under ``--route
+    cascade``. Failed before: the small tier's 400 was handed to the user, who had asked gpt-4.1. Now a 400/404
+    from a tier that is not the last escalates (the refused attempt is in the ledger, at $0)."""
+    long = [{"role": "user", "content": "LONG DOCUMENT: summarise it."}]
+    with meter(route="cascade"):
+        answer = fake.client().chat.completions.create(model="gpt-4.1", messages=long)
+    assert answer.model == "gpt-4.1-mini" and [b["model"] for b in fake.bodies] == ["gpt-4o-mini", "gpt-4.1-mini"]
+    df = llmcost_magic.ledger()
+    assert "escalated (HTTP 400)" in df.note.iloc[0] and df.cost_usd.iloc[0] == 0
+    assert df.status.iloc[1] == "ok" and "accepted" in df.note.iloc[1]
+
+
+class _Fenced:
+    """A classifier client whose model wraps its JSON in a Markdown fence (as Claude models often do)."""
+
+    class messages:  # noqa: N801 - the SDK's attribute name
+        @staticmethod
+        def create(**kwargs):
+            from types import SimpleNamespace
+
+            return SimpleNamespace(content=[SimpleNamespace(text='```json\n{"complexity": "simple"}\n```')])
+
+
+def test_the_classifier_reads_json_inside_a_markdown_fence():
+    """Failed before: a fenced answer was "garbage", so every call went to the default tier (and paid for the
+    classification). Now the JSON object inside is read."""
+    from llmcost_magic.intercept.call import Call
+    from llmcost_magic.policies.routing import ClassifierRouter
+
+    call = Call("anthropic", "messages", "claude-opus-4-6", {"model": "claude-opus-4-6", "messages": MSG}, False)
+    decision = ClassifierRouter(client_factory=lambda provider: _Fenced()).decide(call, load_tiers())
+    assert decision.tier == "small" and "simple" in decision.reason
+
+
+def test_whitespace_stop_sequences_are_not_sent_to_anthropic():
+    """``--stop "\\n\\n"`` (the README's example) on a Claude call. Failed before: sent as ``stop_sequences``,
+    which Anthropic answers 400 "each stop sequence must contain non-whitespace". Now whitespace-only
+    sequences are left out for Anthropic (the others sent) and the note says so; OpenAI still gets them."""
+    import anthropic
+
+    from llmcost_magic.policies.output_controls import OutputControls
+    from tests.fake_provider import FakeProvider
+
+    reply = {"id": "m1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "stop_reason": "end_turn",
+             "content": [{"type": "text", "text": "hello"}], "usage": {"input_tokens": 10, "output_tokens": 2}}
+    with FakeProvider() as fake:
+        fake.reply(reply)
+        client = anthropic.Anthropic(api_key="x", base_url=fake.url, max_retries=0)
+        with meter(stop=("\n\n",)):
+            client.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=MSG)
+        assert "stop_sequences" not in fake.requests[-1]
+    assert "whitespace-only" in llmcost_magic.ledger().iloc[-1].note
+    out, _ = OutputControls(stop=("\n\n", "END")).apply("messages", {"model": "claude-haiku-4-5", "max_tokens": 5})
+    assert out["stop_sequences"] == ["END"]
+    out, _ = OutputControls(stop=("\n\n",)).apply("chat.completions", {"model": "gpt-4o-mini", "messages": MSG})
+    assert out["stop"] == ["\n\n"]

@@ -277,6 +277,11 @@ def _stream_ended(collector: BodyCollector) -> bool:
     return last == b"[DONE]" or b'"message_stop"' in last[:40]
 
 
+# A cheaper tier's model may refuse what a larger one takes (a prompt over its context window, a model the
+# account cannot use): the cascade tries the next tier. Other errors (auth, rate limits, 5xx) go to the SDK.
+ESCALATE_ON_STATUS = (400, 404)
+
+
 def _cascades(meter: Meter, call: Call) -> bool:
     """Whether the cascade sends this call: not streamed, cached or deferred, and some tier has a model for its
     provider that takes its parameters (else it goes as asked, holding its worst case like any call)."""
@@ -325,7 +330,9 @@ def cascade_step(meter: Meter, call: Call, attempt: Call, status: int, raw: byte
             reason = why_escalate(text, finish_reason, meter.cascade)
         except ValueError:
             reason = "unreadable answer"
-    accepted = status != 200 or reason is None or last
+    elif status in ESCALATE_ON_STATUS:  # this tier's model refused the request (its context window, access)
+        reason = f"HTTP {status}"
+    accepted = (status != 200 and status not in ESCALATE_ON_STATUS) or reason is None or last
     attempt.note += ": " + ("accepted" if reason is None else f"escalated ({reason})" if not last else f"kept as last tier ({reason})")
     if not accepted:
         attempt.cache_scope = ""  # an escalated answer is never cached: only the one the user gets

@@ -20,7 +20,8 @@ CHEAPER_MODELS = {
 
 
 def cheaper_model_that_fits(provider: str, model: str, input_tokens: int, output_tokens: int, left_usd: float,
-                            *, batch: bool = False, endpoint: str = "", body: dict[str, Any] | None = None) -> str | None:
+                            *, batch: bool = False, endpoint: str = "",
+                            body: dict[str, Any] | None = None) -> str | None:
     """The most capable of the provider's cheaper models whose worst case fits in ``left_usd`` (and that takes
     the parameters of ``body`` on ``endpoint``, when given)."""
     for candidate in CHEAPER_MODELS.get(provider, ()):
@@ -38,7 +39,8 @@ def cheaper_model_that_fits(provider: str, model: str, input_tokens: int, output
 def suggestion_for(call: Call, worst: WorstCase, left_usd: float) -> str | None:
     """A cheaper model whose worst case (same input, same output cap and choices) fits in ``left_usd``."""
     return cheaper_model_that_fits(call.provider, worst.model, worst.input_tokens, worst.output_tokens * worst.choices,
-                                   left_usd, batch=worst.batch, endpoint=call.endpoint, body=call.sent_body or call.body)
+                                   left_usd, batch=worst.batch, endpoint=call.endpoint,
+                                   body=call.sent_body or call.body)
 
 
 def _fmt(usd: float) -> str:

@@ -1,10 +1,11 @@
 """The cascade: try the cheapest tier first and escalate while a check fails.
 
-Checks, in order (``why_escalate``): the answer is empty, a refusal, truncated (max_tokens), fails the user's validator
-(returns False or raises), or states a confidence below ``min_confidence``. An answer that calls a tool is
-accepted: it has no text to check. The cascade asks for a
-stated confidence (one added instruction, so answers end with "Confidence: 0.NN"). Every attempt is
-metered and recorded; the cell's cost includes the failed ones. Streamed calls are not cascaded.
+Checks, in order (``why_escalate``): the answer is empty, a refusal, truncated (max_tokens), fails the user's
+validator (returns False or raises), or states a confidence below ``min_confidence``. An answer that calls a
+tool is accepted: it has no text to check. A 400/404 from a tier that is not the last also escalates (the
+pipeline's ``ESCALATE_ON_STATUS``). The cascade asks for a stated confidence (one added instruction, so
+answers end with "Confidence: 0.NN"). Every attempt is metered and recorded; the cell's cost includes the
+failed ones. Streamed calls are not cascaded.
 
 The transports send the attempts (``intercept.pipeline.cascade_plan`` / ``cascade_step``).
 """

@@ -53,9 +53,12 @@ class OutputControls:
                                  [*(system or []), {"type": "text", "text": instruction}])
             elif endpoint == "responses":
                 out["instructions"] = f"{body.get('instructions') or ''}\n\n{instruction}".strip()
-            else:
+            elif endpoint == "chat.completions":
                 out["messages"] = [*(body.get("messages") or []), {"role": "system", "content": instruction}]
-            notes.append(f"concise ≤ {self.concise_words} words")
+            if endpoint == "completions":  # a bare prompt, no system prompt: an instruction would change the text
+                notes.append("concise not applied (the legacy completions endpoint has no system prompt)")
+            else:
+                notes.append(f"concise ≤ {self.concise_words} words")
         return (out, notes) if notes else (body, [])
 
     def _add_stop(self, endpoint: str, key: str, out: dict[str, Any]) -> str:
@@ -64,8 +67,15 @@ class OutputControls:
         if endpoint == "chat.completions" and is_reasoning(model):
             return f"stop not sent ({model} does not take stop)"
         stop = list(self.stop)
+        if endpoint == "messages" and any(not s.strip() for s in stop):  # Anthropic: 400 "must contain non-whitespace"
+            kept = [s for s in stop if s.strip()]
+            if kept:
+                out[key] = kept
+            why = "(Anthropic takes no whitespace-only stop sequence)"
+            return f"stop {kept} {why}" if kept else f"stop not sent {why}"
         if endpoint != "messages" and len(stop) > OPENAI_MAX_STOP:
             out[key] = stop[:OPENAI_MAX_STOP]
-            return f"stop {stop[:OPENAI_MAX_STOP]} (OpenAI takes at most {OPENAI_MAX_STOP}; left out {stop[OPENAI_MAX_STOP:]})"
+            return (f"stop {stop[:OPENAI_MAX_STOP]} (OpenAI takes at most {OPENAI_MAX_STOP}; "
+                    f"left out {stop[OPENAI_MAX_STOP:]})")
         out[key] = stop
         return f"stop {stop}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -105,6 +106,7 @@ def load_examples(path: str | Path) -> list[dict[str, str]]:
 CLASSIFIER_PROMPT = ("Classify the complexity of the user's question for routing. Answer only JSON: "
                      '{"complexity": "simple" | "moderate" | "complex"}.')
 _LEVEL_TO_TIER = {"simple": "small", "moderate": "medium", "complex": "large"}
+_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
 
 
 class ClassifierRouter:
@@ -121,7 +123,7 @@ class ClassifierRouter:
         question = last_user_text(call)
         try:
             answer = self._ask(call.provider, model, question)
-            level = json.loads(answer)["complexity"]
+            level = json.loads(_JSON_OBJECT.search(answer).group(0))["complexity"]  # also inside ```json fences
             return Decision(_LEVEL_TO_TIER[level], f"classifier ({model}): {level}")
         except Exception as exc:  # noqa: BLE001 - garbage or a failed call: documented fallback
             return Decision(tiers.default, f"classifier failed ({type(exc).__name__}); default tier {tiers.default}")
