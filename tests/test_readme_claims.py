@@ -364,3 +364,11 @@ def test_the_readme_budget_file_holds_its_monthly_and_per_tag_limits(tmp_path, f
             oc.chat.completions.create(**ask)
     with llmcost_magic.meter(budgets=str(budgets), user="lee", segment="sales_default", tag="other"):
         oc.chat.completions.create(**ask)
+
+
+def test_stop_newlines_work_as_the_options_table_says():
+    """`--stop TEXT`: "(repeatable; `"\\n\\n"` works)": a magic line cannot hold a newline, the escape stands for it."""
+    from llmcost_magic.notebook.options import parse_cell_options
+
+    assert '(repeatable; `"\\n\\n"` works)' in README
+    assert parse_cell_options(r'--stop "\n\n" --stop END  # a blank line or END').stop == ("\n\n", "END")
