@@ -469,3 +469,14 @@ def test_auto_on_a_reused_request_dict_sends_the_same_marked_body_each_time(stri
             strict.anthropic().messages.create(**body)
     assert body == before and strict.bodies[0] == strict.bodies[1] == strict.bodies[2]
     assert strict.bodies[0]["system"][0]["cache_control"] == {"type": "ephemeral"}
+
+
+def test_an_empty_system_prompt_after_long_tools_is_not_marked(strict):
+    """Long tool definitions and ``system=""``: the breakpoint goes on the last tool. Before the markable-block fix
+    auto turned the empty string into an empty text block with cache_control, which the API rejects."""
+    tools = [{"name": f"tool_{i}", "description": POLICY[:2_000], "input_schema": {"type": "object"}} for i in range(3)]
+    with meter(prompt_cache="auto"):
+        strict.anthropic().messages.create(model="claude-sonnet-4-6", max_tokens=20, system="", tools=tools,
+                                           messages=[{"role": "user", "content": "hi"}])
+    sent = strict.bodies[-1]
+    assert sent["system"] == "" and sent["tools"][-1]["cache_control"] == {"type": "ephemeral"}
