@@ -16,6 +16,7 @@ model's minimum are marked; requests already carrying breakpoints are left as wr
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -53,6 +54,24 @@ def _mark(body: dict[str, Any], label: str, key: str, marker: dict[str, Any]) ->
         message["content"] = [{"type": "text", "text": message["content"]}]
     index = int(part.split("[")[1][:-1]) if "[" in part else 0
     message["content"][index][key] = dict(marker)
+
+
+_REACHED: dict[tuple[bytes, str, int], bool] = {}  # prefix digest, model, minimum -> long enough to cache
+_REACHED_MAX = 4096
+
+
+def _reaches(text: str, model: str, minimum: int) -> bool:
+    """Whether ``text`` has ``minimum`` tokens or more. Remembered by digest: a stable prefix is counted once,
+    not on every call (counting a 3,000-token prompt took ~1 ms each time)."""
+    if len(text) < minimum:  # every token is at least one character
+        return False
+    key = (hashlib.blake2b(text.encode(), digest_size=16).digest(), model, minimum)
+    reached = _REACHED.get(key)
+    if reached is None:
+        if len(_REACHED) >= _REACHED_MAX:
+            _REACHED.clear()
+        reached = _REACHED[key] = count_text_tokens(text, model) >= minimum
+    return reached
 
 
 def _has_marker(value: Any) -> bool:
@@ -94,8 +113,15 @@ def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthrop
     kinds, labels = [b.kind for b in blocks], [b.label for b in blocks]
     minimum = min_cached_tokens(provider, model)
 
+    reached: list[int] = []  # blocks whose prefix reached the minimum: a longer prefix does too
+
     def reaches(i: int) -> bool:
-        return i >= 0 and count_text_tokens("".join(b.text for b in blocks[: i + 1]), model) >= minimum
+        if i < 0:
+            return False
+        if any(j <= i for j in reached) or _reaches("".join(b.text for b in blocks[: i + 1]), model, minimum):
+            reached.append(i)
+            return True
+        return False
 
     end = stable_end(kinds)
     while end >= 0 and not _markable(body, labels[end], provider):
