@@ -480,3 +480,22 @@ def test_an_empty_system_prompt_after_long_tools_is_not_marked(strict):
                                            messages=[{"role": "user", "content": "hi"}])
     sent = strict.bodies[-1]
     assert sent["system"] == "" and sent["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+
+
+@pytest.mark.parametrize("automatic", [False, True])
+def test_the_sandbox_rejects_a_1h_entry_after_a_5m_one_like_the_api(automatic):
+    """Anthropic: 1-hour entries must come before 5-minute ones, else a 400. Before: the sandbox (notebook 05's
+    provider) accepted a 5m system breakpoint followed by a 1h one, so a learner's request that works in the
+    course failed against the real API. The 1h-then-5m order stays accepted."""
+    from llmcost_magic.sandbox import Sandbox, client
+
+    ac = client("anthropic", sandbox=Sandbox())
+    five, hour = {"type": "ephemeral"}, {"type": "ephemeral", "ttl": "1h"}
+    question = [{"type": "text", "text": "Can I return a phone?", **({} if automatic else {"cache_control": hour})}]
+    extra = {"cache_control": hour} if automatic else {}
+    with pytest.raises(anthropic.BadRequestError, match="1h"):
+        ac.messages.create(model="claude-sonnet-4-6", max_tokens=20, system=[{"type": "text", "text": POLICY, "cache_control": five}],
+                           messages=[{"role": "user", "content": question}], **extra)
+    reply = ac.messages.create(model="claude-sonnet-4-6", max_tokens=20, system=[{"type": "text", "text": POLICY, "cache_control": hour}],
+                               messages=[{"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": five}]}])
+    assert reply.usage.cache_creation.ephemeral_1h_input_tokens > 1024
