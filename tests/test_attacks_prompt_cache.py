@@ -546,3 +546,18 @@ def test_auto_on_random_requests_never_crashes_mutates_or_adds_what_the_api_reje
         assert body == before
         check = _anthropic_problem if provider == "anthropic" else _openai_problem
         assert marked is body or check(marked) is None or check(before) is not None, (provider, before)
+
+
+def test_routing_an_in_memory_retention_request_to_gpt56_drops_the_retention_it_rejects():
+    """A gpt-4o request with prompt_cache_retention="in_memory" (valid there), routed to a GPT-5.6 tier: GPT-5.6
+    accepts only "24h" (the sandbox answers 400, as the API does). Before: the routed call failed. Now the router
+    drops the retention the new model refuses (GPT-5.6 caches with its own TTL)."""
+    from llmcost_magic.policies.tiers import load_tiers
+    from llmcost_magic.sandbox import Sandbox, client
+
+    tiers = load_tiers({"tiers": {"small": {"openai": "gpt-5.6"}, "large": {"openai": "gpt-5.6"}}, "default": "small"})
+    oc = client("openai", sandbox=Sandbox())
+    with meter(route="rules", tiers=tiers):
+        oc.chat.completions.create(model="gpt-4o", prompt_cache_retention="in_memory",
+                                   messages=[{"role": "user", "content": "Translate 'hello' to French."}])
+    assert llmcost_magic.ledger().iloc[-1].model == "gpt-5.6"

@@ -157,8 +157,14 @@ def _without_breakpoints(item: Any) -> Any:
 
 def fit_to_model(body: dict[str, Any], model: str, provider: str) -> dict[str, Any]:
     """``body`` for the ``model`` a router or cascade chose: without GPT-5.6's cache fields
-    (``prompt_cache_breakpoint``, ``prompt_cache_options``) when that model is older and would reject them."""
-    if provider != "openai" or openai_has_breakpoints(model) or not (_has_marker(body) or "prompt_cache_options" in body):
+    (``prompt_cache_breakpoint``, ``prompt_cache_options``) when that model is older and would reject them, and
+    without ``prompt_cache_retention="in_memory"`` on GPT-5.6 and later, which accept only ``"24h"``."""
+    if provider != "openai":
+        return body
+    if openai_has_breakpoints(model):
+        in_memory = body.get("prompt_cache_retention") == "in_memory"
+        return {k: v for k, v in body.items() if k != "prompt_cache_retention"} if in_memory else body
+    if not (_has_marker(body) or "prompt_cache_options" in body):
         return body
     out = {k: v for k, v in body.items() if k != "prompt_cache_options"}
     for key in ("messages", "input"):
