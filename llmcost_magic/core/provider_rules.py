@@ -64,7 +64,8 @@ RULES: tuple[Rule, ...] = (
     Rule("anthropic", "breakpoints per request", "at most 4 (we count the automatic one among them: our reading, "
          "not confirmed by the docs we found)", ANTHROPIC_DOCS),
     Rule("anthropic", "lookback", "a breakpoint reads an entry written at one of the 20 blocks before it", ANTHROPIC_DOCS),
-    Rule("anthropic", "TTL", "5 minutes from the last use (default), or 1 hour with \"ttl\": \"1h\"", ANTHROPIC_DOCS),
+    Rule("anthropic", "TTL", "5 minutes from the last use (default), or 1 hour with \"ttl\": \"1h\"; in one request "
+         "1-hour entries must come before 5-minute ones (else a 400)", ANTHROPIC_DOCS),
     Rule("anthropic", "write and read prices", "5-minute writes 1.25x input, 1-hour writes 2x input, reads 0.1x",
          ANTHROPIC_DOCS),
     Rule("anthropic", "automatic caching", "top-level cache_control puts the breakpoint on the last cacheable block "

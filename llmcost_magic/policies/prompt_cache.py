@@ -16,6 +16,7 @@ model's minimum are marked; requests already carrying breakpoints are left as wr
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -53,6 +54,24 @@ def _mark(body: dict[str, Any], label: str, key: str, marker: dict[str, Any]) ->
         message["content"] = [{"type": "text", "text": message["content"]}]
     index = int(part.split("[")[1][:-1]) if "[" in part else 0
     message["content"][index][key] = dict(marker)
+
+
+_REACHED: dict[tuple[bytes, str, int], bool] = {}  # prefix digest, model, minimum -> long enough to cache
+_REACHED_MAX = 4096
+
+
+def _reaches(text: str, model: str, minimum: int) -> bool:
+    """Whether ``text`` has ``minimum`` tokens or more. Remembered by digest: a stable prefix is counted once,
+    not on every call (counting a 3,000-token prompt took ~1 ms each time)."""
+    if len(text) < minimum:  # every token is at least one character
+        return False
+    key = (hashlib.blake2b(text.encode(), digest_size=16).digest(), model, minimum)
+    reached = _REACHED.get(key)
+    if reached is None:
+        if len(_REACHED) >= _REACHED_MAX:
+            _REACHED.clear()
+        reached = _REACHED[key] = count_text_tokens(text, model) >= minimum
+    return reached
 
 
 def _has_marker(value: Any) -> bool:
@@ -94,8 +113,15 @@ def place_breakpoints(body: dict[str, Any], model: str, provider: str = "anthrop
     kinds, labels = [b.kind for b in blocks], [b.label for b in blocks]
     minimum = min_cached_tokens(provider, model)
 
+    reached: list[int] = []  # blocks whose prefix reached the minimum: a longer prefix does too
+
     def reaches(i: int) -> bool:
-        return i >= 0 and count_text_tokens("".join(b.text for b in blocks[: i + 1]), model) >= minimum
+        if i < 0:
+            return False
+        if any(j <= i for j in reached) or _reaches("".join(b.text for b in blocks[: i + 1]), model, minimum):
+            reached.append(i)
+            return True
+        return False
 
     end = stable_end(kinds)
     while end >= 0 and not _markable(body, labels[end], provider):
@@ -131,8 +157,14 @@ def _without_breakpoints(item: Any) -> Any:
 
 def fit_to_model(body: dict[str, Any], model: str, provider: str) -> dict[str, Any]:
     """``body`` for the ``model`` a router or cascade chose: without GPT-5.6's cache fields
-    (``prompt_cache_breakpoint``, ``prompt_cache_options``) when that model is older and would reject them."""
-    if provider != "openai" or openai_has_breakpoints(model) or not (_has_marker(body) or "prompt_cache_options" in body):
+    (``prompt_cache_breakpoint``, ``prompt_cache_options``) when that model is older and would reject them, and
+    without ``prompt_cache_retention="in_memory"`` on GPT-5.6 and later, which accept only ``"24h"``."""
+    if provider != "openai":
+        return body
+    if openai_has_breakpoints(model):
+        in_memory = body.get("prompt_cache_retention") == "in_memory"
+        return {k: v for k, v in body.items() if k != "prompt_cache_retention"} if in_memory else body
+    if not (_has_marker(body) or "prompt_cache_options" in body):
         return body
     out = {k: v for k, v in body.items() if k != "prompt_cache_options"}
     for key in ("messages", "input"):

@@ -193,6 +193,8 @@ def _reference(e: TrailEntry, history: _History) -> tuple[TrailEntry, int]:
     next block (while texts are in memory), then the latest."""
     shared = next((i + 1 for i in range(len(e.prefix) - 1, -1, -1) if history.sharing(e, i)), 0)
     tied = (history.sharing(e, shared - 1) if shared else history.same_model(e))[-RECENT:]
+    if shared > _stable_end(e):  # the whole stable part is shared: only whether a call ended there (the last turn) matters
+        return next((p for p in reversed(tied) if len(p.prefix) == shared), tied[-1]), shared
 
     def closeness(p: TrailEntry) -> float:  # minus the size of the edit between the two blocks
         old, new = _text(p, shared), _text(e, shared)

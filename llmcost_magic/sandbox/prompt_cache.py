@@ -10,7 +10,7 @@ entry at any block boundary; writes are reported (``cache_write_tokens``) and bi
 30 minutes (``"12h"`` on request).
 
 Anthropic: ``cache_control`` breakpoints on blocks, or a top-level ``cache_control`` (automatic: the
-last block); at most 4 in all; a prefix shorter than the model's minimum is not cached; entries live
+last block); at most 4 in all, 1-hour ones before 5-minute ones; a prefix shorter than the model's minimum is not cached; entries live
 5 minutes (refreshed on every read) or 1 hour. A breakpoint also reads an entry written up to 20
 blocks before it. With ``diagnostics.previous_message_id`` the answer says why the prefix of that
 earlier request could not be reused (``cache_miss_reason``), as the API does.
@@ -46,7 +46,7 @@ MAX_FINGERPRINTS = 10_000  # earlier requests kept for cache_miss_reason
 
 
 class BreakpointError(ValueError):
-    """More than 4 cache_control breakpoints (the API answers 400)."""
+    """More than 4 cache_control breakpoints, or a 1h one after a 5m one (the API answers 400)."""
 
 
 @dataclass
@@ -166,6 +166,10 @@ class PromptCache:
         if isinstance(automatic, dict) and blocks:  # automatic caching: the last cacheable block
             ttls[-1] = ttls[-1] or automatic.get("ttl") or "5m"
         breakpoints = [i for i, ttl in enumerate(ttls) if ttl is not None]
+        order = [ttls[i] for i in breakpoints]
+        if "5m" in order and "1h" in order[order.index("5m"):]:
+            raise BreakpointError('A cache_control block with ttl="1h" may not come after one with ttl="5m": '
+                                  "1-hour entries must appear before 5-minute entries.")
         minimum = anthropic_min_cached_tokens(model)
         keys = prefix_hashes(model, blocks)
         tokens = _prefix_tokens(blocks, model)
