@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import anthropic
@@ -22,6 +20,7 @@ import llmcost_magic
 from llmcost_magic import meter
 from llmcost_magic.core.provider_rules import openai_has_breakpoints
 from llmcost_magic.policies.prompt_cache import place_breakpoints
+from tests.fake_provider import JsonServer
 
 POLICY = "Support policy. " + " ".join(f"Rule {i}: items of class {i} can be returned within {i % 30 + 1} days."
                                        for i in range(220))  # ~2,900 tokens: above every 1,024 / 2,048 minimum
@@ -82,44 +81,25 @@ def _openai_answer(body: dict[str, Any]) -> dict[str, Any]:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}
 
 
-class StrictProvider:
+class StrictProvider(JsonServer):
     """Both APIs on loopback: records every body it receives, answers 400 to what the real API rejects."""
 
     def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        outer = self
+        super().__init__(self._respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)))
-                outer.bodies.append(body)
-                anthropic_api = self.path.endswith("/messages")
-                problem = (_anthropic_problem if anthropic_api else _openai_problem)(body)
-                status, answer = (400, {"type": "error", "error": {"type": "invalid_request_error", "message": problem}}) \
-                    if problem else (200, (_anthropic_answer if anthropic_api else _openai_answer)(body))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    @staticmethod
+    def _respond(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        anthropic_api = path.endswith("/messages")
+        problem = (_anthropic_problem if anthropic_api else _openai_problem)(body)
+        if problem:
+            return 400, {"type": "error", "error": {"type": "invalid_request_error", "message": problem}}
+        return 200, (_anthropic_answer if anthropic_api else _openai_answer)(body)
 
     def anthropic(self) -> anthropic.Anthropic:
         return anthropic.Anthropic(api_key="x", base_url=self.url, max_retries=0)
 
     def openai(self) -> openai.OpenAI:
         return openai.OpenAI(api_key="x", base_url=self.url + "/v1", max_retries=0)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

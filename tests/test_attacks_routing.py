@@ -9,8 +9,6 @@ failed before its fix or guards a promise nothing else guards.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import openai
@@ -19,6 +17,7 @@ import pytest
 import llmcost_magic
 from llmcost_magic import meter
 from llmcost_magic.policies.tiers import TierFileError, load_tiers
+from tests.fake_provider import JsonServer
 
 MSG = [{"role": "user", "content": "Say hello."}]
 _REASONING = ("o1", "o3", "o4", "gpt-5")
@@ -43,34 +42,18 @@ def _rejects(body: dict[str, Any]) -> str | None:
     return None
 
 
-class StrictFake:
+class StrictFake(JsonServer):
     """Answers each chat call with ``self.answer`` (text) or ``self.tool_call`` when the request has tools."""
 
     def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
         self.tool_call = True
-        outer = self
+        super().__init__(self._respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
-                outer.bodies.append(body)
-                error = _rejects(body)
-                status, reply = (400, {"error": {"message": error, "type": "invalid_request_error"}}) if error else \
-                    (200, outer._answer(body))
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _respond(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        error = _rejects(body)
+        if error:
+            return 400, {"error": {"message": error, "type": "invalid_request_error"}}
+        return 200, self._answer(body)
 
     def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
         if "Classify the complexity" in json.dumps(body.get("messages")):
@@ -87,10 +70,6 @@ class StrictFake:
 
     def client(self) -> openai.OpenAI:
         return openai.OpenAI(api_key="x", base_url=self.url + "/v1", max_retries=0)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
