@@ -224,18 +224,23 @@ MAX_RESOLVED = 4096
 def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: str = "",
               at: float | None = None) -> ModelPrices | None:
     """``model``'s prices for a call made at ``at`` (epoch seconds; now when None)."""
-    constraints = _constraints(model, vendor)
-    when = None
-    if constraints:  # a price that changes from a date on or by the hour: which ones apply then
-        when = datetime.fromtimestamp(time.time() if at is None else at, tz=timezone.utc)
-        key: tuple[Any, ...] = (model, batch, tier, speed, vendor, tuple(c.active(when) for c in constraints))
-    else:
-        key = (model, batch, tier, speed, vendor)
+    constraints, daily = _constraints(model, vendor)
+    moment = 0.0
+    if not constraints:
+        key: tuple[Any, ...] = (model, batch, tier, speed, vendor)
+    else:  # a price that changes from a date on, or by the hour: which ones apply then
+        moment = time.time() if at is None else at
+        if daily:  # dates only: the same prices all UTC day (no datetime, no checks on the call's path)
+            key = (model, batch, tier, speed, vendor, int(moment // 86_400))
+        else:
+            when = datetime.fromtimestamp(moment, tz=timezone.utc)
+            key = (model, batch, tier, speed, vendor, tuple(c.active(when) for c in constraints))
     try:
         return _resolved_prices[key]
     except KeyError:
         pass
-    prices = _resolve(model, batch, tier, speed, vendor, when or datetime.now(tz=timezone.utc))
+    prices = _resolve(model, batch, tier, speed, vendor,
+                      datetime.fromtimestamp(moment, tz=timezone.utc) if constraints else datetime.now(tz=timezone.utc))
     if len(_resolved_prices) >= MAX_RESOLVED:
         _resolved_prices.clear()
     _resolved_prices[key] = prices
@@ -243,15 +248,17 @@ def _resolved(model: str, batch: bool, tier: str = "", speed: str = "", vendor: 
 
 
 @functools.lru_cache(maxsize=4096)
-def _constraints(model: str, vendor: str) -> tuple[Any, ...]:
-    """The date and time-of-day conditions of the genai-prices entry ``model`` resolves to (empty for most)."""
+def _constraints(model: str, vendor: str) -> tuple[tuple[Any, ...], bool]:
+    """The date and time-of-day conditions of the genai-prices entry ``model`` resolves to (empty for most),
+    and whether they are all dates (a price from a date on: constant over a UTC day)."""
     for name in base_names(model):
         found = _find(name, vendor)
         if found is not None:
             info = found[1]
             conditional = info.prices if isinstance(info.prices, list) else ()
-            return tuple(c.constraint for c in (*conditional, *(info.price_variants or ())) if c.constraint is not None)
-    return ()
+            constraints = tuple(c.constraint for c in (*conditional, *(info.price_variants or ())) if c.constraint is not None)
+            return constraints, all(not hasattr(c, "start_time") for c in constraints)
+    return (), True
 
 
 def _resolve(model: str, batch: bool, tier: str, speed: str, vendor: str, when: datetime) -> ModelPrices | None:
