@@ -22,6 +22,9 @@ def _validate(sandbox: Any, body: dict[str, Any], *, needs_max_tokens: bool = Tr
         raise APIError(400, "messages: at least one message is required", "invalid_request_error")
     if needs_max_tokens and (not isinstance(body["max_tokens"], int) or body["max_tokens"] < 1):
         raise APIError(400, "max_tokens: must be greater than or equal to 1", "invalid_request_error")
+    stops = body.get("stop_sequences") or ()
+    if any(isinstance(s, str) and not s.strip() for s in stops):
+        raise APIError(400, "stop_sequences: each stop sequence must contain non-whitespace", "invalid_request_error")
     sandbox.check_model(body["model"], "anthropic")
 
 

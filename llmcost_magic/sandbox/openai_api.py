@@ -77,6 +77,9 @@ def chat_completions(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
     if not isinstance(messages, list) or not messages:
         raise APIError(400, "'messages' must be a non-empty array.", "invalid_request_error", "invalid_value", "messages")
     sandbox.check_model(model, "openai")
+    if isinstance(body.get("stop"), list) and len(body["stop"]) > 4:  # checked before anything is cached
+        raise APIError(400, "'stop': array too long. Expected an array with maximum length 4, but got an array with length "
+                            f"{len(body['stop'])} instead.", "invalid_request_error", "array_above_max_length", "stop")
     prompt_tokens = count_tokens(messages, model=model, tools=tools)
     window = _context_window(model)
     if prompt_tokens > window:

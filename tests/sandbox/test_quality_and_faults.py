@@ -92,3 +92,15 @@ def test_bad_input_gets_the_providers_error_shapes(sandbox_server):
     raw = httpx2.post(sandbox_server.anthropic_base_url + "/v1/messages", content=b"[]", headers={"anthropic-version": "2023-06-01"})
     assert raw.status_code == 400 and raw.json()["type"] == "error"
     assert oc.chat.completions.create(model="gpt-4o-mini", messages=MSG).choices  # still serving
+
+
+def test_stop_sequences_the_apis_reject_are_rejected_here_too():
+    """So that a course run on the sandbox fails where the real API would: Anthropic refuses a stop sequence of
+    whitespace only, OpenAI more than 4 stop sequences."""
+    oc, ac = client("openai", max_retries=0), client("anthropic", max_retries=0)
+    with pytest.raises(anthropic.BadRequestError, match="non-whitespace"):
+        ac.messages.create(model="claude-haiku-4-5", max_tokens=10, messages=MSG, stop_sequences=["\n\n"])
+    with pytest.raises(openai.BadRequestError, match="maximum length 4"):
+        oc.chat.completions.create(model="gpt-4o-mini", messages=MSG, stop=["a", "b", "c", "d", "e"])
+    assert ac.messages.create(model="claude-haiku-4-5", max_tokens=10, messages=MSG, stop_sequences=["END"]).content
+    assert oc.chat.completions.create(model="gpt-4o-mini", messages=MSG, stop=["a", "b", "c", "d"]).choices
