@@ -1,5 +1,6 @@
 """Providers' published prompt-caching rules, as data: the sandbox simulates them, policies and the
 prompt-cache doctor obey them. Each rule names its source and the day it was checked (:data:`RULES`).
+Also the one request limit both the output controls and the sandbox keep: OpenAI's number of stop sequences.
 
 Prices are not here: cache reads and writes are priced by :mod:`llmcost_magic.core.pricing` from the
 price tables (Anthropic 5-minute writes 1.25x input, 1-hour writes 2x, reads 0.1x; OpenAI writes
@@ -18,6 +19,8 @@ ANTHROPIC_SDK = "anthropic-sdk-python 2.14.0: types/message_create_params.py, ty
 OPENAI_DOCS = "https://developers.openai.com/api/docs/guides/prompt-caching"
 OPENAI_SDK = "openai-python 3.57.0: types/chat/completion_create_params.py, types/responses/response_usage.py"
 CHECKED = "2026-11-30"
+# OpenAI answers 400 to more stop sequences ("'stop': array too long. Expected an array with maximum length 4").
+OPENAI_MAX_STOP = 4
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..policies.model_fit import rejected_params
 from ..policies.prompt_cache import fit_to_model, place_breakpoints
 from .call import Call, dumps
+from .rows import join_notes
 
 if TYPE_CHECKING:
     from ..metering import Meter
@@ -78,7 +79,7 @@ def without_stream_usage(call: Call, request: Any, error_body: bytes) -> Any:
     if "stream_options" in call.body:  # the user's own stream_options (without include_usage)
         body["stream_options"] = call.body["stream_options"]
     call.sent_body = body
-    call.note = "; ".join(n for n in (call.note, "host refused stream_options: usage counted") if n)
+    call.note = join_notes(call.note, "host refused stream_options: usage counted")
     return with_body(request, body)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.provider_rules import OPENAI_MAX_STOP
 from .budgets.worst_case import model_output_limit
 from .model_fit import is_reasoning
 
 _MAX_KEY = {"chat.completions": "max_completion_tokens", "responses": "max_output_tokens", "completions": "max_tokens",
             "messages": "max_tokens"}
 _OTHER_MAX_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
-OPENAI_MAX_STOP = 4  # OpenAI answers 400 to more stop sequences
 
 
 @dataclass(frozen=True)

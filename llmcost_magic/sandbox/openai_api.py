@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.provider_rules import openai_has_breakpoints
+from ..core.provider_rules import OPENAI_MAX_STOP, openai_has_breakpoints
 from ..core.tokens import count_text_tokens, count_tokens, encoding_for_model
 from .answers import answer_for
 from .wire import APIError, SandboxResponse, json_response, last_user_text, pieces, sse_response, stable_id
@@ -77,9 +77,9 @@ def chat_completions(sandbox: Any, body: dict[str, Any]) -> SandboxResponse:
     if not isinstance(messages, list) or not messages:
         raise APIError(400, "'messages' must be a non-empty array.", "invalid_request_error", "invalid_value", "messages")
     sandbox.check_model(model, "openai")
-    if isinstance(body.get("stop"), list) and len(body["stop"]) > 4:  # checked before anything is cached
-        raise APIError(400, "'stop': array too long. Expected an array with maximum length 4, but got an array with length "
-                            f"{len(body['stop'])} instead.", "invalid_request_error", "array_above_max_length", "stop")
+    if isinstance(body.get("stop"), list) and len(body["stop"]) > OPENAI_MAX_STOP:  # checked before anything is cached
+        raise APIError(400, f"'stop': array too long. Expected an array with maximum length {OPENAI_MAX_STOP}, but got an "
+                            f"array with length {len(body['stop'])} instead.", "invalid_request_error", "array_above_max_length", "stop")
     prompt_tokens = count_tokens(messages, model=model, tools=tools)
     window = _context_window(model)
     if prompt_tokens > window:
